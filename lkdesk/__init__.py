@@ -1,0 +1,3 @@
+"""lkdesk: a desktop video-conferencing client for LiveKit."""
+
+__version__ = "0.1.0"
