@@ -1,0 +1,44 @@
+"""Room administration through LiveKit's RoomService. No Qt.
+
+- :class:`RoomAdmin` (:mod:`lkdesk.admin.service`): every RoomService operation, async,
+  under a timeout, with an API key/secret or a pre-made token
+- :mod:`lkdesk.admin.models`: frozen snapshots of rooms, participants and tracks
+- :mod:`lkdesk.admin.errors`: the documented error tree
+"""
+
+from lkdesk.admin.errors import (
+    AdminError,
+    AdminServerError,
+    AdminTimeoutError,
+    AdminUnreachableError,
+    InvalidCredentialsError,
+    InvalidRequestError,
+    MissingGrantError,
+    NotFoundError,
+    UnsupportedByServerError,
+)
+from lkdesk.admin.models import (
+    ParticipantPermissions,
+    ParticipantSummary,
+    RoomSummary,
+    TrackSummary,
+)
+from lkdesk.admin.service import DEFAULT_TIMEOUT, RoomAdmin
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "AdminError",
+    "AdminServerError",
+    "AdminTimeoutError",
+    "AdminUnreachableError",
+    "InvalidCredentialsError",
+    "InvalidRequestError",
+    "MissingGrantError",
+    "NotFoundError",
+    "ParticipantPermissions",
+    "ParticipantSummary",
+    "RoomAdmin",
+    "RoomSummary",
+    "TrackSummary",
+    "UnsupportedByServerError",
+]

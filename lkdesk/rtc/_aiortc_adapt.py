@@ -1,0 +1,115 @@
+"""The one place lkdesk reaches into aiortc internals. Written for aiortc 1.16.x only.
+
+Why: LiveKit's server reuses an idle subscriber m-line for a new track by giving the same
+``mid`` a new SSRC (PROTOCOL_NOTES §4.3). aiortc 1.16 registers a receiver's SSRCs only the
+first time it starts, and routes unknown SSRCs only by a payload type no other receiver
+uses, so with several VP8 subscriptions the new stream's packets are dropped. After each
+remote offer we therefore point the new SSRCs at the receiver and reset the per-stream
+state (jitter buffer, NACK history, timestamp origin) that belonged to the old stream.
+
+``check_compatible()`` runs at import of the engine and fails loudly when aiortc changes
+under us; tests/unit/test_aiortc_adapt.py pins the same facts.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiortc
+from aiortc.jitterbuffer import JitterBuffer
+from aiortc.rate import RemoteBitrateEstimator
+from aiortc.rtcrtpreceiver import NackGenerator, RTCRtpReceiver, TimestampMapper
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_AIORTC = "1.16."
+_RECEIVER_FIELDS = (
+    "codecs",
+    "rtx_ssrc",
+    "started",
+    "jitter_buffer",
+    "nack_generator",
+    "remote_bitrate_estimator",
+    "timestamp_mapper",
+    "kind",
+)
+
+
+class AiortcIncompatibleError(RuntimeError):
+    """The installed aiortc is not the version this adaptation was written for."""
+
+
+def _private(_receiver: RTCRtpReceiver, field: str) -> str:
+    return f"_RTCRtpReceiver__{field}"
+
+
+def check_compatible() -> None:
+    """Fail if aiortc is not 1.16.x or lacks the internals patched below."""
+    version = getattr(aiortc, "__version__", "?")
+    if not version.startswith(SUPPORTED_AIORTC):
+        raise AiortcIncompatibleError(
+            f"lkdesk's aiortc adaptation is written for aiortc {SUPPORTED_AIORTC}x, found {version}"
+        )
+    probe = RTCRtpReceiver.__init__.__code__.co_names
+    for field in _RECEIVER_FIELDS:
+        if f"_RTCRtpReceiver__{field}" not in probe:
+            raise AiortcIncompatibleError(f"aiortc RTCRtpReceiver has no '{field}' any more")
+
+
+def receiver_ssrcs(receiver: RTCRtpReceiver) -> set[int]:
+    """The SSRCs aiortc's router currently sends to ``receiver``."""
+    router = receiver.transport._rtp_router
+    return {ssrc for ssrc, target in router.ssrc_table.items() if target is receiver}
+
+
+def rebind_receiver(
+    receiver: RTCRtpReceiver,
+    *,
+    ssrc: int,
+    rtx_ssrc: int | None,
+    codecs: list[Any],
+) -> bool:
+    """Route ``ssrc`` (and its RTX) to ``receiver`` after an m-line was reused.
+
+    Returns True when the receiver was moved to a new stream. Does nothing for a receiver
+    aiortc has not started yet (aiortc registers the first stream itself).
+    """
+    if not getattr(receiver, _private(receiver, "started")):
+        return False
+    router = receiver.transport._rtp_router
+    old = receiver_ssrcs(receiver)
+    wanted = {ssrc} | ({rtx_ssrc} if rtx_ssrc is not None else set())
+    if wanted <= old:
+        return False
+    for stale in old - wanted:
+        router.ssrc_table.pop(stale, None)
+    for new in wanted:
+        router.ssrc_table[new] = receiver
+    codec_map: dict[int, Any] = getattr(receiver, _private(receiver, "codecs"))
+    codec_map.clear()
+    for codec in codecs:
+        codec_map[codec.payloadType] = codec
+        router.payload_type_table.setdefault(codec.payloadType, set()).add(receiver)
+    rtx_map: dict[int, int] = getattr(receiver, _private(receiver, "rtx_ssrc"))
+    rtx_map.clear()
+    if rtx_ssrc is not None:
+        rtx_map[rtx_ssrc] = ssrc
+    _reset_stream_state(receiver)
+    logger.debug("receiver moved to ssrc %d (rtx %s)", ssrc, rtx_ssrc)
+    return True
+
+
+def _reset_stream_state(receiver: RTCRtpReceiver) -> None:
+    kind = getattr(receiver, _private(receiver, "kind"))
+    if kind == "audio":
+        setattr(
+            receiver, _private(receiver, "jitter_buffer"), JitterBuffer(capacity=16, prefetch=4)
+        )
+    else:
+        setattr(
+            receiver, _private(receiver, "jitter_buffer"), JitterBuffer(capacity=512, is_video=True)
+        )
+        setattr(receiver, _private(receiver, "nack_generator"), NackGenerator())
+        setattr(receiver, _private(receiver, "remote_bitrate_estimator"), RemoteBitrateEstimator())
+    setattr(receiver, _private(receiver, "timestamp_mapper"), TimestampMapper())

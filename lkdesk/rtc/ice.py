@@ -1,0 +1,132 @@
+"""ICE configuration from the JoinResponse, with a bounded reachability probe.
+
+aiortc gathers every candidate before it answers (no trickle) and waits up to 5 s per
+unreachable STUN server. The server always hands out STUN servers, some possibly out of
+reach (offline LAN, firewalled UDP), so we ask each UDP STUN/TURN endpoint one Binding
+request in parallel and keep only those that answer within a short budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aioice import stun
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
+from aiortc.rtcconfiguration import RTCIceTransportPolicy
+from aiortc.rtcicetransport import parse_stun_turn_uri
+from livekit.protocol import rtc as proto_rtc
+
+logger = logging.getLogger(__name__)
+
+STUN_PROBE_BUDGET_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class IceUrl:
+    """One ICE server URL with the credentials of its entry."""
+
+    url: str
+    username: str
+    credential: str
+
+    @property
+    def parsed(self) -> dict[str, object]:
+        return parse_stun_turn_uri(self.url)
+
+    @property
+    def is_udp(self) -> bool:
+        parsed = self.parsed
+        return parsed["scheme"] == "stun" or (
+            parsed["scheme"] == "turn" and parsed.get("transport", "udp") == "udp"
+        )
+
+
+def flatten(servers: Iterable[proto_rtc.ICEServer]) -> list[IceUrl]:
+    """One entry per URL, skipping URLs aiortc cannot parse."""
+    urls: list[IceUrl] = []
+    for server in servers:
+        for url in server.urls:
+            try:
+                parse_stun_turn_uri(url)
+            except ValueError:
+                logger.info("ignoring unsupported ICE server URL %s", url)
+                continue
+            urls.append(IceUrl(url, server.username, server.credential))
+    return urls
+
+
+async def _answers_stun(host: str, port: int) -> bool:
+    loop = asyncio.get_running_loop()
+    received: asyncio.Future[bool] = loop.create_future()
+
+    class _Protocol(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: object) -> None:
+            if not received.done():
+                received.set_result(True)
+
+        def error_received(self, exc: Exception) -> None:
+            if not received.done():
+                received.set_result(False)
+
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except OSError:
+        return False
+    transport, _ = await loop.create_datagram_endpoint(_Protocol, remote_addr=infos[0][4])
+    try:
+        request = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
+        transport.sendto(bytes(request))
+        return await received
+    finally:
+        transport.close()
+
+
+async def _probe(url: IceUrl) -> bool:
+    parsed = url.parsed
+    try:
+        return await _answers_stun(str(parsed["host"]), int(str(parsed["port"])))
+    except OSError:
+        return False
+
+
+async def reachable(urls: list[IceUrl], budget_s: float = STUN_PROBE_BUDGET_S) -> list[IceUrl]:
+    """Keep TCP/TLS TURN entries and every UDP entry that answers within ``budget_s``."""
+    udp = [u for u in urls if u.is_udp]
+    tasks = {u: asyncio.create_task(_probe(u)) for u in udp}
+    if tasks:
+        await asyncio.wait(tasks.values(), timeout=budget_s)
+    kept = []
+    for url in urls:
+        task = tasks.get(url)
+        if task is None or (task.done() and not task.cancelled() and task.result()):
+            kept.append(url)
+        else:
+            logger.info("ICE server %s did not answer within %.1f s; not used", url.url, budget_s)
+    for task in tasks.values():
+        task.cancel()
+    for task in tasks.values():
+        with contextlib.suppress(asyncio.CancelledError, OSError):
+            await task
+    return kept
+
+
+def rtc_configuration(urls: list[IceUrl], *, force_relay: bool = False) -> RTCConfiguration:
+    """An explicit configuration (never aiortc's default Google STUN)."""
+    servers = [
+        RTCIceServer(urls=u.url, username=u.username or None, credential=u.credential or None)
+        for u in urls
+    ]
+    # MAX_BUNDLE: with aiortc's default BALANCED, a second same-kind track negotiated
+    # after a data channel lands on a non-primary transport (PROTOCOL_NOTES §8.1).
+    return RTCConfiguration(
+        iceServers=servers,
+        bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+        iceTransportPolicy=RTCIceTransportPolicy.RELAY
+        if force_relay
+        else RTCIceTransportPolicy.ALL,
+    )

@@ -1,0 +1,246 @@
+"""WebSocket transport for LiveKit signalling: join handshake, reader, keepalive.
+
+Owns exactly two tasks (reader, pinger) and cancels and awaits both in :meth:`close`.
+Server messages other than pongs are queued in arrival order for one consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from dataclasses import dataclass
+
+from livekit.protocol import rtc as proto_rtc
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
+
+from lkdesk.errors import (
+    ConnectError,
+    InvalidUrlError,
+    NotLiveKitServerError,
+    ServerUnreachableError,
+    SignalProtocolError,
+)
+from lkdesk.rtc import signal_protocol as sp
+from lkdesk.rtc.connect_errors import error_for_http_status, scrub_secrets
+
+logger = logging.getLogger(__name__)
+
+MAX_SIGNAL_MESSAGE = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SignalClosed:
+    """Queued after the last message: why signalling ended (``None`` = we closed it)."""
+
+    reason: str | None
+
+
+SignalEvent = proto_rtc.SignalResponse | SignalClosed
+
+
+class SignalClient:
+    """One signalling session: ``join`` → messages on :attr:`events` → ``close``."""
+
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[SignalEvent] = asyncio.Queue()
+        self._ws: ClientConnection | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_received = time.monotonic()
+        self._rtt_ms = 0
+        self._closing = False
+        self._closed_reported = False
+        self._outgoing: asyncio.Queue[proto_rtc.SignalRequest] = asyncio.Queue()
+
+    @property
+    def rtt_ms(self) -> int:
+        """Last signalling round-trip time measured by ping/pong, in milliseconds."""
+        return self._rtt_ms
+
+    async def join(
+        self, server_url: str, token: str, options: sp.JoinOptions, *, join_timeout: float = 10.0
+    ) -> proto_rtc.JoinResponse:
+        """Open the WebSocket and wait for the JoinResponse.
+
+        Raises a :class:`ConnectError` subclass naming the cause; leaves nothing open.
+        """
+        url = sp.build_join_url(server_url, options)
+        try:
+            async with asyncio.timeout(join_timeout):
+                self._ws = await self._open(url, token)
+                first = sp.decode_response(await self._ws.recv())
+        except TimeoutError as exc:
+            await self._abort()
+            raise ServerUnreachableError(
+                f"The server did not complete the LiveKit handshake within {join_timeout:.0f} s. "
+                "Check the address and your network."
+            ) from exc
+        except SignalProtocolError as exc:
+            await self._abort()
+            raise NotLiveKitServerError(
+                "The server accepted a WebSocket but did not speak LiveKit's signalling "
+                "protocol. Is this the address of a LiveKit server?"
+            ) from exc
+        except ConnectionClosed as exc:
+            await self._abort()
+            raise NotLiveKitServerError(
+                "The server closed the connection before the join finished. Is this the "
+                "address of a LiveKit server?"
+            ) from exc
+        except BaseException:
+            await self._abort()
+            raise
+        kind = first.WhichOneof("message")
+        if kind == "leave":
+            await self._abort()
+            raise ConnectError(
+                "The server ended the session while joining (reason "
+                f"{first.leave.reason}). Try again in a moment."
+            )
+        if kind != "join":
+            await self._abort()
+            raise NotLiveKitServerError(f"Expected a join response, the server sent '{kind}'.")
+        self._last_received = time.monotonic()
+        join = first.join
+        self._tasks.append(asyncio.create_task(self._read_loop(), name="lkdesk-signal-reader"))
+        self._tasks.append(asyncio.create_task(self._write_loop(), name="lkdesk-signal-writer"))
+        self._tasks.append(
+            asyncio.create_task(
+                self._ping_loop(join.ping_interval or 5, join.ping_timeout or 15),
+                name="lkdesk-signal-pinger",
+            )
+        )
+        return join
+
+    async def _open(self, url: str, token: str) -> ClientConnection:
+        try:
+            return await connect(
+                url,
+                additional_headers={"Authorization": f"Bearer {token}"},
+                open_timeout=None,  # the caller's asyncio.timeout bounds the whole join
+                ping_interval=None,  # LiveKit has its own keepalive; server WS pings are answered
+                max_size=MAX_SIGNAL_MESSAGE,
+                compression=None,
+                proxy=None,
+            )
+        except InvalidStatus as exc:
+            body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
+            raise error_for_http_status(exc.response.status_code, body, token) from None
+        except InvalidURI as exc:
+            raise InvalidUrlError(f"The server URL is not valid: {exc.uri}") from exc
+        except InvalidHandshake as exc:
+            raise NotLiveKitServerError(
+                "The server did not accept a LiveKit WebSocket handshake "
+                f"({scrub_secrets(str(exc), token)}). Is this the address of a LiveKit server?"
+            ) from exc
+        except socket.gaierror as exc:
+            raise ServerUnreachableError(
+                "The server's host name could not be resolved. Check the address."
+            ) from exc
+        except ConnectionRefusedError as exc:
+            raise ServerUnreachableError(
+                "Nothing is listening at the server address (connection refused). Is the "
+                "server running, and is the port right?"
+            ) from exc
+        except OSError as exc:
+            raise ServerUnreachableError(
+                f"The server could not be reached: {exc.strerror or exc}. Check the address "
+                "and your network."
+            ) from exc
+
+    async def send(self, request: proto_rtc.SignalRequest) -> None:
+        """Send one request; raises :class:`ConnectionError` if signalling is down."""
+        ws = self._ws
+        if ws is None or self._closing:
+            raise ConnectionError("signalling is not connected")
+        try:
+            await ws.send(sp.encode_request(request))
+        except ConnectionClosed as exc:
+            raise ConnectionError("signalling connection closed") from exc
+
+    def send_nowait(self, request: proto_rtc.SignalRequest) -> None:
+        """Queue a request; requests go out in call order. Dropped if signalling is down."""
+        if self._closing:
+            logger.debug("signalling closed; dropping %s", request.WhichOneof("message"))
+            return
+        self._outgoing.put_nowait(request)
+
+    async def _write_loop(self) -> None:
+        while True:
+            request = await self._outgoing.get()
+            try:
+                await self.send(request)
+            except ConnectionError:
+                logger.debug("signalling closed; dropped %s", request.WhichOneof("message"))
+
+    async def _read_loop(self) -> None:
+        assert self._ws is not None
+        reason: str | None = "signalling connection lost"
+        try:
+            async for frame in self._ws:
+                self._last_received = time.monotonic()
+                try:
+                    message = sp.decode_response(frame)
+                except SignalProtocolError:
+                    logger.warning("ignoring an undecodable signalling message", exc_info=True)
+                    continue
+                if message.WhichOneof("message") == "pong_resp":
+                    sent = message.pong_resp.last_ping_timestamp
+                    self._rtt_ms = max(0, int(time.time() * 1000) - sent)
+                    continue
+                self.events.put_nowait(message)
+            if self._closing:
+                reason = None
+        except ConnectionClosed as exc:
+            reason = None if self._closing else f"signalling connection closed ({exc.rcvd})"
+        finally:
+            self._report_closed(reason)
+
+    async def _ping_loop(self, interval: float, silence_limit: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            if time.monotonic() - self._last_received > silence_limit:
+                logger.warning("no signalling message for %.0f s; closing", silence_limit)
+                self._report_closed("the server stopped answering (ping timeout)")
+                if self._ws is not None:
+                    await self._ws.close()
+                return
+            with contextlib.suppress(ConnectionError):
+                await self.send(sp.ping_request(int(time.time() * 1000), self._rtt_ms))
+
+    def _report_closed(self, reason: str | None) -> None:
+        if not self._closed_reported:
+            self._closed_reported = True
+            self.events.put_nowait(SignalClosed(reason))
+
+    async def close(self, *, send_leave: bool) -> None:
+        """Optionally say goodbye, close the socket, cancel and await both tasks."""
+        if self._ws is not None and send_leave and not self._closing:
+            with contextlib.suppress(ConnectionError, TimeoutError):
+                async with asyncio.timeout(2):
+                    await self.send(sp.leave_request())
+        self._closing = True
+        await self._abort()
+
+    async def _abort(self) -> None:
+        self._closing = True
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
+                    await ws.close()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._report_closed(None)

@@ -1,0 +1,189 @@
+"""The subscriber peer connection: the server offers, we answer (v0 dual-PC mode).
+
+Media is keyed by ``mid``, not by aiortc track objects: LiveKit reuses an idle m-line for a
+new track (new SSRC, same mid), which aiortc 1.16 does not notice. After every offer we
+work out which track sid each mid now carries and report the changes; one pump task per
+aiortc receiver forwards decoded frames to whatever track the mid is bound to right now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcdatachannel import RTCDataChannel
+from aiortc.sdp import candidate_from_sdp
+
+from lkdesk.rtc import _aiortc_adapt as adapt
+from lkdesk.rtc.ice import IceUrl, rtc_configuration
+from lkdesk.rtc.sdp_tools import MediaSection, finish_answer, guard_offer, parse_sections
+
+logger = logging.getLogger(__name__)
+
+adapt.check_compatible()
+
+
+@dataclass(frozen=True, slots=True)
+class BindingChange:
+    """``mid`` stopped carrying ``old_sid`` and/or started carrying ``new_sid``."""
+
+    mid: str
+    old_sid: str | None
+    new_sid: str | None
+
+
+FrameHandler = Callable[[str, Any], None]
+
+
+class SubscriberConnection:
+    """Owns the subscriber ``RTCPeerConnection`` and one frame pump per receiver."""
+
+    def __init__(
+        self,
+        ice_urls: list[IceUrl],
+        *,
+        force_relay: bool,
+        on_frame: FrameHandler,
+        on_datachannel: Callable[[RTCDataChannel], None],
+        on_state: Callable[[str], None],
+    ) -> None:
+        self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
+        self._on_frame = on_frame
+        self._bindings: dict[str, str] = {}
+        self._ssrcs: dict[str, int | None] = {}
+        self._pending_candidates: list[dict[str, Any]] = []
+        self._pumps: list[asyncio.Task[None]] = []
+        self._pc.on("track", self._on_track)
+        self._pc.on("datachannel", on_datachannel)
+        self._pc.on("connectionstatechange", lambda: on_state(self._pc.connectionState))
+
+    @property
+    def connection_state(self) -> str:
+        return self._pc.connectionState
+
+    @property
+    def bindings(self) -> dict[str, str]:
+        """Current mid → track sid map (copy)."""
+        return dict(self._bindings)
+
+    async def answer(
+        self, offer_sdp: str, mid_to_track_id: dict[str, str]
+    ) -> tuple[str, list[BindingChange]]:
+        """Apply a server offer; return our answer SDP and how track bindings changed."""
+        guarded = guard_offer(offer_sdp)
+        if guarded.rejected_mids:
+            logger.info("rejecting undecodable or closed m-lines %s", sorted(guarded.rejected_mids))
+        await self._pc.setRemoteDescription(RTCSessionDescription(guarded.sdp, "offer"))
+        sections = parse_sections(guarded.sdp)
+        changes = self._rebind(sections, guarded.rejected_mids, mid_to_track_id)
+        answer = await self._pc.createAnswer()
+        await self._pc.setLocalDescription(answer)
+        await self._flush_candidates()
+        return finish_answer(self._pc.localDescription.sdp, guarded.rejected_mids), changes
+
+    def _rebind(
+        self,
+        sections: list[MediaSection],
+        rejected: frozenset[str],
+        mid_to_track_id: dict[str, str],
+    ) -> list[BindingChange]:
+        changes: list[BindingChange] = []
+        transceivers = {t.mid: t for t in self._pc.getTransceivers()}
+        for section in sections:
+            if section.kind not in ("audio", "video"):
+                continue
+            mid = section.mid
+            new_sid: str | None = None
+            if section.sends and mid not in rejected:
+                new_sid = mid_to_track_id.get(mid) or section.msid_track or None
+            old_sid = self._bindings.get(mid)
+            old_ssrc = self._ssrcs.get(mid)
+            if new_sid is not None and section.ssrc is not None and section.ssrc != old_ssrc:
+                transceiver = transceivers.get(mid)
+                if transceiver is not None and old_ssrc is not None:
+                    adapt.rebind_receiver(
+                        transceiver.receiver,
+                        ssrc=section.ssrc,
+                        rtx_ssrc=section.rtx_ssrc,
+                        codecs=list(transceiver._codecs),
+                    )
+                self._ssrcs[mid] = section.ssrc
+            if new_sid is None:
+                self._bindings.pop(mid, None)
+            else:
+                self._bindings[mid] = new_sid
+            if new_sid != old_sid:
+                changes.append(BindingChange(mid, old_sid, new_sid))
+        return changes
+
+    async def add_remote_candidate(self, candidate_init: str) -> None:
+        """Add one trickled server candidate (JSON ``RTCIceCandidateInit``)."""
+        try:
+            init = json.loads(candidate_init)
+        except ValueError:
+            logger.warning("ignoring a malformed ICE candidate from the server")
+            return
+        if self._pc.remoteDescription is None:
+            self._pending_candidates.append(init)
+            return
+        await self._add_candidate(init)
+
+    async def _flush_candidates(self) -> None:
+        pending, self._pending_candidates = self._pending_candidates, []
+        for init in pending:
+            await self._add_candidate(init)
+
+    async def _add_candidate(self, init: dict[str, Any]) -> None:
+        text = str(init.get("candidate", ""))
+        if not text:
+            return
+        try:
+            candidate = candidate_from_sdp(
+                text.split(":", 1)[1] if text.startswith("candidate:") else text
+            )
+        except (ValueError, IndexError):
+            logger.warning("ignoring an unparsable ICE candidate from the server")
+            return
+        candidate.sdpMid = init.get("sdpMid") or None
+        candidate.sdpMLineIndex = init.get("sdpMLineIndex")
+        if candidate.sdpMid is None and candidate.sdpMLineIndex is None:
+            candidate.sdpMLineIndex = 0
+        await self._pc.addIceCandidate(candidate)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        mid = next(
+            (t.mid for t in self._pc.getTransceivers() if t.receiver.track is track),
+            None,
+        )
+        if mid is None:
+            logger.warning("track event without a transceiver; ignored")
+            return
+        self._pumps.append(asyncio.create_task(self._pump(mid, track), name=f"lkdesk-pump-{mid}"))
+
+    async def _pump(self, mid: str, track: MediaStreamTrack) -> None:
+        """Always drain the receiver (its queue is unbounded) and forward to the bound sid."""
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            sid = self._bindings.get(mid)
+            if sid is not None:
+                self._on_frame(sid, frame)
+
+    async def close(self) -> None:
+        """Close the peer connection and await every pump."""
+        await self._pc.close()
+        pumps, self._pumps = self._pumps, []
+        for task in pumps:
+            task.cancel()
+        for task in pumps:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

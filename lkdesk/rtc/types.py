@@ -1,0 +1,80 @@
+"""Enums with the official Python SDK's member names, mapped from LiveKit's protobufs."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from livekit.protocol import models as proto_models
+
+
+class TrackKind(IntEnum):
+    """Audio or video (names as in ``livekit.rtc.TrackKind``)."""
+
+    KIND_UNKNOWN = 0
+    KIND_AUDIO = 1
+    KIND_VIDEO = 2
+
+    @classmethod
+    def from_proto(cls, value: int) -> TrackKind:
+        return {
+            proto_models.TrackType.AUDIO: cls.KIND_AUDIO,
+            proto_models.TrackType.VIDEO: cls.KIND_VIDEO,
+        }.get(value, cls.KIND_UNKNOWN)
+
+
+class TrackSource(IntEnum):
+    """Where a track comes from (values equal LiveKit's ``TrackSource`` protobuf)."""
+
+    SOURCE_UNKNOWN = 0
+    SOURCE_CAMERA = 1
+    SOURCE_MICROPHONE = 2
+    SOURCE_SCREENSHARE = 3
+    SOURCE_SCREENSHARE_AUDIO = 4
+
+
+class ConnectionState(IntEnum):
+    """Room connection state; CONNECTING is lkdesk's addition for the UI."""
+
+    CONN_DISCONNECTED = 0
+    CONN_CONNECTED = 1
+    CONN_RECONNECTING = 2
+    CONN_CONNECTING = 3
+
+
+class ConnectionQuality(IntEnum):
+    """Per-participant quality as reported by the server."""
+
+    QUALITY_POOR = 0
+    QUALITY_GOOD = 1
+    QUALITY_EXCELLENT = 2
+    QUALITY_LOST = 3
+
+
+DisconnectReason = proto_models.DisconnectReason
+
+_REASON_TEXT = {
+    "CLIENT_INITIATED": "You left the room.",
+    "DUPLICATE_IDENTITY": "Someone joined with the same identity, so this session was ended.",
+    "SERVER_SHUTDOWN": "The server shut down.",
+    "PARTICIPANT_REMOVED": "You were removed from the room by an administrator.",
+    "ROOM_DELETED": "The room was deleted by an administrator.",
+    "STATE_MISMATCH": "The server lost this session's state.",
+    "JOIN_FAILURE": "Joining failed on the server.",
+    "MIGRATION": "The session was migrated to another server.",
+    "SIGNAL_CLOSE": "The connection to the server was lost.",
+    "ROOM_CLOSED": "The room was closed.",
+    "USER_UNAVAILABLE": "The user is unavailable.",
+    "USER_REJECTED": "The call was rejected.",
+    "CONNECTION_TIMEOUT": "The connection timed out.",
+    "MEDIA_FAILURE": "The media connection failed.",
+}
+
+
+def describe_disconnect(reason: int) -> str:
+    """Plain words for a ``DisconnectReason`` value."""
+    name = proto_models.DisconnectReason.Name(reason) if reason in _reason_values() else ""
+    return _REASON_TEXT.get(name, "The session ended.")
+
+
+def _reason_values() -> set[int]:
+    return set(proto_models.DisconnectReason.values())
