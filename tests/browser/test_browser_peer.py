@@ -217,9 +217,14 @@ async def test_browser_and_official_python_sdk_exchange_media_and_chat(
         async def read_chat(reader: rtc.TextStreamReader, identity: str) -> None:
             await py_chat.put((identity, await reader.read_all()))
 
-        py.room.register_text_stream_handler(
-            "lk.chat", lambda reader, identity: asyncio.ensure_future(read_chat(reader, identity))
-        )
+        readers: set[asyncio.Task[None]] = set()
+
+        def on_chat(reader: rtc.TextStreamReader, identity: str) -> None:
+            task = asyncio.create_task(read_chat(reader, identity))
+            readers.add(task)
+            task.add_done_callback(readers.discard)
+
+        py.room.register_text_stream_handler("lk.chat", on_chat)
         await py.publish_video(color=green)
         await py.publish_tone(880)
 
