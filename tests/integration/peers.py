@@ -8,7 +8,6 @@ frames and audio samples for analysis (see tests/integration/analysis.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -98,9 +97,11 @@ class SdkPeer:
         """Stop every producer, then leave the room."""
         for name in list(self._producers):
             await self._stop_producer(name)
-        with contextlib.suppress(Exception):
+        try:
             async with asyncio.timeout(10):
                 await self.room.disconnect()
+        except TimeoutError:
+            _log.warning("sdk peer %s: disconnect timed out", self.room.local_participant.identity)
 
     @property
     def identity(self) -> str:
@@ -186,8 +187,9 @@ class SdkPeer:
     async def _stop_producer(self, name: str) -> None:
         producer = self._producers.pop(name)
         producer.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await producer.task
+        await asyncio.wait([producer.task])  # our own cancellation still propagates
+        if not producer.task.cancelled() and (error := producer.task.exception()) is not None:
+            raise RuntimeError(f"producer {name!r} had failed") from error
         if self.room.isconnected():
             await self.room.local_participant.unpublish_track(producer.publication.sid)
         await producer.source.aclose()
