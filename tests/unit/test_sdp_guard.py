@@ -1,0 +1,144 @@
+"""The offer guard and the aiortc adaptation, exercised with real aiortc objects.
+
+The offers are scripted (an aiortc peer whose SDP is edited) to reach error paths the real
+server produces only with publishers lkdesk cannot decode.
+"""
+
+from __future__ import annotations
+
+import re
+
+import aiortc
+import pytest
+from aiortc import RTCPeerConnection, RTCRtpReceiver
+from aiortc.mediastreams import VideoStreamTrack
+
+from lkdesk.rtc import _aiortc_adapt as adapt
+from lkdesk.rtc.sdp_tools import decodable_mids, finish_answer, guard_offer, parse_sections
+from lkdesk.rtc.subscriber import SubscriberConnection
+
+
+async def _scripted_offer(video_tracks: int) -> tuple[RTCPeerConnection, str]:
+    pc = RTCPeerConnection()
+    for _ in range(video_tracks):
+        pc.addTransceiver(VideoStreamTrack(), direction="sendonly")
+    pc.createDataChannel("_reliable")
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc, pc.localDescription.sdp
+
+
+def _make_vp9_only(sdp: str, mid: str) -> str:
+    """Rewrite one video section so it offers only VP9 (which aiortc cannot decode)."""
+    sections = re.split(r"(?=\r\nm=)", sdp)
+    out = []
+    for section in sections:
+        if f"a=mid:{mid}\r\n" in section and "m=video" in section:
+            lines = [
+                ln
+                for ln in section.split("\r\n")
+                if not ln.startswith(("a=rtpmap", "a=fmtp", "a=rtcp-fb"))
+            ]
+            lines = [re.sub(r"^(m=video \d+ \S+) .*$", r"\1 98", ln) for ln in lines]
+            lines.append("a=rtpmap:98 VP9/90000")
+            section = "\r\n".join(lines)
+        out.append(section)
+    return "".join(out)
+
+
+def _close_section(sdp: str, mid: str) -> str:
+    """Turn one section into a rejected one as pion writes it: port 0, no ICE attributes."""
+    sections = re.split(r"(?=\r\nm=)", sdp)
+    out = []
+    for section in sections:
+        if f"a=mid:{mid}\r\n" in section:
+            lines = [
+                ln for ln in section.split("\r\n") if not ln.startswith(("a=ice-", "a=candidate"))
+            ]
+            lines = [re.sub(r"^(m=video) \d+ ", r"\1 0 ", ln) for ln in lines]
+            section = "\r\n".join(lines)
+        out.append(section)
+    return "".join(out)
+
+
+def test_guard_leaves_decodable_offers_untouched_in_substance() -> None:
+    sdp = (
+        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:u\r\na=ice-pwd:p\r\n"
+        "a=mid:0\r\na=sendonly\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n"
+        "a=ssrc-group:FID 11 12\r\na=ssrc:11 cname:c\r\na=msid:PA_1|TR_1 TR_1\r\n"
+    )
+    guarded = guard_offer(sdp)
+    assert guarded.rejected_mids == frozenset()
+    [section] = parse_sections(guarded.sdp)
+    assert (section.mid, section.ssrc, section.rtx_ssrc) == ("0", 11, 12)
+    assert (section.msid_stream, section.msid_track) == ("PA_1|TR_1", "TR_1")
+    assert decodable_mids(sdp) == {"0"}
+
+
+async def test_scripted_offer_with_vp9_only_mline_rejects_only_that_mline() -> None:
+    offerer, sdp = await _scripted_offer(video_tracks=2)
+    vp9_mid = parse_sections(sdp)[1].mid
+    subscriber = SubscriberConnection(
+        [],
+        force_relay=False,
+        on_frame=lambda *_: None,
+        on_datachannel=lambda _: None,
+        on_state=lambda _: None,
+    )
+    try:
+        answer, changes = await subscriber.answer(_make_vp9_only(sdp, vp9_mid), {})
+        sections = {s.mid: s for s in parse_sections(answer)}
+        assert sections[vp9_mid].port == 0
+        assert all(s.port != 0 for mid, s in sections.items() if mid != vp9_mid)
+        bundle = next(ln for ln in answer.split("\r\n") if ln.startswith("a=group:BUNDLE"))
+        assert vp9_mid not in bundle.split()[1:]
+        assert {c.mid for c in changes if c.new_sid} == {parse_sections(sdp)[0].mid}
+    finally:
+        await subscriber.close()
+        await offerer.close()
+
+
+async def test_scripted_offer_with_closed_mline_without_ice_is_accepted() -> None:
+    offerer, sdp = await _scripted_offer(video_tracks=2)
+    closed_mid = parse_sections(sdp)[1].mid
+    subscriber = SubscriberConnection(
+        [],
+        force_relay=False,
+        on_frame=lambda *_: None,
+        on_datachannel=lambda _: None,
+        on_state=lambda _: None,
+    )
+    try:
+        answer, _ = await subscriber.answer(_close_section(sdp, closed_mid), {})
+        assert {s.mid: s.port for s in parse_sections(answer)}[closed_mid] == 0
+    finally:
+        await subscriber.close()
+        await offerer.close()
+
+
+def test_finish_answer_without_rejections_is_identity() -> None:
+    assert finish_answer("v=0\r\n", frozenset()) == "v=0\r\n"
+
+
+def test_aiortc_version_is_the_one_the_adaptation_was_written_for() -> None:
+    assert aiortc.__version__.startswith(adapt.SUPPORTED_AIORTC)
+    adapt.check_compatible()
+
+
+def test_adaptation_refuses_other_aiortc_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aiortc, "__version__", "1.17.0")
+    with pytest.raises(adapt.AiortcIncompatibleError):
+        adapt.check_compatible()
+
+
+def test_receiver_internals_the_adaptation_patches_exist() -> None:
+    names = RTCRtpReceiver.__init__.__code__.co_names
+    for field in (
+        "codecs",
+        "rtx_ssrc",
+        "started",
+        "jitter_buffer",
+        "nack_generator",
+        "timestamp_mapper",
+    ):
+        assert f"_RTCRtpReceiver__{field}" in names
