@@ -21,6 +21,7 @@ class KeyringProblem(StrEnum):
     NO_BACKEND = "no_backend"  # no Secret Service / Keychain / Credential Locker found
     INSECURE_BACKEND = "insecure_backend"  # a backend that would drop or expose secrets
     LOCKED = "locked"  # the keyring is locked and could not be unlocked
+    UNUSABLE = "unusable"  # the service exists but its keyring could not be opened or created
     REFUSED = "refused"  # the keyring refused to store, read or delete the secret
 
 
@@ -39,6 +40,12 @@ _ADVICE = {
         "The system keyring is locked and could not be unlocked. Unlock it (log in to the "
         "desktop session or open your keyring manager) and try again, or choose to keep "
         "secrets for this session only."
+    ),
+    KeyringProblem.UNUSABLE: (
+        "The system keyring service is running but its keyring could not be opened (there "
+        "may be no default keyring yet, or its password prompt could not be shown). Open "
+        "your keyring manager to create or unlock the default keyring, then retry, or "
+        "choose to keep secrets for this session only."
     ),
     KeyringProblem.REFUSED: (
         "The system keyring refused the request. Check that lkdesk may use it (an access "

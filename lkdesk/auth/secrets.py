@@ -140,7 +140,7 @@ class KeyringSecretStore:
         except keyring.errors.KeyringLocked as exc:
             raise self._error(KeyringProblem.LOCKED, exc) from exc
         except keyring.errors.InitError as exc:
-            raise self._error(KeyringProblem.NO_BACKEND, exc) from exc
+            raise self._error(KeyringProblem.UNUSABLE, exc) from exc
         except (keyring.errors.KeyringError, RuntimeError, OSError) as exc:
             # PasswordSetError, PasswordDeleteError, D-Bus failures surfacing as OSError/...
             raise self._error(KeyringProblem.REFUSED, exc) from exc

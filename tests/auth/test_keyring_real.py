@@ -14,6 +14,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -53,14 +54,14 @@ def keyring_store(config_dir: Path) -> Iterator[KeyringSecretStore]:
     yield store
 
 
-def _read_in_new_process(service: str, profile_id: str, config_dir: Path) -> dict[str, str]:
+def _read_in_new_process(service: str, profile_id: str, config_dir: Path) -> dict[str, Any]:
     env = dict(os.environ, LKDESK_CONFIG_DIR=str(config_dir))
     done = subprocess.run(
         [sys.executable, "-c", READER, service, profile_id],
         env=env, capture_output=True, text=True, timeout=60, check=True,
         cwd=Path(__file__).resolve().parents[2],
     )
-    result: dict[str, str] = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 

@@ -85,7 +85,7 @@ def test_null_backend_is_refused_as_insecure(restore_keyring: None) -> None:
 class _RefusingBackend(keyring.backend.KeyringBackend):
     """A backend that fails like a real locked or refusing keyring does."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self, error: Exception) -> None:
         super().__init__()
@@ -107,7 +107,7 @@ class _RefusingBackend(keyring.backend.KeyringBackend):
         (keyring.errors.KeyringLocked("Failed to unlock the collection!"),
          KeyringProblem.LOCKED, "locked"),
         (keyring.errors.InitError("Failed to create the collection"),
-         KeyringProblem.NO_BACKEND, "No system keyring"),
+         KeyringProblem.UNUSABLE, "could not be opened"),
         (keyring.errors.PasswordSetError("refused"), KeyringProblem.REFUSED, "refused"),
     ],
 )
