@@ -82,7 +82,8 @@ def _server_error(exc: ServerError, call: Call, ctx: Context) -> AdminError:
         return _missing_grant(call, ctx)
     if status == 401 or code == "unauthenticated":
         return _invalid_credentials(ctx)
-    if code in ("unimplemented", "bad_route"):
+    if code in ("unimplemented", "bad_route") or "not implemented" in text.lower():
+        # livekit-server (open source) answers Forward/Move with 500 "not implemented"
         return _unsupported(call, text)
     if code == "not_found":
         what = f"room '{call.room}'" if "room" in text.lower() else call.target
