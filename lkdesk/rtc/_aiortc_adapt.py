@@ -1,6 +1,13 @@
 """The one place lkdesk reaches into aiortc internals. Written for aiortc 1.16.x only.
 
-Why: LiveKit's server reuses an idle subscriber m-line for a new track by giving the same
+Two adaptations, both found against the real server:
+
+1. aiortc starts RTP receivers in a fire-and-forget ``__connect()`` task that skips any
+   transceiver negotiated while DTLS is still handshaking. The server's second offer (the
+   first media m-line) routinely lands in that window, and the receiver then never starts.
+   :func:`start_idle_receivers` runs that step again once connected; every step of it is
+   idempotent in 1.16 (ICE/DTLS/SCTP start and RTP send/receive check "already started").
+2. LiveKit's server reuses an idle subscriber m-line for a new track by giving the same
 ``mid`` a new SSRC (PROTOCOL_NOTES §4.3). aiortc 1.16 registers a receiver's SSRCs only the
 first time it starts, and routes unknown SSRCs only by a payload type no other receiver
 uses, so with several VP8 subscriptions the new stream's packets are dropped. After each
@@ -17,6 +24,7 @@ import logging
 from typing import Any
 
 import aiortc
+from aiortc import RTCPeerConnection
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcrtpreceiver import NackGenerator, RTCRtpReceiver, TimestampMapper
@@ -51,10 +59,18 @@ def check_compatible() -> None:
         raise AiortcIncompatibleError(
             f"lkdesk's aiortc adaptation is written for aiortc {SUPPORTED_AIORTC}x, found {version}"
         )
+    if not hasattr(RTCPeerConnection, "_RTCPeerConnection__connect"):
+        raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __connect any more")
     probe = RTCRtpReceiver.__init__.__code__.co_names
     for field in _RECEIVER_FIELDS:
         if f"_RTCRtpReceiver__{field}" not in probe:
             raise AiortcIncompatibleError(f"aiortc RTCRtpReceiver has no '{field}' any more")
+
+
+async def start_idle_receivers(pc: RTCPeerConnection) -> None:
+    """Start receivers (and senders) aiortc skipped; only call when the PC is connected."""
+    if pc.connectionState == "connected":
+        await pc._RTCPeerConnection__connect()  # type: ignore[attr-defined]
 
 
 def receiver_ssrcs(receiver: RTCRtpReceiver) -> set[int]:

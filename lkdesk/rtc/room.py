@@ -189,7 +189,9 @@ class Room(EventEmitter[EventTypes]):
     async def _wait_media(self, limit_s: float) -> None:
         connected = asyncio.create_task(self._media_connected.wait())
         failed = asyncio.create_task(self._media_failed.wait())
-        done, pending = await asyncio.wait({connected, failed}, timeout=limit_s)
+        done, pending = await asyncio.wait(
+            {connected, failed}, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED
+        )
         for task in pending:
             task.cancel()
         for task in pending:

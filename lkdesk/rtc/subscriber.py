@@ -62,7 +62,16 @@ class SubscriberConnection:
         self._pumps: list[asyncio.Task[None]] = []
         self._pc.on("track", self._on_track)
         self._pc.on("datachannel", on_datachannel)
-        self._pc.on("connectionstatechange", lambda: on_state(self._pc.connectionState))
+        self._on_state = on_state
+        self._pc.on("connectionstatechange", self._state_changed)
+
+    def _state_changed(self) -> None:
+        state = self._pc.connectionState
+        if state == "connected":
+            self._pumps.append(
+                asyncio.create_task(adapt.start_idle_receivers(self._pc), name="lkdesk-catch-up")
+            )
+        self._on_state(state)
 
     @property
     def connection_state(self) -> str:
@@ -86,6 +95,7 @@ class SubscriberConnection:
         answer = await self._pc.createAnswer()
         await self._pc.setLocalDescription(answer)
         await self._flush_candidates()
+        await adapt.start_idle_receivers(self._pc)
         return finish_answer(self._pc.localDescription.sdp, guarded.rejected_mids), changes
 
     def _rebind(

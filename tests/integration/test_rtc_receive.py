@@ -85,3 +85,24 @@ async def test_joins_room_with_publishers_and_receives_content(
         for peer in peers:
             await peer.aclose()
     assert lk.room.connection_state == rtc.ConnectionState.CONN_DISCONNECTED
+
+
+async def test_lone_video_track_published_before_join_is_received_quickly(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    """Regression: the server's first media offer lands while DTLS is still handshaking."""
+    server = livekit_server
+    peer = SdkPeer(server.ws_url, server.token("solo", room_name))
+    lk = LkdeskPeer()
+    try:
+        await peer.connect()
+        await peer.publish_video(color=(250, 250, 0), width=640, height=360)
+        started = asyncio.get_running_loop().time()
+        await lk.connect(server.ws_url, server.token("lkdesk", room_name))
+        assert asyncio.get_running_loop().time() - started < 5, "connect() waited for a timeout"
+        video = await lk.subscribed("solo", rtc.TrackKind.KIND_VIDEO)
+        frames = await sample_video(video, frames=3, deadline_s=5)
+        assert frames[-1].shape == (360, 640, 3)
+    finally:
+        await lk.aclose()
+        await peer.aclose()
