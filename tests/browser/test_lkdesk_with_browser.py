@@ -53,3 +53,33 @@ async def test_meet_style_browser_peer_is_seen_and_heard(
         print("browser publish info:", joined, state.get("published"))
     finally:
         await lk.aclose()
+
+
+async def test_undecodable_vp9_only_track_fails_alone(
+    livekit_server: LiveKitServer, room_name: str, browser_peer_factory: BrowserPeerFactory
+) -> None:
+    """A VP9-only camera (no backup codec) is reported; everyone else's media keeps flowing."""
+    browser = await browser_peer_factory("vp9only")
+    await browser.join(
+        livekit_server.ws_url,
+        livekit_server.token("vp9only", room_name),
+        vp9_with_vp8_backup=False,
+        simulcast=False,
+        color=BLUE,
+        tone_hz=TONE_HZ,
+        videoCodec="vp9",
+    )
+    lk = LkdeskPeer()
+    try:
+        await lk.connect(livekit_server.ws_url, livekit_server.token("lkdesk", room_name))
+        _, (participant, track_sid, error) = await lk.wait_for(
+            "track_subscription_failed", deadline_s=15
+        )
+        assert participant.identity == "vp9only" and "vp9" in error
+        publication = participant.track_publications[track_sid]
+        assert publication.kind == rtc.TrackKind.KIND_VIDEO and not publication.subscribed
+        audio = await lk.subscribed("vp9only", rtc.TrackKind.KIND_AUDIO)
+        freq = dominant_frequency(await sample_audio(audio, seconds=1.5), 48_000)
+        assert abs(freq - TONE_HZ) / TONE_HZ < 0.02, freq
+    finally:
+        await lk.aclose()
