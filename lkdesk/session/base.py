@@ -1,0 +1,257 @@
+"""``Session``: the interface the UI drives, and the state both implementations share.
+
+:class:`~lkdesk.session.demo.DemoSession` (simulated people, no server) and
+:class:`~lkdesk.session.call.CallSession` (a real LiveKit room) implement it; the UI never
+knows which one it holds. State lives here as frozen snapshots; changes are announced
+through :attr:`Session.events` (names in :data:`~lkdesk.session.emitter.SessionEvent`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lkdesk.session.emitter import Emitter, Handler, SessionEvent
+from lkdesk.session.model import (
+    Attachment,
+    Capabilities,
+    ChatMessage,
+    Device,
+    DeviceKind,
+    FileTransfer,
+    JoinOptions,
+    LocalMedia,
+    Notice,
+    NoticeLevel,
+    ParticipantState,
+    SessionState,
+    Status,
+)
+
+
+class Session(ABC):
+    """One call, from device preview through join to leave."""
+
+    def __init__(
+        self,
+        *,
+        room_name: str,
+        server_label: str,
+        local_identity: str,
+        local_name: str,
+        name_editable: bool,
+        capabilities: Capabilities,
+    ) -> None:
+        self.events = Emitter()
+        self.room_name = room_name
+        self.server_label = server_label
+        self.local_identity = local_identity
+        self.local_name = local_name
+        self.name_editable = name_editable
+        self._capabilities = capabilities
+        self._status = Status(SessionState.IDLE)
+        self._participants: dict[str, ParticipantState] = {}
+        self._chat: list[ChatMessage] = []
+        self._transfers: dict[str, FileTransfer] = {}
+        self._local_media = LocalMedia()
+        self._order = itertools.count()
+
+    # ----- observing ----------------------------------------------------------------------
+
+    def on(self, event: SessionEvent, handler: Handler) -> None:
+        """Call ``handler`` on every ``event`` (see :data:`SessionEvent`)."""
+        self.events.on(event, handler)
+
+    def off(self, event: SessionEvent, handler: Handler) -> None:
+        """Stop calling ``handler`` for ``event``."""
+        self.events.off(event, handler)
+
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    @property
+    def local_media(self) -> LocalMedia:
+        return self._local_media
+
+    @property
+    def participants(self) -> tuple[ParticipantState, ...]:
+        """Everyone in the room: the local user first, then in join order."""
+        return tuple(sorted(self._participants.values(), key=lambda p: (not p.is_local, p.order)))
+
+    def participant(self, identity: str) -> ParticipantState | None:
+        return self._participants.get(identity)
+
+    @property
+    def chat_history(self) -> tuple[ChatMessage, ...]:
+        """Every chat message of this session, oldest first."""
+        return tuple(self._chat)
+
+    @property
+    def transfers(self) -> tuple[FileTransfer, ...]:
+        return tuple(self._transfers.values())
+
+    # ----- use-cases ------------------------------------------------------------------------
+
+    @abstractmethod
+    def devices(self, kind: DeviceKind) -> tuple[Device, ...]:
+        """The local devices of ``kind`` (empty when none or not available)."""
+
+    @abstractmethod
+    async def start_preview(self, *, camera: bool, microphone: bool) -> None:
+        """Show the camera (``preview_frame`` events) and measure the mic (``mic_level``)."""
+
+    @abstractmethod
+    async def stop_preview(self) -> None:
+        """Stop what :meth:`start_preview` started."""
+
+    @abstractmethod
+    async def test_speaker(self) -> None:
+        """Play a short test sound on the chosen speaker; returns when it has played."""
+
+    @abstractmethod
+    async def select_device(self, kind: DeviceKind, device_id: str) -> None:
+        """Use ``device_id`` for ``kind`` from now on (live during a call)."""
+
+    @abstractmethod
+    async def join(self, options: JoinOptions) -> None:
+        """Join the room. Raises a :class:`~lkdesk.errors.LkdeskError` saying what to do."""
+
+    @abstractmethod
+    async def leave(self) -> None:
+        """Leave the room; the status becomes ENDED (by the user)."""
+
+    @abstractmethod
+    async def set_microphone(self, on: bool) -> None:
+        """Send (True) or mute (False) the microphone."""
+
+    @abstractmethod
+    async def set_camera(self, on: bool) -> None:
+        """Send (True) or stop (False) the camera."""
+
+    @abstractmethod
+    async def set_screen_share(self, on: bool) -> None:
+        """Start or stop sharing the screen."""
+
+    @abstractmethod
+    async def send_chat(self, text: str) -> None:
+        """Send a chat message to everyone."""
+
+    @abstractmethod
+    async def send_file(self, path: Path) -> None:
+        """Send a file to everyone; progress arrives as ``transfer`` events."""
+
+    @abstractmethod
+    async def save_file(self, transfer_id: str, destination: Path) -> None:
+        """Write a received file to ``destination``."""
+
+    @abstractmethod
+    async def mute_participant(self, identity: str) -> None:
+        """Admin: mute someone's microphone."""
+
+    @abstractmethod
+    async def remove_participant(self, identity: str) -> None:
+        """Admin: remove someone from the room."""
+
+    @abstractmethod
+    async def set_participant_can_publish(self, identity: str, allowed: bool) -> None:
+        """Admin: allow or forbid someone to send audio and video."""
+
+    @abstractmethod
+    async def rename_participant(self, identity: str, name: str) -> None:
+        """Admin: change someone's display name."""
+
+    @abstractmethod
+    async def move_participant(self, identity: str, room: str) -> None:
+        """Admin: move someone to another room."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Leave if needed and stop every task; the session cannot be used afterwards."""
+
+    # ----- helpers for implementations --------------------------------------------------------
+
+    def _set_status(self, status: Status) -> None:
+        if status != self._status:
+            self._status = status
+            self.events.emit("status", status)
+
+    def _set_capabilities(self, capabilities: Capabilities) -> None:
+        if capabilities != self._capabilities:
+            self._capabilities = capabilities
+            self.events.emit("capabilities", capabilities)
+
+    def _upsert(self, state: ParticipantState) -> ParticipantState:
+        """Add or replace a participant; keeps the join order of one already present."""
+        old = self._participants.get(state.identity)
+        if old is None:
+            state = replace(state, order=next(self._order))
+            self._participants[state.identity] = state
+            self.events.emit("participant_joined", state)
+            return state
+        state = replace(state, order=old.order)
+        if state != old:
+            self._participants[state.identity] = state
+            self.events.emit("participant_updated", state)
+        return state
+
+    def _update(self, identity: str, **changes: Any) -> ParticipantState | None:
+        old = self._participants.get(identity)
+        return None if old is None else self._upsert(replace(old, **changes))
+
+    def _remove(self, identity: str, reason: str = "left") -> None:
+        state = self._participants.pop(identity, None)
+        if state is not None:
+            self.events.emit("participant_left", state, reason)
+
+    def _clear_participants(self) -> None:
+        for identity in list(self._participants):
+            self._remove(identity, "ended")
+
+    def _set_local_media(self, media: LocalMedia) -> None:
+        if media != self._local_media:
+            self._local_media = media
+            self.events.emit("local_media", media)
+        self._update(
+            self.local_identity,
+            mic_on=media.mic_on,
+            camera_on=media.camera_on,
+            screen_on=media.screen_on,
+        )
+
+    def _add_chat(
+        self,
+        sender_identity: str,
+        sender_name: str,
+        text: str,
+        *,
+        attachment: Attachment | None = None,
+    ) -> ChatMessage:
+        message = ChatMessage(
+            id=uuid.uuid4().hex,
+            sender_identity=sender_identity,
+            sender_name=sender_name,
+            text=text,
+            sent_at=datetime.now(UTC),
+            is_local=sender_identity == self.local_identity,
+            attachment=attachment,
+        )
+        self._chat.append(message)
+        self.events.emit("chat_message", message)
+        return message
+
+    def _set_transfer(self, transfer: FileTransfer) -> None:
+        self._transfers[transfer.id] = transfer
+        self.events.emit("transfer", transfer)
+
+    def _notice(self, text: str, level: NoticeLevel = NoticeLevel.INFO) -> None:
+        self.events.emit("notice", Notice(text, level))

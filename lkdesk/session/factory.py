@@ -1,0 +1,48 @@
+"""``SessionFactory``: turns a join target into a session; the UI never picks the class."""
+
+from __future__ import annotations
+
+from lkdesk.session.base import Session
+from lkdesk.session.demo import DemoConfig, DemoSession
+from lkdesk.session.errors import SessionError
+from lkdesk.session.profiles import ProfileBook
+from lkdesk.session.targets import (
+    ApiKeyTarget,
+    Credentials,
+    DemoTarget,
+    JoinTarget,
+    ProfileTarget,
+    TokenTarget,
+    resolve_api_key,
+    resolve_token,
+)
+
+
+class SessionFactory:
+    """Opens :class:`DemoSession` for the demo target and a real call for everything else."""
+
+    def __init__(self, book: ProfileBook | None = None, demo: DemoConfig | None = None) -> None:
+        self.book = book
+        self._demo = demo
+
+    async def open(self, target: JoinTarget) -> Session:
+        """A fresh, not yet joined session. Raises InvalidTargetError naming the bad field."""
+        if isinstance(target, DemoTarget):
+            return DemoSession(target.display_name, self._demo)
+        return self._call(await self.credentials(target))
+
+    async def credentials(self, target: JoinTarget) -> Credentials:
+        if isinstance(target, TokenTarget):
+            return resolve_token(target)
+        if isinstance(target, ApiKeyTarget):
+            return resolve_api_key(target)
+        if isinstance(target, ProfileTarget):
+            if self.book is None:
+                raise SessionError("Saved profiles are not available in this window.")
+            return await self.book.resolve(target)
+        raise SessionError(f"lkdesk cannot join {type(target).__name__}.")
+
+    def _call(self, credentials: Credentials) -> Session:
+        from lkdesk.session.call import CallSession  # the rtc stack loads only when needed
+
+        return CallSession(credentials)

@@ -1,0 +1,201 @@
+"""What the UI sees of a call: frozen snapshots and small enums. No Qt, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+
+class SessionState(StrEnum):
+    """Where a session is in its life."""
+
+    IDLE = "idle"  # created; devices may be previewed, not joined yet
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    ENDED = "ended"  # left, removed, or failed; ``Status.message`` says why
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The session's state and, when it ended, why (plain words) and whether to rejoin."""
+
+    state: SessionState
+    message: str = ""
+    by_user: bool = False  # True when the user left on purpose
+    can_rejoin: bool = True
+
+
+class Quality(IntEnum):
+    """Connection quality as quality bars: 0 (lost) to 3 (excellent)."""
+
+    LOST = 0
+    POOR = 1
+    GOOD = 2
+    EXCELLENT = 3
+
+
+class VideoKind(StrEnum):
+    """Which of a participant's videos a tile shows."""
+
+    CAMERA = "camera"
+    SCREEN = "screen"
+
+
+class DeviceKind(StrEnum):
+    """Kinds of local media device."""
+
+    CAMERA = "camera"
+    MICROPHONE = "microphone"
+    SPEAKER = "speaker"
+
+
+@dataclass(frozen=True, slots=True)
+class TileKey:
+    """Names one video in the room: a participant's camera or screen share."""
+
+    identity: str
+    kind: VideoKind = VideoKind.CAMERA
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantState:
+    """Everything the UI shows about one participant."""
+
+    identity: str
+    name: str
+    is_local: bool = False
+    mic_on: bool = False
+    camera_on: bool = False
+    screen_on: bool = False
+    speaking: bool = False
+    audio_level: float = 0.0
+    quality: Quality = Quality.EXCELLENT
+    can_publish: bool = True
+    order: int = 0  # join order, for a stable grid
+
+    @property
+    def display_name(self) -> str:
+        """The name, or the identity when the participant has none."""
+        return self.name or self.identity
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMedia:
+    """What the local user sends."""
+
+    mic_on: bool = False
+    camera_on: bool = False
+    screen_on: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a chat message; ``transfer_id`` names its :class:`FileTransfer`."""
+
+    transfer_id: str
+    file_name: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One chat line, or a file announcement when ``attachment`` is set."""
+
+    id: str
+    sender_identity: str
+    sender_name: str
+    text: str
+    sent_at: datetime
+    is_local: bool = False
+    attachment: Attachment | None = None
+
+
+class TransferState(StrEnum):
+    """Progress of a file transfer."""
+
+    ACTIVE = "active"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class FileTransfer:
+    """A file being sent or received; ``size`` is 0 when unknown."""
+
+    id: str
+    file_name: str
+    size: int
+    transferred: int
+    state: TransferState
+    outgoing: bool
+    peer_name: str = ""
+    error: str = ""
+
+    @property
+    def fraction(self) -> float | None:
+        """0..1 progress, or None when the size is unknown."""
+        if self.state is TransferState.DONE:
+            return 1.0
+        return min(self.transferred / self.size, 1.0) if self.size else None
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """Whether an action can be used now; ``reason`` says why not, in plain words."""
+
+    available: bool
+    reason: str = ""
+
+
+AVAILABLE = Feature(True)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What this session can do; the UI disables what is not available and says why."""
+
+    microphone: Feature = AVAILABLE
+    camera: Feature = AVAILABLE
+    screen_share: Feature = AVAILABLE
+    chat: Feature = AVAILABLE
+    files: Feature = AVAILABLE
+    speaker: Feature = AVAILABLE
+    admin: Feature = AVAILABLE
+    move_participants: Feature = AVAILABLE
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A local camera, microphone or speaker."""
+
+    id: str
+    name: str
+    kind: DeviceKind
+
+
+@dataclass(frozen=True, slots=True)
+class JoinOptions:
+    """The choices made on the pre-join screen."""
+
+    display_name: str = ""
+    mic_on: bool = True
+    camera_on: bool = True
+    devices: dict[DeviceKind, str] = field(default_factory=dict)
+
+
+class NoticeLevel(StrEnum):
+    """How a background message should be shown."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should know that no action of theirs returned (a toast)."""
+
+    text: str
+    level: NoticeLevel = NoticeLevel.INFO
