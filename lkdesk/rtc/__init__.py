@@ -1,9 +1,18 @@
 """lkdesk's LiveKit client on aiortc. Public names mirror the official ``livekit.rtc``."""
 
 from lkdesk.rtc.frames import AudioFrame, AudioFrameEvent, VideoFormat, VideoFrame, VideoFrameEvent
+from lkdesk.rtc.local_track import (
+    LocalAudioTrack,
+    LocalTrack,
+    LocalTrackPublication,
+    LocalVideoTrack,
+    TrackPublishOptions,
+    VideoEncoding,
+)
 from lkdesk.rtc.participant import LocalParticipant, Participant, RemoteParticipant
 from lkdesk.rtc.publication import RemoteTrackPublication, TrackPublication
 from lkdesk.rtc.room import Room, RoomOptions
+from lkdesk.rtc.sources import AudioSource, VideoSource
 from lkdesk.rtc.streams import AudioStream, VideoStream
 from lkdesk.rtc.track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
 from lkdesk.rtc.types import (
@@ -18,11 +27,16 @@ from lkdesk.rtc.types import (
 __all__ = [
     "AudioFrame",
     "AudioFrameEvent",
+    "AudioSource",
     "AudioStream",
     "ConnectionQuality",
     "ConnectionState",
     "DisconnectReason",
+    "LocalAudioTrack",
     "LocalParticipant",
+    "LocalTrack",
+    "LocalTrackPublication",
+    "LocalVideoTrack",
     "Participant",
     "RemoteAudioTrack",
     "RemoteParticipant",
@@ -33,10 +47,13 @@ __all__ = [
     "RoomOptions",
     "TrackKind",
     "TrackPublication",
+    "TrackPublishOptions",
     "TrackSource",
+    "VideoEncoding",
     "VideoFormat",
     "VideoFrame",
     "VideoFrameEvent",
+    "VideoSource",
     "VideoStream",
     "describe_disconnect",
 ]

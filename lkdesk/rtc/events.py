@@ -16,7 +16,7 @@ class EventEmitter(Generic[EventName]):
     """Register handlers by event name; a failing handler is logged, never fatal."""
 
     def __init__(self) -> None:
-        self._handlers: dict[str, list[Handler]] = {}
+        self._listeners: dict[str, list[Handler]] = {}
 
     def on(self, event: EventName, callback: Handler | None = None) -> Any:
         """Register ``callback`` for ``event``; usable as ``@emitter.on("name")``."""
@@ -27,7 +27,7 @@ class EventEmitter(Generic[EventName]):
                 return func
 
             return decorator
-        self._handlers.setdefault(event, []).append(callback)
+        self._listeners.setdefault(event, []).append(callback)
         return callback
 
     def once(self, event: EventName, callback: Handler) -> Handler:
@@ -41,13 +41,13 @@ class EventEmitter(Generic[EventName]):
 
     def off(self, event: EventName, callback: Handler) -> None:
         """Remove a handler; unknown handlers are ignored."""
-        handlers = self._handlers.get(event, [])
+        handlers = self._listeners.get(event, [])
         if callback in handlers:
             handlers.remove(callback)
 
     def emit(self, event: EventName, *args: Any) -> None:
         """Call every handler of ``event`` in registration order."""
-        for handler in list(self._handlers.get(event, ())):
+        for handler in list(self._listeners.get(event, ())):
             try:
                 handler(*args)
             except Exception:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aioice import stun
-from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceCandidate, RTCIceServer
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcicetransport import parse_stun_turn_uri
+from aiortc.sdp import candidate_from_sdp
 from livekit.protocol import rtc as proto_rtc
 
 logger = logging.getLogger(__name__)
@@ -130,3 +132,21 @@ def rtc_configuration(urls: list[IceUrl], *, force_relay: bool = False) -> RTCCo
         if force_relay
         else RTCIceTransportPolicy.ALL,
     )
+
+
+def candidate_from_init(candidate_init: str) -> RTCIceCandidate | None:
+    """Parse a trickled ``RTCIceCandidateInit`` JSON string; None if unusable."""
+    try:
+        init = json.loads(candidate_init)
+        text = str(init.get("candidate", "")).removeprefix("candidate:")
+        if not text:
+            return None
+        candidate = candidate_from_sdp(text)
+    except (ValueError, IndexError, AttributeError):
+        logger.warning("ignoring a malformed ICE candidate from the server")
+        return None
+    candidate.sdpMid = init.get("sdpMid") or None
+    candidate.sdpMLineIndex = init.get("sdpMLineIndex")
+    if candidate.sdpMid is None and candidate.sdpMLineIndex is None:
+        candidate.sdpMLineIndex = 0
+    return candidate

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit.protocol import models as proto_models
 
+from lkdesk.errors import RoomError
+from lkdesk.rtc.local_track import LocalTrack, LocalTrackPublication, TrackPublishOptions
 from lkdesk.rtc.publication import RemoteTrackPublication, SubscriptionControl
 from lkdesk.rtc.types import ConnectionQuality
+
+if TYPE_CHECKING:
+    from lkdesk.rtc.publishing import LocalMedia
 
 Event = tuple[str, tuple[Any, ...]]
 
@@ -126,6 +131,26 @@ class LocalParticipant(Participant):
     def __init__(self, info: proto_models.ParticipantInfo, updater: LocalUpdater) -> None:
         super().__init__(info)
         self._updater = updater
+        self._media: LocalMedia | None = None
+
+    @property
+    def track_publications(self) -> dict[str, LocalTrackPublication]:
+        return dict(self._media.publications) if self._media is not None else {}
+
+    def _require_media(self) -> LocalMedia:
+        if self._media is None:
+            raise RoomError("Not connected to a room.")
+        return self._media
+
+    async def publish_track(
+        self, track: LocalTrack, options: TrackPublishOptions | None = None
+    ) -> LocalTrackPublication:
+        """Publish a local track; raises ``PublishError`` (or its permission subclass)."""
+        return await self._require_media().publish(track, options or TrackPublishOptions())
+
+    async def unpublish_track(self, track_sid: str) -> None:
+        """Stop publishing a track; peers see it unpublished."""
+        await self._require_media().unpublish(track_sid)
 
     async def set_name(self, name: str) -> None:
         """Change our display name; raises ``RoomError`` if the server refuses."""

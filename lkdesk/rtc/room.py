@@ -22,6 +22,7 @@ from lkdesk.rtc import ice
 from lkdesk.rtc.events import EventEmitter
 from lkdesk.rtc.participant import Event, LocalParticipant, RemoteParticipant
 from lkdesk.rtc.publication import RemoteTrackPublication
+from lkdesk.rtc.publishing import LocalMedia
 from lkdesk.rtc.signal_client import SignalClient, SignalClosed
 from lkdesk.rtc.signal_protocol import JoinOptions
 from lkdesk.rtc.subscriber import BindingChange, SubscriberConnection
@@ -31,6 +32,8 @@ from lkdesk.rtc.types import ConnectionQuality, ConnectionState, DisconnectReaso
 logger = logging.getLogger(__name__)
 
 EventTypes = Literal[
+    "local_track_published",
+    "local_track_unpublished",
     "participant_connected",
     "participant_disconnected",
     "track_published",
@@ -85,15 +88,17 @@ class Room(EventEmitter[EventTypes]):
         self._options = RoomOptions()
         self._signal: SignalClient | None = None
         self._subscriber: SubscriberConnection | None = None
+        self._local_media: LocalMedia | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self._tracks: dict[str, tuple[RemoteTrack, RemoteTrackPublication, RemoteParticipant]] = {}
         self._pending_bindings: set[str] = set()
+        self._side_tasks: set[asyncio.Task[None]] = set()
         self._token = ""
         self._pending_requests: dict[int, asyncio.Future[proto_rtc.RequestResponse]] = {}
         self._request_ids = itertools.count(1)
         self._media_connected = asyncio.Event()
         self._media_failed = asyncio.Event()
-        self._handlers: dict[str, Callable[[Any], Awaitable[None] | None]] = {
+        self._signal_handlers: dict[str, Callable[[Any], Awaitable[None] | None]] = {
             "offer": self._on_offer,
             "trickle": self._on_trickle,
             "update": self._on_participant_update,
@@ -104,6 +109,10 @@ class Room(EventEmitter[EventTypes]):
             "refresh_token": self._on_refresh_token,
             "subscription_response": self._on_subscription_response,
             "request_response": self._on_request_response,
+            "answer": self._on_answer,
+            "track_published": self._on_track_published,
+            "mute": self._on_server_mute,
+            "track_unpublished": self._on_server_unpublished,
         }
 
     # ----- public API -------------------------------------------------------------
@@ -169,10 +178,22 @@ class Room(EventEmitter[EventTypes]):
         self._info = join.room
         self.local_participant = LocalParticipant(join.participant, self._update_local)
         urls = await ice.reachable(ice.flatten(join.ice_servers), self._options.stun_probe_budget_s)
+        force_relay = (
+            join.client_configuration.force_relay == proto_models.ClientConfigSetting.ENABLED
+        )
+        local = self.local_participant
+        self._local_media = LocalMedia(
+            ice_urls=urls,
+            force_relay=force_relay,
+            send=signal.send_nowait,
+            emit=self.emit,
+            permissions=lambda: local.permissions,
+            participant=local,
+        )
+        local._media = self._local_media
         self._subscriber = SubscriberConnection(
             urls,
-            force_relay=join.client_configuration.force_relay
-            == proto_models.ClientConfigSetting.ENABLED,
+            force_relay=force_relay,
             on_frame=self._on_frame,
             on_datachannel=lambda channel: None,
             on_state=self._on_media_state,
@@ -225,7 +246,7 @@ class Room(EventEmitter[EventTypes]):
                     self._spawn_end(proto_models.DisconnectReason.SIGNAL_CLOSE)
                 return
             kind = message.WhichOneof("message")
-            handler = self._handlers.get(kind or "")
+            handler = self._signal_handlers.get(kind or "")
             if handler is None:
                 logger.debug("unhandled signalling message %s", kind)
                 continue
@@ -254,11 +275,19 @@ class Room(EventEmitter[EventTypes]):
     async def _teardown(self, *, send_leave: bool) -> None:
         if self._signal is not None:
             await self._signal.close(send_leave=send_leave)
+        side_tasks, self._side_tasks = self._side_tasks, set()
+        for task in side_tasks:
+            task.cancel()
+        for task in side_tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         dispatcher, self._dispatcher = self._dispatcher, None
         if dispatcher is not None and dispatcher is not asyncio.current_task():
             dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await dispatcher
+        if self._local_media is not None:
+            await self._local_media.close()
         if self._subscriber is not None:
             await self._subscriber.close()
         for track, _, _ in self._tracks.values():
@@ -289,6 +318,35 @@ class Room(EventEmitter[EventTypes]):
     async def _on_trickle(self, trickle: proto_rtc.TrickleRequest) -> None:
         if trickle.target == proto_rtc.SignalTarget.SUBSCRIBER and self._subscriber is not None:
             await self._subscriber.add_remote_candidate(trickle.candidateInit)
+        elif self._local_media is not None and self._local_media.connection is not None:
+            await self._local_media.connection.add_remote_candidate(trickle.candidateInit)
+
+    def _on_answer(self, answer: proto_rtc.SessionDescription) -> None:
+        if self._local_media is not None and self._local_media.connection is not None:
+            self._local_media.connection.on_answer(answer)
+
+    def _on_track_published(self, response: proto_rtc.TrackPublishedResponse) -> None:
+        if self._local_media is not None:
+            self._local_media.on_track_published(response)
+
+    def _on_server_mute(self, request: proto_rtc.MuteTrackRequest) -> None:
+        if self._local_media is not None:
+            self._local_media.on_server_mute(request)
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        """Run a slow reaction (a renegotiation) without stalling the dispatcher."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_task_done)
+
+    def _side_task_done(self, task: asyncio.Task[None]) -> None:
+        self._side_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("%s failed", task.get_name(), exc_info=task.exception())
+
+    def _on_server_unpublished(self, response: proto_rtc.TrackUnpublishedResponse) -> None:
+        if self._local_media is not None:
+            self._spawn(self._local_media.on_server_unpublished(response), "lkdesk-unpublish")
 
     def _on_participant_update(self, update: proto_rtc.ParticipantUpdate) -> None:
         for info in update.participants:
@@ -378,6 +436,8 @@ class Room(EventEmitter[EventTypes]):
                 self.emit("track_subscription_failed", participant, response.track_sid, error)
 
     def _on_request_response(self, response: proto_rtc.RequestResponse) -> None:
+        if self._local_media is not None and self._local_media.on_request_response(response):
+            return
         future = self._pending_requests.pop(response.request_id, None)
         if future is not None and not future.done():
             future.set_result(response)

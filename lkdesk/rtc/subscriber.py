@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcdatachannel import RTCDataChannel
-from aiortc.sdp import candidate_from_sdp
 
 from lkdesk.rtc import _aiortc_adapt as adapt
-from lkdesk.rtc.ice import IceUrl, rtc_configuration
+from lkdesk.rtc.ice import IceUrl, candidate_from_init, rtc_configuration
 from lkdesk.rtc.sdp_tools import MediaSection, finish_answer, guard_offer, parse_sections
 
 logger = logging.getLogger(__name__)
@@ -58,7 +56,7 @@ class SubscriberConnection:
         self._on_frame = on_frame
         self._bindings: dict[str, str] = {}
         self._ssrcs: dict[str, int | None] = {}
-        self._pending_candidates: list[dict[str, Any]] = []
+        self._pending_candidates: list[RTCIceCandidate] = []
         self._pumps: list[asyncio.Task[None]] = []
         self._pc.on("track", self._on_track)
         self._pc.on("datachannel", on_datachannel)
@@ -135,37 +133,18 @@ class SubscriberConnection:
 
     async def add_remote_candidate(self, candidate_init: str) -> None:
         """Add one trickled server candidate (JSON ``RTCIceCandidateInit``)."""
-        try:
-            init = json.loads(candidate_init)
-        except ValueError:
-            logger.warning("ignoring a malformed ICE candidate from the server")
+        candidate = candidate_from_init(candidate_init)
+        if candidate is None:
             return
         if self._pc.remoteDescription is None:
-            self._pending_candidates.append(init)
+            self._pending_candidates.append(candidate)
             return
-        await self._add_candidate(init)
+        await self._pc.addIceCandidate(candidate)
 
     async def _flush_candidates(self) -> None:
         pending, self._pending_candidates = self._pending_candidates, []
-        for init in pending:
-            await self._add_candidate(init)
-
-    async def _add_candidate(self, init: dict[str, Any]) -> None:
-        text = str(init.get("candidate", ""))
-        if not text:
-            return
-        try:
-            candidate = candidate_from_sdp(
-                text.split(":", 1)[1] if text.startswith("candidate:") else text
-            )
-        except (ValueError, IndexError):
-            logger.warning("ignoring an unparsable ICE candidate from the server")
-            return
-        candidate.sdpMid = init.get("sdpMid") or None
-        candidate.sdpMLineIndex = init.get("sdpMLineIndex")
-        if candidate.sdpMid is None and candidate.sdpMLineIndex is None:
-            candidate.sdpMLineIndex = 0
-        await self._pc.addIceCandidate(candidate)
+        for candidate in pending:
+            await self._pc.addIceCandidate(candidate)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         mid = next(

@@ -1,0 +1,123 @@
+"""Local tracks and their publications (official SDK names)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from livekit.protocol import models as proto_models
+
+from lkdesk.rtc.sources import AudioSource, SourceAudioTrack, SourceVideoTrack, VideoSource
+from lkdesk.rtc.types import TrackKind, TrackSource
+
+
+@dataclass(frozen=True, slots=True)
+class VideoEncoding:
+    """Upper limits for a published video track."""
+
+    max_bitrate: int = 1_500_000
+    max_framerate: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class TrackPublishOptions:
+    """How to publish: the source kind, and for video the codec and limits."""
+
+    source: TrackSource = TrackSource.SOURCE_UNKNOWN
+    video_codec: str = "vp8"
+    video_encoding: VideoEncoding | None = None
+
+
+class LocalTrack:
+    """A track lkdesk sends. ``mute()`` stops its media and tells the room."""
+
+    kind: TrackKind
+
+    def __init__(self, name: str, rtc_track: SourceAudioTrack | SourceVideoTrack) -> None:
+        self.name = name
+        self.sid = ""
+        self._rtc_track = rtc_track
+        self._on_mute: Callable[[LocalTrack, bool], None] | None = None
+
+    @property
+    def muted(self) -> bool:
+        return self._rtc_track.muted
+
+    def mute(self) -> None:
+        self._set_muted(True)
+
+    def unmute(self) -> None:
+        self._set_muted(False)
+
+    def _set_muted(self, muted: bool, *, notify: bool = True) -> None:
+        if muted == self._rtc_track.muted:
+            return
+        self._rtc_track.set_muted(muted)
+        if notify and self._on_mute is not None:
+            self._on_mute(self, muted)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, sid={self.sid!r}, muted={self.muted})"
+
+
+class LocalVideoTrack(LocalTrack):
+    """A local camera or screen track fed by a :class:`VideoSource`."""
+
+    kind = TrackKind.KIND_VIDEO
+
+    def __init__(self, name: str, source: VideoSource) -> None:
+        super().__init__(name, SourceVideoTrack(source))
+        self.source = source
+
+    @classmethod
+    def create_video_track(cls, name: str, source: VideoSource) -> LocalVideoTrack:
+        return cls(name, source)
+
+
+class LocalAudioTrack(LocalTrack):
+    """A local microphone track fed by an :class:`AudioSource`."""
+
+    kind = TrackKind.KIND_AUDIO
+
+    def __init__(self, name: str, source: AudioSource) -> None:
+        super().__init__(name, SourceAudioTrack(source))
+        self.source = source
+
+    @classmethod
+    def create_audio_track(cls, name: str, source: AudioSource) -> LocalAudioTrack:
+        return cls(name, source)
+
+
+class LocalTrackPublication:
+    """A published local track as the server knows it."""
+
+    def __init__(self, info: proto_models.TrackInfo, track: LocalTrack) -> None:
+        self.sid = info.sid
+        self.track: LocalTrack | None = track
+        self._info = info
+
+    @property
+    def name(self) -> str:
+        return self._info.name
+
+    @property
+    def kind(self) -> TrackKind:
+        return TrackKind.from_proto(self._info.type)
+
+    @property
+    def source(self) -> TrackSource:
+        try:
+            return TrackSource(self._info.source)
+        except ValueError:
+            return TrackSource.SOURCE_UNKNOWN
+
+    @property
+    def muted(self) -> bool:
+        return self.track.muted if self.track is not None else self._info.muted
+
+    @property
+    def mime_type(self) -> str:
+        return self._info.mime_type
+
+    def __repr__(self) -> str:
+        return f"LocalTrackPublication(sid={self.sid!r}, name={self.name!r}, muted={self.muted})"

@@ -1,0 +1,156 @@
+"""The publisher peer connection: we offer, the server answers (v0 dual-PC mode).
+
+Created on first need (publishing or sending data). Negotiations are serialized; each
+offer carries an id the server echoes in its answer. Data channels ``_reliable`` and
+``_lossy`` are created before the first offer so it always has an ``m=application``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.rtcdatachannel import RTCDataChannel
+from aiortc.rtcrtptransceiver import RTCRtpTransceiver
+from livekit.protocol import rtc as proto_rtc
+
+from lkdesk.errors import MediaNegotiationError
+from lkdesk.rtc import _aiortc_adapt as adapt
+from lkdesk.rtc.ice import IceUrl, candidate_from_init, rtc_configuration
+from lkdesk.rtc.sources import SourceAudioTrack, SourceVideoTrack
+
+logger = logging.getLogger(__name__)
+
+ANSWER_TIMEOUT_S = 10.0
+
+
+class PublisherConnection:
+    """Owns the publisher ``RTCPeerConnection`` and its two data channels."""
+
+    def __init__(
+        self,
+        ice_urls: list[IceUrl],
+        *,
+        force_relay: bool,
+        send_signal: Callable[[proto_rtc.SignalRequest], None],
+    ) -> None:
+        self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
+        self._send_signal = send_signal
+        self.reliable: RTCDataChannel = self._pc.createDataChannel("_reliable", ordered=True)
+        self.lossy: RTCDataChannel = self._pc.createDataChannel(
+            "_lossy", ordered=False, maxRetransmits=0
+        )
+        self._lock = asyncio.Lock()
+        self._offer_id = 0
+        self._answers: dict[int, asyncio.Future[str]] = {}
+        self._connected = asyncio.Event()
+        self._failed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pc.on("connectionstatechange", self._state_changed)
+
+    @property
+    def connection_state(self) -> str:
+        return self._pc.connectionState
+
+    def _state_changed(self) -> None:
+        state = self._pc.connectionState
+        logger.debug("publisher connection %s", state)
+        if state == "connected":
+            self._connected.set()
+            self._tasks.append(
+                asyncio.create_task(
+                    adapt.start_idle_receivers(self._pc), name="lkdesk-pub-catch-up"
+                )
+            )
+        elif state in ("failed", "closed"):
+            self._failed.set()
+
+    def add_track(
+        self, track: SourceAudioTrack | SourceVideoTrack, codec: str
+    ) -> RTCRtpTransceiver:
+        """Add a send-only transceiver preferring ``codec`` (e.g. "vp8", "opus")."""
+        transceiver = self._pc.addTransceiver(track, direction="sendonly")
+        capabilities = RTCRtpSender.getCapabilities(track.kind)
+        preferred = [c for c in capabilities.codecs if c.name.lower() == codec.lower()]
+        rtx = [c for c in capabilities.codecs if c.name.lower() == "rtx"]
+        if preferred:
+            transceiver.setCodecPreferences(preferred + rtx)
+        return transceiver
+
+    def remove_track(self, transceiver: RTCRtpTransceiver) -> None:
+        """Stop sending on ``transceiver``; the next negotiation tells the server."""
+        transceiver.direction = "inactive"
+        transceiver.sender.replaceTrack(None)
+
+    async def negotiate(self) -> None:
+        """Offer our current state and apply the server's answer (serialized)."""
+        async with self._lock:
+            await self._pc.setLocalDescription(await self._pc.createOffer())
+            self._offer_id += 1
+            offer_id = self._offer_id
+            answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._answers[offer_id] = answer
+            self._send_signal(
+                proto_rtc.SignalRequest(
+                    offer=proto_rtc.SessionDescription(
+                        type="offer", sdp=self._pc.localDescription.sdp, id=offer_id
+                    )
+                )
+            )
+            try:
+                async with asyncio.timeout(ANSWER_TIMEOUT_S):
+                    sdp = await answer
+            except TimeoutError as exc:
+                raise MediaNegotiationError(
+                    "The server did not answer our media offer within 10 s."
+                ) from exc
+            finally:
+                self._answers.pop(offer_id, None)
+            await self._pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+            await adapt.start_idle_receivers(self._pc)
+
+    def on_answer(self, description: proto_rtc.SessionDescription) -> None:
+        """Route a server answer to the offer it answers (servers without ids: the latest)."""
+        offer_id = description.id or self._offer_id
+        future = self._answers.get(offer_id)
+        if future is None or future.done():
+            logger.debug("ignoring a stale publisher answer (id %d)", description.id)
+            return
+        future.set_result(description.sdp)
+
+    async def add_remote_candidate(self, candidate_init: str) -> None:
+        candidate = candidate_from_init(candidate_init)
+        if candidate is not None and self._pc.remoteDescription is not None:
+            await self._pc.addIceCandidate(candidate)
+
+    async def wait_connected(self, limit_s: float) -> None:
+        """Wait until ICE and DTLS are up; raise :class:`MediaNegotiationError` otherwise."""
+        connected = asyncio.create_task(self._connected.wait())
+        failed = asyncio.create_task(self._failed.wait())
+        done, pending = await asyncio.wait(
+            {connected, failed}, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if connected not in done:
+            raise MediaNegotiationError(
+                "The media connection for publishing could not be established "
+                "(UDP blocked, or the server's ICE address is unreachable)."
+            )
+
+    async def close(self) -> None:
+        for future in self._answers.values():
+            future.cancel()
+        await self._pc.close()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
