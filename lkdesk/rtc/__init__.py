@@ -1,5 +1,14 @@
 """lkdesk's LiveKit client on aiortc. Public names mirror the official ``livekit.rtc``."""
 
+from lkdesk.rtc.data import DataPacket, SipDTMF
+from lkdesk.rtc.data_streams import (
+    ByteStreamInfo,
+    ByteStreamReader,
+    ByteStreamWriter,
+    TextStreamInfo,
+    TextStreamReader,
+    TextStreamWriter,
+)
 from lkdesk.rtc.frames import AudioFrame, AudioFrameEvent, VideoFormat, VideoFrame, VideoFrameEvent
 from lkdesk.rtc.local_track import (
     LocalAudioTrack,
@@ -12,6 +21,7 @@ from lkdesk.rtc.local_track import (
 from lkdesk.rtc.participant import LocalParticipant, Participant, RemoteParticipant
 from lkdesk.rtc.publication import RemoteTrackPublication, TrackPublication
 from lkdesk.rtc.room import Room, RoomOptions
+from lkdesk.rtc.rpc import RpcError, RpcInvocationData
 from lkdesk.rtc.sources import AudioSource, VideoSource
 from lkdesk.rtc.streams import AudioStream, VideoStream
 from lkdesk.rtc.track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
@@ -29,8 +39,12 @@ __all__ = [
     "AudioFrameEvent",
     "AudioSource",
     "AudioStream",
+    "ByteStreamInfo",
+    "ByteStreamReader",
+    "ByteStreamWriter",
     "ConnectionQuality",
     "ConnectionState",
+    "DataPacket",
     "DisconnectReason",
     "LocalAudioTrack",
     "LocalParticipant",
@@ -45,6 +59,12 @@ __all__ = [
     "RemoteVideoTrack",
     "Room",
     "RoomOptions",
+    "RpcError",
+    "RpcInvocationData",
+    "SipDTMF",
+    "TextStreamInfo",
+    "TextStreamReader",
+    "TextStreamWriter",
     "TrackKind",
     "TrackPublication",
     "TrackPublishOptions",

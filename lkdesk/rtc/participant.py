@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit.protocol import models as proto_models
@@ -12,7 +13,15 @@ from lkdesk.rtc.publication import RemoteTrackPublication, SubscriptionControl
 from lkdesk.rtc.types import ConnectionQuality
 
 if TYPE_CHECKING:
+    from lkdesk.rtc.data import RoomData
+    from lkdesk.rtc.data_streams import (
+        ByteStreamInfo,
+        ByteStreamWriter,
+        TextStreamInfo,
+        TextStreamWriter,
+    )
     from lkdesk.rtc.publishing import LocalMedia
+    from lkdesk.rtc.rpc import RpcHandler
 
 Event = tuple[str, tuple[Any, ...]]
 
@@ -132,6 +141,7 @@ class LocalParticipant(Participant):
         super().__init__(info)
         self._updater = updater
         self._media: LocalMedia | None = None
+        self._data: RoomData | None = None
 
     @property
     def track_publications(self) -> dict[str, LocalTrackPublication]:
@@ -151,6 +161,68 @@ class LocalParticipant(Participant):
     async def unpublish_track(self, track_sid: str) -> None:
         """Stop publishing a track; peers see it unpublished."""
         await self._require_media().unpublish(track_sid)
+
+    def _require_data(self) -> RoomData:
+        if self._data is None:
+            raise RoomError("Not connected to a room.")
+        return self._data
+
+    async def publish_data(
+        self,
+        payload: bytes | str,
+        *,
+        reliable: bool = True,
+        destination_identities: list[str] | None = None,
+        topic: str = "",
+    ) -> None:
+        """Send a data packet to everyone, or only to ``destination_identities``."""
+        await self._require_data().publish_data(
+            payload, reliable=reliable, destination_identities=destination_identities, topic=topic
+        )
+
+    async def send_text(self, text: str, **options: Any) -> TextStreamInfo:
+        """Send ``text`` as one text stream (any size); options as :meth:`stream_text`."""
+        return await self._require_data().send_text(text, **options)
+
+    async def stream_text(self, **options: Any) -> TextStreamWriter:
+        """Open an incremental text stream (``topic``, ``destination_identities``, ...)."""
+        return await self._require_data().stream_text(**options)
+
+    async def send_file(self, file_path: str | os.PathLike[str], **options: Any) -> ByteStreamInfo:
+        """Send a file as a byte stream; ``on_progress(sent, total)`` reports progress."""
+        return await self._require_data().send_file(file_path, **options)
+
+    async def stream_bytes(self, name: str, **options: Any) -> ByteStreamWriter:
+        """Open an incremental byte stream."""
+        return await self._require_data().stream_bytes(name, **options)
+
+    async def perform_rpc(
+        self,
+        *,
+        destination_identity: str,
+        method: str,
+        payload: str,
+        response_timeout: float | None = None,
+    ) -> str:
+        """Call ``method`` on another participant; raises ``RpcError`` on failure."""
+        return await self._require_data().perform_rpc(
+            destination_identity=destination_identity,
+            method=method,
+            payload=payload,
+            response_timeout=response_timeout,
+        )
+
+    def register_rpc_method(self, method: str, handler: RpcHandler | None = None) -> Any:
+        """Serve ``method``; usable as a decorator like the official SDK."""
+        if handler is None:
+
+            def decorator(func: RpcHandler) -> RpcHandler:
+                self._require_data().register_rpc_method(method, func)
+                return func
+
+            return decorator
+        self._require_data().register_rpc_method(method, handler)
+        return handler
 
     async def set_name(self, name: str) -> None:
         """Change our display name; raises ``RoomError`` if the server refuses."""

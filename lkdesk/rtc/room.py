@@ -19,6 +19,7 @@ from livekit.protocol import rtc as proto_rtc
 
 from lkdesk.errors import ConnectError, MediaNegotiationError, RoomError
 from lkdesk.rtc import ice
+from lkdesk.rtc.data import CHANNEL_OPEN_TIMEOUT_S, RoomData
 from lkdesk.rtc.events import EventEmitter
 from lkdesk.rtc.participant import Event, LocalParticipant, RemoteParticipant
 from lkdesk.rtc.publication import RemoteTrackPublication
@@ -32,6 +33,9 @@ from lkdesk.rtc.types import ConnectionQuality, ConnectionState, DisconnectReaso
 logger = logging.getLogger(__name__)
 
 EventTypes = Literal[
+    "data_received",
+    "sip_dtmf_received",
+    "chat_message_packet",
     "local_track_published",
     "local_track_unpublished",
     "participant_connected",
@@ -89,6 +93,12 @@ class Room(EventEmitter[EventTypes]):
         self._signal: SignalClient | None = None
         self._subscriber: SubscriberConnection | None = None
         self._local_media: LocalMedia | None = None
+        self._data = RoomData(
+            open_channels=self._open_data_channels,
+            can_publish_data=self._can_publish_data,
+            emit=self.emit,
+            participant_for=self._participant_by_identity,
+        )
         self._dispatcher: asyncio.Task[None] | None = None
         self._tracks: dict[str, tuple[RemoteTrack, RemoteTrackPublication, RemoteParticipant]] = {}
         self._pending_bindings: set[str] = set()
@@ -167,6 +177,42 @@ class Room(EventEmitter[EventTypes]):
             return
         await self._end(proto_models.DisconnectReason.CLIENT_INITIATED, send_leave=True)
 
+    def register_text_stream_handler(self, topic: str, handler: Any) -> None:
+        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``."""
+        self._data.streams.register_text(topic, handler)
+
+    def unregister_text_stream_handler(self, topic: str) -> None:
+        self._data.streams.unregister_text(topic)
+
+    def register_byte_stream_handler(self, topic: str, handler: Any) -> None:
+        """Call ``handler(reader, participant_identity)`` for each byte stream on ``topic``."""
+        self._data.streams.register_byte(topic, handler)
+
+    def unregister_byte_stream_handler(self, topic: str) -> None:
+        self._data.streams.unregister_byte(topic)
+
+    def _participant_by_identity(self, identity: str) -> Any:
+        if self.local_participant is not None and identity == self.local_participant.identity:
+            return self.local_participant
+        return self.remote_participants.get(identity)
+
+    def _can_publish_data(self) -> bool:
+        local = self.local_participant
+        return local is not None and local.permissions.can_publish_data
+
+    async def _open_data_channels(self) -> tuple[Any, Any]:
+        if self._local_media is None or not self.isconnected():
+            raise RoomError("Not connected to a room.")
+        publisher = await self._local_media.ensure_connected()
+        for channel in (publisher.reliable, publisher.lossy):
+            if channel.readyState != "open":
+                opened = asyncio.Event()
+                channel.once("open", opened.set)
+                if channel.readyState != "open":
+                    async with asyncio.timeout(CHANNEL_OPEN_TIMEOUT_S):
+                        await opened.wait()
+        return publisher.reliable, publisher.lossy
+
     # ----- join -------------------------------------------------------------------
 
     async def _join(self, url: str, token: str) -> None:
@@ -191,11 +237,12 @@ class Room(EventEmitter[EventTypes]):
             participant=local,
         )
         local._media = self._local_media
+        local._data = self._data
         self._subscriber = SubscriberConnection(
             urls,
             force_relay=force_relay,
             on_frame=self._on_frame,
-            on_datachannel=lambda channel: None,
+            on_datachannel=self._data.attach,
             on_state=self._on_media_state,
         )
         for info in join.other_participants:
@@ -286,6 +333,7 @@ class Room(EventEmitter[EventTypes]):
             dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await dispatcher
+        await self._data.close()
         if self._local_media is not None:
             await self._local_media.close()
         if self._subscriber is not None:
@@ -387,6 +435,7 @@ class Room(EventEmitter[EventTypes]):
                 self._auto_subscribe(participant, publication)
 
     def _remove_participant(self, participant: RemoteParticipant) -> None:
+        self._data.participant_left(participant.identity)
         for publication in list(participant.track_publications.values()):
             self._drop_track(publication.sid)
             self.emit("track_unpublished", publication, participant)

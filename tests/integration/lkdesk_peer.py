@@ -119,3 +119,12 @@ async def sample_audio(
     finally:
         await stream.aclose()
     return np.concatenate(chunks)[int(48_000 * 0.2) :]
+
+
+async def eventually(condition: Callable[[], bool], deadline_s: float = 10.0) -> None:
+    """Poll ``condition`` every 50 ms until true; TimeoutError after ``deadline_s``."""
+    async with asyncio.timeout(deadline_s):
+        while True:
+            if condition():
+                return
+            await asyncio.sleep(0.05)

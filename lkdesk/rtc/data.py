@@ -1,0 +1,249 @@
+"""The room's data features in one place: packets, text/byte streams, RPC, DTMF.
+
+Outgoing data needs the publisher PC; its channels are opened on first use. Every send
+checks the canPublishData permission first, so a refused participant gets a clear error
+instead of the server silently dropping its packets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiortc.rtcdatachannel import RTCDataChannel
+from livekit.protocol import models as proto_models
+
+from lkdesk.errors import PublishPermissionError
+from lkdesk.rtc import data_streams as ds
+from lkdesk.rtc.data_transport import DataTransport
+from lkdesk.rtc.rpc import DEFAULT_RESPONSE_TIMEOUT_S, RpcHandler, RpcManager
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_OPEN_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class DataPacket:
+    """A user data packet as delivered by ``data_received`` (official SDK names)."""
+
+    data: bytes
+    kind: int
+    participant: Any
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class SipDTMF:
+    """A DTMF tone relayed from a SIP participant."""
+
+    code: int
+    digit: str
+    participant: Any
+
+
+class RoomData:
+    """Data-channel features of one session."""
+
+    def __init__(
+        self,
+        *,
+        open_channels: Callable[[], Awaitable[tuple[RTCDataChannel, RTCDataChannel]]],
+        can_publish_data: Callable[[], bool],
+        emit: Callable[..., None],
+        participant_for: Callable[[str], Any],
+    ) -> None:
+        self._can_publish_data = can_publish_data
+        self._emit = emit
+        self._participant_for = participant_for
+        self.transport = DataTransport(open_channels, self._on_packet)
+        self.streams = ds.IncomingStreams()
+        self.rpc = RpcManager(self._send_reliable)
+
+    # ----- sending ---------------------------------------------------------------------
+
+    def _check_allowed(self) -> None:
+        if not self._can_publish_data():
+            raise PublishPermissionError(
+                "This session may not send data or chat (the token or an administrator "
+                "removed the canPublishData permission)."
+            )
+
+    async def _send_reliable(self, packet: proto_models.DataPacket) -> None:
+        self._check_allowed()
+        await self.transport.send(packet, reliable=True)
+
+    async def publish_data(
+        self,
+        payload: bytes | str,
+        *,
+        reliable: bool = True,
+        destination_identities: list[str] | None = None,
+        topic: str = "",
+    ) -> None:
+        self._check_allowed()
+        data = payload.encode() if isinstance(payload, str) else payload
+        packet = proto_models.DataPacket(
+            user=proto_models.UserPacket(payload=data, topic=topic),
+            destination_identities=destination_identities or [],
+        )
+        await self.transport.send(packet, reliable=reliable)
+
+    async def stream_text(
+        self,
+        *,
+        topic: str = "",
+        destination_identities: list[str] | None = None,
+        attributes: dict[str, str] | None = None,
+        stream_id: str | None = None,
+        reply_to_id: str = "",
+        total_size: int | None = None,
+        attached_stream_ids: list[str] | None = None,
+    ) -> ds.TextStreamWriter:
+        self._check_allowed()
+        text_header = proto_models.DataStream.TextHeader(
+            operation_type=proto_models.DataStream.CREATE,
+            reply_to_stream_id=reply_to_id,
+            attached_stream_ids=attached_stream_ids or [],
+        )
+        header = ds.new_header(
+            topic=topic,
+            mime_type="text/plain",
+            total_length=total_size,
+            attributes=attributes,
+            stream_id=stream_id,
+            text=text_header,
+        )
+        return ds.TextStreamWriter(self._send_reliable, header, destination_identities or [])
+
+    async def send_text(self, text: str, **options: Any) -> ds.TextStreamInfo:
+        size = len(text.encode())
+        writer = await self.stream_text(total_size=size, **options)
+        await writer.write(text)
+        await writer.aclose()
+        header = writer._header
+        return ds.TextStreamInfo(
+            header.stream_id,
+            header.topic,
+            header.timestamp,
+            size=size,
+            attributes=dict(header.attributes),
+            reply_to_id=header.text_header.reply_to_stream_id,
+        )
+
+    async def stream_bytes(
+        self,
+        name: str,
+        *,
+        topic: str = "",
+        mime_type: str = "application/octet-stream",
+        total_size: int | None = None,
+        destination_identities: list[str] | None = None,
+        attributes: dict[str, str] | None = None,
+        stream_id: str | None = None,
+    ) -> ds.ByteStreamWriter:
+        self._check_allowed()
+        header = ds.new_header(
+            topic=topic,
+            mime_type=mime_type,
+            total_length=total_size,
+            attributes=attributes,
+            stream_id=stream_id,
+            byte=proto_models.DataStream.ByteHeader(name=name),
+        )
+        return ds.ByteStreamWriter(self._send_reliable, header, destination_identities or [])
+
+    async def send_file(
+        self,
+        file_path: str | os.PathLike[str],
+        *,
+        topic: str = "",
+        destination_identities: list[str] | None = None,
+        attributes: dict[str, str] | None = None,
+        mime_type: str | None = None,
+        name: str | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> ds.ByteStreamInfo:
+        path = Path(file_path)
+        size = (await asyncio.to_thread(path.stat)).st_size
+        kind = mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        writer = await self.stream_bytes(
+            name or path.name,
+            topic=topic,
+            mime_type=kind,
+            total_size=size,
+            destination_identities=destination_identities,
+            attributes=attributes,
+        )
+        handle = await asyncio.to_thread(path.open, "rb")
+        try:
+            while block := await asyncio.to_thread(handle.read, 256 * 1024):
+                await writer.write(block)
+                if on_progress is not None:
+                    on_progress(writer.bytes_sent, size)
+        finally:
+            await asyncio.to_thread(handle.close)
+        await writer.aclose()
+        header = writer._header
+        return ds.ByteStreamInfo(
+            header.stream_id,
+            header.topic,
+            header.timestamp,
+            header.byte_header.name,
+            kind,
+            size,
+            dict(header.attributes),
+        )
+
+    async def perform_rpc(
+        self,
+        *,
+        destination_identity: str,
+        method: str,
+        payload: str,
+        response_timeout: float | None = None,
+    ) -> str:
+        self._check_allowed()
+        return await self.rpc.perform(
+            destination_identity, method, payload, response_timeout or DEFAULT_RESPONSE_TIMEOUT_S
+        )
+
+    def register_rpc_method(self, method: str, handler: RpcHandler) -> None:
+        self.rpc.register(method, handler)
+
+    # ----- receiving -------------------------------------------------------------------
+
+    def attach(self, channel: RTCDataChannel) -> None:
+        self.transport.attach(channel)
+
+    def _on_packet(self, packet: proto_models.DataPacket) -> None:
+        if self.streams.on_packet(packet) or self.rpc.on_packet(packet):
+            return
+        kind = packet.WhichOneof("value")
+        participant = self._participant_for(packet.participant_identity)
+        if kind == "user":
+            self._emit(
+                "data_received",
+                DataPacket(packet.user.payload, packet.kind, participant, packet.user.topic),
+            )
+        elif kind == "sip_dtmf":
+            dtmf = packet.sip_dtmf
+            self._emit("sip_dtmf_received", SipDTMF(dtmf.code, dtmf.digit, participant))
+        elif kind == "chat_message":
+            self._emit("chat_message_packet", packet.chat_message, participant)
+        else:
+            logger.debug("ignoring data packet of type %s", kind)
+
+    def participant_left(self, identity: str) -> None:
+        self.streams.sender_left(identity)
+        self.rpc.participant_left(identity)
+
+    async def close(self) -> None:
+        await self.streams.close()
+        await self.rpc.close()
