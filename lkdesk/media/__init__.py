@@ -1,0 +1,52 @@
+"""lkdesk.media: devices, microphone/camera/screen capture, remote audio playback. No Qt.
+
+This is the only layer that runs threads. Capture objects produce lkdesk's own frame types
+(:class:`lkdesk.rtc.AudioFrame`, :class:`lkdesk.rtc.VideoFrameEvent`) as async iterators;
+:class:`AudioPlayback` consumes remote :class:`lkdesk.rtc.AudioFrame`\\ s. Every object has
+``start()`` / ``aclose()``, a ``state``, and reports device failures as an ``"error"`` event.
+"""
+
+from lkdesk.media._video_thread import CaptureFormat
+from lkdesk.media.camera import CameraCapture
+from lkdesk.media.devices import (
+    AudioDevice,
+    CameraDevice,
+    list_audio_inputs,
+    list_audio_outputs,
+    list_cameras,
+)
+from lkdesk.media.errors import (
+    BackendMissingError,
+    DeviceBusyError,
+    DeviceError,
+    DeviceFailedError,
+    DeviceNotFoundError,
+)
+from lkdesk.media.levels import AudioLevel
+from lkdesk.media.microphone import MicrophoneCapture
+from lkdesk.media.playback import AudioPlayback, PlaybackInput
+from lkdesk.media.screen import MonitorInfo, ScreenCapture, list_monitors
+from lkdesk.media.states import MediaState
+
+__all__ = [
+    "AudioDevice",
+    "AudioLevel",
+    "AudioPlayback",
+    "BackendMissingError",
+    "CameraCapture",
+    "CameraDevice",
+    "CaptureFormat",
+    "DeviceBusyError",
+    "DeviceError",
+    "DeviceFailedError",
+    "DeviceNotFoundError",
+    "MediaState",
+    "MicrophoneCapture",
+    "MonitorInfo",
+    "PlaybackInput",
+    "ScreenCapture",
+    "list_audio_inputs",
+    "list_audio_outputs",
+    "list_cameras",
+    "list_monitors",
+]
