@@ -1,5 +1,6 @@
 """lkdesk's LiveKit client on aiortc. Public names mirror the official ``livekit.rtc``."""
 
+from lkdesk.rtc.chat import Chat, ChatMessage, DeliveryState, ReceivedFile, save_file
 from lkdesk.rtc.data import DataPacket, SipDTMF
 from lkdesk.rtc.data_streams import (
     ByteStreamInfo,
@@ -42,9 +43,12 @@ __all__ = [
     "ByteStreamInfo",
     "ByteStreamReader",
     "ByteStreamWriter",
+    "Chat",
+    "ChatMessage",
     "ConnectionQuality",
     "ConnectionState",
     "DataPacket",
+    "DeliveryState",
     "DisconnectReason",
     "LocalAudioTrack",
     "LocalParticipant",
@@ -52,6 +56,7 @@ __all__ = [
     "LocalTrackPublication",
     "LocalVideoTrack",
     "Participant",
+    "ReceivedFile",
     "RemoteAudioTrack",
     "RemoteParticipant",
     "RemoteTrack",
@@ -76,4 +81,5 @@ __all__ = [
     "VideoSource",
     "VideoStream",
     "describe_disconnect",
+    "save_file",
 ]

@@ -1,0 +1,266 @@
+"""Chat as LiveKit's own apps do it (components-js / LiveKit Meet, PROTOCOL_NOTES §5.4).
+
+A message is a text stream on ``lk.chat``; its stream id is the message id, and a stream
+that reuses an id from the same sender is an edit. Replies name the original in
+``reply_to_stream_id``; attachments are byte streams on the same topic listed in
+``attached_stream_ids``. For older clients a JSON packet also goes out on ``lk-chat-topic``
+with ``ignoreLegacy`` set, and such packets from others are received unless they say to
+ignore them. A message that fails to send stays in the history as FAILED and can be resent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from lkdesk.errors import LkdeskError
+from lkdesk.rtc.data import DataPacket
+from lkdesk.rtc.data_streams import ByteStreamReader, TextStreamReader
+from lkdesk.rtc.events import EventEmitter
+
+if TYPE_CHECKING:
+    from lkdesk.rtc.room import Room
+
+logger = logging.getLogger(__name__)
+
+CHAT_TOPIC = "lk.chat"
+LEGACY_CHAT_TOPIC = "lk-chat-topic"
+
+
+class DeliveryState(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    RECEIVED = "received"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One chat message as shown in a history."""
+
+    id: str
+    timestamp: int  # ms since the epoch, of the first version
+    message: str
+    sender_identity: str
+    state: DeliveryState
+    edit_timestamp: int | None = None
+    reply_to_id: str = ""
+    destination_identities: tuple[str, ...] = ()
+    attachment_ids: tuple[str, ...] = ()
+    error: str = ""
+
+    @property
+    def is_direct(self) -> bool:
+        return bool(self.destination_identities)
+
+
+@dataclass(slots=True)
+class ReceivedFile:
+    """A file someone shared in the chat; ``reader`` streams its bytes."""
+
+    stream_id: str
+    name: str
+    mime_type: str
+    size: int | None
+    sender_identity: str
+    reader: ByteStreamReader = field(repr=False)
+
+
+ChatEvents = Literal["message_received", "message_updated", "file_received"]
+
+
+class Chat(EventEmitter[ChatEvents]):
+    """The room's chat: history, send/edit/reply, direct messages, files."""
+
+    def __init__(self, room: Room) -> None:
+        super().__init__()
+        self._room = room
+        self.history: list[ChatMessage] = []
+        room.register_text_stream_handler(CHAT_TOPIC, self._on_text_stream)
+        room.register_byte_stream_handler(CHAT_TOPIC, self._on_byte_stream)
+        room.on("data_received", self._on_packet)
+
+    def close(self) -> None:
+        """Stop listening (the history stays)."""
+        self._room.unregister_text_stream_handler(CHAT_TOPIC)
+        self._room.unregister_byte_stream_handler(CHAT_TOPIC)
+        self._room.off("data_received", self._on_packet)
+
+    @property
+    def _identity(self) -> str:
+        local = self._room.local_participant
+        return local.identity if local is not None else ""
+
+    # ----- sending --------------------------------------------------------------------
+
+    async def send(
+        self,
+        text: str,
+        *,
+        destination_identities: list[str] | None = None,
+        reply_to_id: str = "",
+        attachments: list[Path] | None = None,
+    ) -> ChatMessage:
+        """Send a message (to everyone or only to ``destination_identities``).
+
+        The message is in :attr:`history` before anything is sent, so a failure loses
+        nothing: it is kept as FAILED with the reason, and :meth:`resend` retries it.
+        """
+        message = ChatMessage(
+            id=str(uuid.uuid4()),
+            timestamp=int(time.time() * 1000),
+            message=text,
+            sender_identity=self._identity,
+            state=DeliveryState.SENDING,
+            reply_to_id=reply_to_id,
+            destination_identities=tuple(destination_identities or ()),
+        )
+        self._upsert(message)
+        return await self._deliver(message, attachments or [])
+
+    async def resend(self, message_id: str) -> ChatMessage:
+        """Try again to send a FAILED message."""
+        message = self._find(message_id, self._identity)
+        if message is None or message.state != DeliveryState.FAILED:
+            raise LkdeskError("Only a message that failed to send can be resent.")
+        return await self._deliver(replace(message, state=DeliveryState.SENDING, error=""), [])
+
+    async def edit(self, message_id: str, text: str) -> ChatMessage:
+        """Replace the text of one of our messages everywhere."""
+        original = self._find(message_id, self._identity)
+        if original is None:
+            raise LkdeskError("Only your own messages can be edited.")
+        edited = replace(original, message=text, edit_timestamp=int(time.time() * 1000))
+        return await self._deliver(edited, [])
+
+    async def _deliver(self, message: ChatMessage, attachments: list[Path]) -> ChatMessage:
+        local = self._room.local_participant
+        destinations = list(message.destination_identities)
+        try:
+            if local is None:
+                raise LkdeskError("Not connected to a room.")
+            attachment_ids = list(message.attachment_ids)
+            for path in attachments:
+                info = await local.send_file(
+                    path, topic=CHAT_TOPIC, destination_identities=destinations
+                )
+                attachment_ids.append(info.stream_id)
+            await local.send_text(
+                message.message,
+                topic=CHAT_TOPIC,
+                stream_id=message.id,
+                reply_to_id=message.reply_to_id,
+                destination_identities=destinations,
+                attached_stream_ids=attachment_ids,
+            )
+            legacy = {
+                "id": message.id,
+                "timestamp": message.timestamp,
+                "message": message.message,
+                "ignoreLegacy": True,
+            }
+            if message.edit_timestamp is not None:
+                legacy["editTimestamp"] = message.edit_timestamp
+            await local.publish_data(
+                json.dumps(legacy), topic=LEGACY_CHAT_TOPIC, destination_identities=destinations
+            )
+            done = replace(message, state=DeliveryState.SENT, attachment_ids=tuple(attachment_ids))
+        except (LkdeskError, ConnectionError, ValueError, OSError) as exc:
+            logger.warning("chat message not sent: %s", exc)
+            done = replace(message, state=DeliveryState.FAILED, error=str(exc))
+        self._upsert(done)
+        return done
+
+    # ----- receiving ------------------------------------------------------------------
+
+    async def _on_text_stream(self, reader: TextStreamReader, sender: str) -> None:
+        info = reader.info
+        text = await reader.read_all()
+        self._receive(
+            ChatMessage(
+                id=info.stream_id,
+                timestamp=info.timestamp,
+                message=text,
+                sender_identity=sender,
+                state=DeliveryState.RECEIVED,
+                reply_to_id=info.reply_to_id,
+                attachment_ids=info.attached_stream_ids,
+            )
+        )
+
+    def _on_byte_stream(self, reader: ByteStreamReader, sender: str) -> None:
+        info = reader.info
+        self.emit(
+            "file_received",
+            ReceivedFile(info.stream_id, info.name, info.mime_type, info.size, sender, reader),
+        )
+
+    def _on_packet(self, packet: DataPacket) -> None:
+        if packet.topic != LEGACY_CHAT_TOPIC or packet.participant is None:
+            return
+        try:
+            body: dict[str, Any] = json.loads(packet.data)
+            if body.get("ignoreLegacy"):
+                return  # the sender also sent the text stream
+            message = ChatMessage(
+                id=str(body["id"]),
+                timestamp=int(body.get("timestamp") or time.time() * 1000),
+                message=str(body["message"]),
+                sender_identity=packet.participant.identity,
+                state=DeliveryState.RECEIVED,
+                edit_timestamp=body.get("editTimestamp"),
+            )
+        except (ValueError, KeyError, TypeError):
+            logger.info("ignoring a malformed legacy chat packet")
+            return
+        self._receive(message)
+
+    def _receive(self, message: ChatMessage) -> None:
+        existing = self._find(message.id, message.sender_identity)
+        if existing is not None and existing.message == message.message:
+            return  # the same message again (e.g. stream plus legacy packet)
+        if existing is not None:
+            message = replace(
+                message,
+                timestamp=existing.timestamp,
+                edit_timestamp=message.edit_timestamp or message.timestamp,
+            )
+            self._upsert(message)
+            self.emit("message_updated", message)
+        else:
+            self._upsert(message)
+            self.emit("message_received", message)
+
+    # ----- history --------------------------------------------------------------------
+
+    def _find(self, message_id: str, sender: str) -> ChatMessage | None:
+        return next(
+            (m for m in self.history if m.id == message_id and m.sender_identity == sender), None
+        )
+
+    def _upsert(self, message: ChatMessage) -> None:
+        for i, existing in enumerate(self.history):
+            if existing.id == message.id and existing.sender_identity == message.sender_identity:
+                self.history[i] = message
+                return
+        self.history.append(message)
+
+
+async def save_file(received: ReceivedFile, path: Path) -> int:
+    """Write a received file to ``path`` without blocking the loop; returns its size."""
+    handle = await asyncio.to_thread(path.open, "wb")
+    written = 0
+    try:
+        async for chunk in received.reader:
+            await asyncio.to_thread(handle.write, chunk)
+            written += len(chunk)
+    finally:
+        await asyncio.to_thread(handle.close)
+    return written
