@@ -110,9 +110,7 @@ def permissions(perm: pm.ParticipantPermission) -> ParticipantPermissions:
         can_subscribe=perm.can_subscribe,
         can_publish=perm.can_publish,
         can_publish_data=perm.can_publish_data,
-        can_publish_sources=tuple(
-            pm.TrackSource.Name(s).lower() for s in perm.can_publish_sources
-        ),
+        can_publish_sources=tuple(pm.TrackSource.Name(s).lower() for s in perm.can_publish_sources),
         hidden=perm.hidden,
         can_update_metadata=perm.can_update_metadata,
     )

@@ -101,7 +101,9 @@ class RoomAdmin:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
@@ -111,13 +113,18 @@ class RoomAdmin:
     async def list_rooms(self, names: Iterable[str] = ()) -> tuple[RoomSummary, ...]:
         """Active rooms (all, or only those in ``names``)."""
         req = pr.ListRoomsRequest(names=list(names))
-        res = await self._call(Call("ListRooms", "list rooms", "roomList"),
-                               lambda s: s.list_rooms(req))
+        res = await self._call(
+            Call("ListRooms", "list rooms", "roomList"), lambda s: s.list_rooms(req)
+        )
         return tuple(room_summary(r) for r in res.rooms)
 
     async def create_room(
-        self, name: str, *, empty_timeout: int | None = None,
-        max_participants: int | None = None, metadata: str = "",
+        self,
+        name: str,
+        *,
+        empty_timeout: int | None = None,
+        max_participants: int | None = None,
+        metadata: str = "",
     ) -> RoomSummary:
         """Create room ``name`` (returns the existing room when it already exists)."""
         req = pr.CreateRoomRequest(name=name, metadata=metadata)
@@ -137,8 +144,13 @@ class RoomAdmin:
     async def update_room_metadata(self, room: str, metadata: str) -> RoomSummary:
         """Replace the room's metadata; participants get ``room_metadata_changed``."""
         req = pr.UpdateRoomMetadataRequest(room=room, metadata=metadata)
-        call = Call("UpdateRoomMetadata", f"update the metadata of room '{room}'", "roomAdmin",
-                    room, f"room '{room}'")
+        call = Call(
+            "UpdateRoomMetadata",
+            f"update the metadata of room '{room}'",
+            "roomAdmin",
+            room,
+            f"room '{room}'",
+        )
         return room_summary(await self._call(call, lambda s: s.update_room_metadata(req)))
 
     # -- participants ----------------------------------------------------------------------
@@ -146,8 +158,13 @@ class RoomAdmin:
     async def list_participants(self, room: str) -> tuple[ParticipantSummary, ...]:
         """Participants currently in ``room``."""
         req = pr.ListParticipantsRequest(room=room)
-        call = Call("ListParticipants", f"list the participants of room '{room}'", "roomAdmin",
-                    room, f"room '{room}'")
+        call = Call(
+            "ListParticipants",
+            f"list the participants of room '{room}'",
+            "roomAdmin",
+            room,
+            f"room '{room}'",
+        )
         res = await self._call(call, lambda s: s.list_participants(req))
         return tuple(participant_summary(p) for p in res.participants)
 
@@ -160,40 +177,55 @@ class RoomAdmin:
     async def remove_participant(self, room: str, identity: str) -> None:
         """Disconnect ``identity`` from ``room`` (it may rejoin if its token still allows)."""
         req = pr.RoomParticipantIdentity(room=room, identity=identity)
-        call = self._pcall("RemoveParticipant", f"remove participant '{identity}'", room,
-                           identity)
+        call = self._pcall("RemoveParticipant", f"remove participant '{identity}'", room, identity)
         await self._call(call, lambda s: s.remove_participant(req))
 
     async def mute_track(
         self, room: str, identity: str, track_sid: str, *, muted: bool = True
     ) -> TrackSummary:
         """Mute (or unmute, if the server allows remote unmute) a published track."""
-        req = pr.MuteRoomTrackRequest(room=room, identity=identity, track_sid=track_sid,
-                                      muted=muted)
+        req = pr.MuteRoomTrackRequest(
+            room=room, identity=identity, track_sid=track_sid, muted=muted
+        )
         verb = "mute" if muted else "unmute"
-        call = self._pcall("MutePublishedTrack", f"{verb} track {track_sid} of '{identity}'",
-                           room, identity)
+        call = self._pcall(
+            "MutePublishedTrack", f"{verb} track {track_sid} of '{identity}'", room, identity
+        )
         return track_summary((await self._call(call, lambda s: s.mute_published_track(req))).track)
 
     async def update_participant(
-        self, room: str, identity: str, *, name: str | None = None,
-        metadata: str | None = None, attributes: Mapping[str, str] | None = None,
+        self,
+        room: str,
+        identity: str,
+        *,
+        name: str | None = None,
+        metadata: str | None = None,
+        attributes: Mapping[str, str] | None = None,
     ) -> ParticipantSummary:
         """Change name, metadata and/or attributes (an attribute set to "" is removed).
 
         LiveKit ignores an empty name or metadata, so neither can be cleared this way.
         """
-        req = pr.UpdateParticipantRequest(room=room, identity=identity, name=name or "",
-                                          metadata=metadata or "",
-                                          attributes=dict(attributes or {}))
-        call = self._pcall("UpdateParticipant", f"update participant '{identity}'", room,
-                           identity)
+        req = pr.UpdateParticipantRequest(
+            room=room,
+            identity=identity,
+            name=name or "",
+            metadata=metadata or "",
+            attributes=dict(attributes or {}),
+        )
+        call = self._pcall("UpdateParticipant", f"update participant '{identity}'", room, identity)
         return participant_summary(await self._call(call, lambda s: s.update_participant(req)))
 
     async def update_permissions(
-        self, room: str, identity: str, *, can_publish: bool | None = None,
-        can_subscribe: bool | None = None, can_publish_data: bool | None = None,
-        can_publish_sources: Iterable[str] | None = None, hidden: bool | None = None,
+        self,
+        room: str,
+        identity: str,
+        *,
+        can_publish: bool | None = None,
+        can_subscribe: bool | None = None,
+        can_publish_data: bool | None = None,
+        can_publish_sources: Iterable[str] | None = None,
+        hidden: bool | None = None,
     ) -> ParticipantSummary:
         """Change the given permissions, keeping the others as they are now."""
         current = await self._raw_participant(room, identity)
@@ -201,9 +233,9 @@ class RoomAdmin:
         wanted = ParticipantPermissions(
             can_subscribe=now.can_subscribe if can_subscribe is None else can_subscribe,
             can_publish=now.can_publish if can_publish is None else can_publish,
-            can_publish_data=now.can_publish_data if can_publish_data is None
-            else can_publish_data,
-            can_publish_sources=now.can_publish_sources if can_publish_sources is None
+            can_publish_data=now.can_publish_data if can_publish_data is None else can_publish_data,
+            can_publish_sources=now.can_publish_sources
+            if can_publish_sources is None
             else tuple(can_publish_sources),
             hidden=now.hidden if hidden is None else hidden,
             can_update_metadata=now.can_update_metadata,
@@ -213,49 +245,73 @@ class RoomAdmin:
         except ValueError as exc:
             raise InvalidRequestError(f"Cannot set permissions: {exc}.") from None
         req = pr.UpdateParticipantRequest(room=room, identity=identity, permission=perm)
-        call = self._pcall("UpdateParticipant", f"change the permissions of '{identity}'",
-                           room, identity)
+        call = self._pcall(
+            "UpdateParticipant", f"change the permissions of '{identity}'", room, identity
+        )
         return participant_summary(await self._call(call, lambda s: s.update_participant(req)))
 
     async def update_subscriptions(
         self, room: str, identity: str, track_sids: Iterable[str], *, subscribe: bool
     ) -> None:
         """Subscribe ``identity`` to (or unsubscribe it from) the given tracks."""
-        req = pr.UpdateSubscriptionsRequest(room=room, identity=identity,
-                                            track_sids=list(track_sids), subscribe=subscribe)
+        req = pr.UpdateSubscriptionsRequest(
+            room=room, identity=identity, track_sids=list(track_sids), subscribe=subscribe
+        )
         verb = "subscribe" if subscribe else "unsubscribe"
         call = self._pcall("UpdateSubscriptions", f"{verb} '{identity}'", room, identity)
         await self._call(call, lambda s: s.update_subscriptions(req))
 
     async def send_data(
-        self, room: str, data: bytes, *, topic: str | None = None,
-        destination_identities: Iterable[str] = (), reliable: bool = True,
+        self,
+        room: str,
+        data: bytes,
+        *,
+        topic: str | None = None,
+        destination_identities: Iterable[str] = (),
+        reliable: bool = True,
     ) -> None:
         """Send ``data`` to everyone in ``room`` or only to ``destination_identities``."""
         kind = pm.DataPacket.Kind.RELIABLE if reliable else pm.DataPacket.Kind.LOSSY
-        req = pr.SendDataRequest(room=room, data=data, kind=kind,
-                                 destination_identities=list(destination_identities))
+        req = pr.SendDataRequest(
+            room=room, data=data, kind=kind, destination_identities=list(destination_identities)
+        )
         if topic is not None:
             req.topic = topic
-        call = Call("SendData", f"send data in room '{room}'", "roomAdmin", room,
-                    f"room '{room}' (or a destination participant)")
+        call = Call(
+            "SendData",
+            f"send data in room '{room}'",
+            "roomAdmin",
+            room,
+            f"room '{room}' (or a destination participant)",
+        )
         await self._call(call, lambda s: s.send_data(req))
 
     async def forward_participant(self, room: str, identity: str, destination_room: str) -> None:
         """Forward ``identity`` and its tracks into ``destination_room`` too (Cloud only)."""
-        req = pr.ForwardParticipantRequest(room=room, identity=identity,
-                                           destination_room=destination_room)
-        call = self._pcall("ForwardParticipant",
-                           f"forward '{identity}' to room '{destination_room}'", room, identity,
-                           destination_room)
+        req = pr.ForwardParticipantRequest(
+            room=room, identity=identity, destination_room=destination_room
+        )
+        call = self._pcall(
+            "ForwardParticipant",
+            f"forward '{identity}' to room '{destination_room}'",
+            room,
+            identity,
+            destination_room,
+        )
         await self._call(call, lambda s: s.forward_participant(req))
 
     async def move_participant(self, room: str, identity: str, destination_room: str) -> None:
         """Move ``identity`` from ``room`` to ``destination_room`` (Cloud only)."""
-        req = pr.MoveParticipantRequest(room=room, identity=identity,
-                                        destination_room=destination_room)
-        call = self._pcall("MoveParticipant", f"move '{identity}' to room '{destination_room}'",
-                           room, identity, destination_room)
+        req = pr.MoveParticipantRequest(
+            room=room, identity=identity, destination_room=destination_room
+        )
+        call = self._pcall(
+            "MoveParticipant",
+            f"move '{identity}' to room '{destination_room}'",
+            room,
+            identity,
+            destination_room,
+        )
         await self._call(call, lambda s: s.move_participant(req))
 
     # -- plumbing --------------------------------------------------------------------------
@@ -278,8 +334,9 @@ class RoomAdmin:
             if self._token is not None:
                 self._api = lkapi.LiveKitAPI.with_token(self._token, self.url, timeout=timeout)
             else:
-                self._api = lkapi.LiveKitAPI(self.url, self._api_key, self._api_secret,
-                                             timeout=timeout)
+                self._api = lkapi.LiveKitAPI(
+                    self.url, self._api_key, self._api_secret, timeout=timeout
+                )
         return self._api.room
 
     async def _call(self, call: Call, op: _Op[_T]) -> _T:

@@ -21,8 +21,13 @@ from lkdesk.admin.errors import (
 from lkdesk.auth.errors import MalformedTokenError
 from lkdesk.auth.tokens import TokenInfo, decode_token
 
-_INVALID_CODES = {"invalid_argument", "malformed", "out_of_range", "failed_precondition",
-                  "already_exists"}
+_INVALID_CODES = {
+    "invalid_argument",
+    "malformed",
+    "out_of_range",
+    "failed_precondition",
+    "already_exists",
+}
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,10 @@ def translate(exc: BaseException, call: Call, ctx: Context) -> AdminError:
 def _server_error(exc: ServerError, call: Call, ctx: Context) -> AdminError:
     code, status = exc.code, exc.status
     text = _scrub(exc.message, ctx.secrets)
-    if code == "permission_denied" or status == 403 or (
-        status == 401 and "permission" in text.lower()
+    if (
+        code == "permission_denied"
+        or status == 403
+        or (status == 401 and "permission" in text.lower())
     ):
         return _missing_grant(call, ctx)
     if status == 401 or code == "unauthenticated":
@@ -99,11 +106,15 @@ def _server_error(exc: ServerError, call: Call, ctx: Context) -> AdminError:
     if status == 404:
         return AdminServerError(
             f"{ctx.url} answered, but not like a LiveKit server's API (HTTP 404). "
-            "Check the server URL.", code, status,
+            "Check the server URL.",
+            code,
+            status,
         )
     return AdminServerError(
         f"The server failed to {call.action} ({code}, HTTP {status}: {text or 'no details'}). "
-        "Try again later; if it persists, check the server's log.", code, status,
+        "Try again later; if it persists, check the server's log.",
+        code,
+        status,
     )
 
 
@@ -119,7 +130,8 @@ def _missing_grant(call: Call, ctx: Context) -> MissingGrantError:
     return MissingGrantError(
         f"Not allowed to {call.action}: the {holder} lacks the {grant} grant{scope}. "
         f"Use a token that carries {grant}{scope}, or the profile's API key and secret.",
-        grant, room,
+        grant,
+        room,
     )
 
 
@@ -143,7 +155,8 @@ def _unsupported(call: Call, text: str) -> UnsupportedByServerError:
     return UnsupportedByServerError(
         f"This server does not support {call.method} (needed to {call.action}): "
         f"{text or 'not implemented'}. It may be too old, or the feature may exist only on "
-        "LiveKit Cloud.", call.method,
+        "LiveKit Cloud.",
+        call.method,
     )
 
 

@@ -44,9 +44,7 @@ class Profile:
     tokens: tuple[TokenRef, ...] = ()
 
     @classmethod
-    def new(
-        cls, label: str, server_url: str, auth_kind: AuthKind, *, api_key: str = ""
-    ) -> Profile:
+    def new(cls, label: str, server_url: str, auth_kind: AuthKind, *, api_key: str = "") -> Profile:
         """A fresh profile with a new random id (validated)."""
         return cls(uuid.uuid4().hex, label, server_url, auth_kind, api_key).validated()
 
@@ -58,7 +56,9 @@ class Profile:
         if self.auth_kind is AuthKind.API_KEY and not self.api_key.strip():
             raise InvalidProfileError(f"Profile '{label}' uses an API key: enter the API key.")
         return replace(
-            self, label=label, server_url=normalise_url(self.server_url),
+            self,
+            label=label,
+            server_url=normalise_url(self.server_url),
             api_key=self.api_key.strip(),
         )
 

@@ -118,14 +118,16 @@ class ProfileStore:
         """Save ``token`` for its room and identity (read from the token unless given)."""
         profile = self.get_profile(profile_id)
         info = decode_token(token)
-        ref = TokenRef(info.room if room is None else room,
-                       info.identity if identity is None else identity)
+        ref = TokenRef(
+            info.room if room is None else room, info.identity if identity is None else identity
+        )
         if not ref.identity:
             raise MalformedTokenError("The token names no identity; LiveKit rejects such tokens.")
         self._secrets.set(_token_key(profile_id, ref), token.strip())
         self._write(_upsert(self.list_profiles(), profile.with_token(ref)))
-        log.info("saved a token for profile %s, room %r, identity %r",
-                 profile_id, ref.room, ref.identity)
+        log.info(
+            "saved a token for profile %s, room %r, identity %r", profile_id, ref.room, ref.identity
+        )
         return ref
 
     def get_token(self, profile_id: str, room: str, identity: str) -> SavedToken:
@@ -153,10 +155,7 @@ class ProfileStore:
 
     def _missing(self, profile: Profile, what: str) -> str:
         where = "this session's memory" if self.secrets_are_session_only else "the keyring"
-        return (
-            f"The {what} of profile '{profile.label}' is not in {where}; "
-            "enter it again."
-        )
+        return f"The {what} of profile '{profile.label}' is not in {where}; enter it again."
 
 
 def _upsert(profiles: tuple[Profile, ...], profile: Profile) -> tuple[Profile, ...]:

@@ -32,12 +32,20 @@ class Joiner:
         self.room = room
 
     def __call__(
-        self, identity: str, *, token: str | None = None, auto_subscribe: bool = True,
+        self,
+        identity: str,
+        *,
+        token: str | None = None,
+        auto_subscribe: bool = True,
         room: str | None = None,
     ) -> AbstractAsyncContextManager[SdkPeer]:
         token = token or self.server.token(identity, room or self.room)
-        return SdkPeer(self.server.ws_url, token, ice_servers=[self.server.stun_url],
-                       auto_subscribe=auto_subscribe)
+        return SdkPeer(
+            self.server.ws_url,
+            token,
+            ice_servers=[self.server.stun_url],
+            auto_subscribe=auto_subscribe,
+        )
 
 
 @pytest.fixture

@@ -95,8 +95,9 @@ async def test_closed_admin_refuses_calls() -> None:
         await admin.list_rooms()
 
 
-ADMIN_CALL = Call("MutePublishedTrack", "mute a track", "roomAdmin", "r1",
-                  "participant 'bob' in room 'r1'")
+ADMIN_CALL = Call(
+    "MutePublishedTrack", "mute a track", "roomAdmin", "r1", "participant 'bob' in room 'r1'"
+)
 KEY_CTX = Context("http://h.example", 10.0, None, (SECRET,))
 
 
@@ -104,22 +105,43 @@ KEY_CTX = Context("http://h.example", 10.0, None, (SECRET,))
     ("error", "expected", "words"),
     [
         (ServerError("unknown", "", status=401), InvalidCredentialsError, "API key or secret"),
-        (ServerError("unauthenticated", "permissions denied", status=401), MissingGrantError,
-         "roomAdmin grant for room 'r1'"),
+        (
+            ServerError("unauthenticated", "permissions denied", status=401),
+            MissingGrantError,
+            "roomAdmin grant for room 'r1'",
+        ),
         (ServerError("permission_denied", "", status=403), MissingGrantError, "roomAdmin"),
-        (ServerError("not_found", "participant does not exist", status=404), NotFoundError,
-         "participant 'bob' in room 'r1' does not exist"),
-        (ServerError("not_found", "requested room does not exist", status=404), NotFoundError,
-         "room 'r1' does not exist"),
-        (ServerError("unavailable", "twirp error unknown: no response from servers",
-                     status=503), NotFoundError, "is not connected"),
+        (
+            ServerError("not_found", "participant does not exist", status=404),
+            NotFoundError,
+            "participant 'bob' in room 'r1' does not exist",
+        ),
+        (
+            ServerError("not_found", "requested room does not exist", status=404),
+            NotFoundError,
+            "room 'r1' does not exist",
+        ),
+        (
+            ServerError("unavailable", "twirp error unknown: no response from servers", status=503),
+            NotFoundError,
+            "is not connected",
+        ),
         (ServerError("unimplemented", "", status=501), UnsupportedByServerError, "too old"),
-        (ServerError("bad_route", "no handler", status=404), UnsupportedByServerError,
-         "does not support MutePublishedTrack"),
-        (ServerError("unknown", "twirp error unknown: not implemented", status=500),
-         UnsupportedByServerError, "LiveKit Cloud"),
-        (ServerError("invalid_argument", "metadata too large", status=400), InvalidRequestError,
-         "metadata too large"),
+        (
+            ServerError("bad_route", "no handler", status=404),
+            UnsupportedByServerError,
+            "does not support MutePublishedTrack",
+        ),
+        (
+            ServerError("unknown", "twirp error unknown: not implemented", status=500),
+            UnsupportedByServerError,
+            "LiveKit Cloud",
+        ),
+        (
+            ServerError("invalid_argument", "metadata too large", status=400),
+            InvalidRequestError,
+            "metadata too large",
+        ),
         (ServerError("unknown", "", status=404), AdminServerError, "not like a LiveKit"),
         (ServerError("internal", f"boom {SECRET}", status=500), AdminServerError, "redacted"),
     ],
@@ -132,27 +154,43 @@ def test_server_errors_are_translated(error: ServerError, expected: type, words:
 
 
 def test_missing_grant_names_the_grant_and_room() -> None:
-    err = translate(ServerError("unauthenticated", "permissions denied", status=401),
-                    Call("ListRooms", "list rooms", "roomList"), KEY_CTX)
+    err = translate(
+        ServerError("unauthenticated", "permissions denied", status=401),
+        Call("ListRooms", "list rooms", "roomList"),
+        KEY_CTX,
+    )
     assert isinstance(err, MissingGrantError)
     assert (err.grant, err.room) == ("roomList", "")
 
 
 def test_missing_destination_grant_is_named_from_the_token() -> None:
-    token = (lkapi.AccessToken("k", SECRET)
-             .with_grants(lkapi.VideoGrants(room_admin=True, room="r1")).to_jwt())
+    token = (
+        lkapi.AccessToken("k", SECRET)
+        .with_grants(lkapi.VideoGrants(room_admin=True, room="r1"))
+        .to_jwt()
+    )
     call = Call("MoveParticipant", "move 'bob'", "roomAdmin", "r1", "participant 'bob'", "r2")
-    err = translate(ServerError("unauthenticated", "permissions denied", status=401), call,
-                    Context("http://h.example", 10.0, token, (token,)))
+    err = translate(
+        ServerError("unauthenticated", "permissions denied", status=401),
+        call,
+        Context("http://h.example", 10.0, token, (token,)),
+    )
     assert isinstance(err, MissingGrantError)
     assert (err.grant, err.room) == ("destinationRoom", "r2")
     assert token not in str(err)
 
 
 def test_expired_token_is_named_expired() -> None:
-    token = (lkapi.AccessToken("k", SECRET).with_ttl(timedelta(minutes=-5))
-             .with_grants(lkapi.VideoGrants(room_list=True)).to_jwt())
-    err = translate(ServerError("unknown", "", status=401), Call("ListRooms", "list", "roomList"),
-                    Context("http://h.example", 10.0, token, (token,)))
+    token = (
+        lkapi.AccessToken("k", SECRET)
+        .with_ttl(timedelta(minutes=-5))
+        .with_grants(lkapi.VideoGrants(room_list=True))
+        .to_jwt()
+    )
+    err = translate(
+        ServerError("unknown", "", status=401),
+        Call("ListRooms", "list", "roomList"),
+        Context("http://h.example", 10.0, token, (token,)),
+    )
     assert isinstance(err, InvalidCredentialsError)
     assert "expired" in str(err) and token not in str(err)

@@ -18,8 +18,10 @@ from tests.admin.conftest import Joiner
 from tests.admin.live_helpers import event
 from tests.integration.livekit_server import LiveKitServer
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning"),
+]
 
 
 def _token(server: LiveKitServer, grants: TokenGrants) -> str:
@@ -50,8 +52,9 @@ async def test_token_with_each_grant_does_its_calls_and_names_what_is_missing(
         await room_admin.update_room_metadata(room_name, "set with a token")
         await event(alice, "room_metadata_changed")
         assert [p.identity for p in await room_admin.list_participants(room_name)] == ["alice"]
-        with pytest.raises(MissingGrantError, match=f"roomAdmin grant for room 'other-{room_name}'"
-                           ) as caught:
+        with pytest.raises(
+            MissingGrantError, match=f"roomAdmin grant for room 'other-{room_name}'"
+        ) as caught:
             await room_admin.list_participants(f"other-{room_name}")
         assert (caught.value.grant, caught.value.room) == ("roomAdmin", f"other-{room_name}")
         with pytest.raises(MissingGrantError) as caught:
@@ -78,9 +81,12 @@ async def test_wrong_secret_unknown_key_and_bad_tokens_are_invalid_credentials(
         with pytest.raises(InvalidCredentialsError):
             await admin.list_rooms()
 
-    expired = (lkapi.AccessToken(livekit_server.api_key, livekit_server.api_secret)
-               .with_ttl(timedelta(minutes=-5))
-               .with_grants(lkapi.VideoGrants(room_list=True)).to_jwt())
+    expired = (
+        lkapi.AccessToken(livekit_server.api_key, livekit_server.api_secret)
+        .with_ttl(timedelta(minutes=-5))
+        .with_grants(lkapi.VideoGrants(room_list=True))
+        .to_jwt()
+    )
     async with RoomAdmin.with_token(url, expired) as admin:
         with pytest.raises(InvalidCredentialsError, match="expired"):
             await admin.list_rooms()

@@ -13,8 +13,10 @@ from tests.admin.conftest import Joiner
 from tests.admin.live_helpers import audio_frames, event, eventually
 from tests.integration.peers import SdkPeer
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning"),
+]
 
 PUBLISH_REFUSED_S = 5.0
 
@@ -80,15 +82,19 @@ async def test_permissions_decide_whether_the_peer_can_publish(
         assert await _publish_refused(bob, "mic-denied")
         assert (await admin.get_participant(room_name, "bob")).tracks == ()
 
-        allowed = await admin.update_permissions(room_name, "bob", can_publish=True,
-                                                 can_publish_sources=["microphone"])
+        allowed = await admin.update_permissions(
+            room_name, "bob", can_publish=True, can_publish_sources=["microphone"]
+        )
         assert allowed.permission.can_publish_sources == ("microphone",)
-        await eventually(lambda: asyncio.sleep(0, bob.room.local_participant.permissions),
-                         lambda perm: perm.can_publish)
+        await eventually(
+            lambda: asyncio.sleep(0, bob.room.local_participant.permissions),
+            lambda perm: perm.can_publish,
+        )
         async with asyncio.timeout(15):
             await bob.publish_tone(330, name="mic-allowed")
-        bob_now = await eventually(lambda: admin.get_participant(room_name, "bob"),
-                                   lambda p: bool(p.tracks))
+        bob_now = await eventually(
+            lambda: admin.get_participant(room_name, "bob"), lambda p: bool(p.tracks)
+        )
         assert [t.name for t in bob_now.tracks] == ["mic-allowed"]
 
 
@@ -96,8 +102,9 @@ async def test_hidden_permission_reaches_the_peer(
     room_name: str, admin: RoomAdmin, join: Joiner
 ) -> None:
     async with join("bob") as bob:
-        result = await admin.update_permissions(room_name, "bob", hidden=True,
-                                                can_publish_data=False)
+        result = await admin.update_permissions(
+            room_name, "bob", hidden=True, can_publish_data=False
+        )
         assert result.permission.hidden and not result.permission.can_publish_data
         await event(bob, "participant_permissions_changed")
         perm = bob.room.local_participant.permissions
@@ -109,10 +116,14 @@ async def test_name_metadata_and_attributes_reach_peers(
 ) -> None:
     async with join("alice") as alice, join("bob") as bob:
         assert "alice" in {p.identity for p in bob.room.remote_participants.values()}
-        result = await admin.update_participant(room_name, "alice", name="Alice A.",
-                                                metadata="meta-1", attributes={"role": "host"})
+        result = await admin.update_participant(
+            room_name, "alice", name="Alice A.", metadata="meta-1", attributes={"role": "host"}
+        )
         assert (result.name, result.metadata, dict(result.attributes)) == (
-            "Alice A.", "meta-1", {"role": "host"})
+            "Alice A.",
+            "meta-1",
+            {"role": "host"},
+        )
         _, _, new_name = await event(bob, "participant_name_changed", _from("alice"))
         _, _, new_meta = await event(bob, "participant_metadata_changed", _from("alice"))
         changed, _ = await event(bob, "participant_attributes_changed", _from("alice"))
@@ -144,8 +155,9 @@ async def test_send_data_reaches_the_destination_on_its_topic(
     room_name: str, admin: RoomAdmin, join: Joiner
 ) -> None:
     async with join("alice") as alice, join("bob") as bob:
-        await admin.send_data(room_name, b"only for alice", topic="chat",
-                              destination_identities=["alice"])
+        await admin.send_data(
+            room_name, b"only for alice", topic="chat", destination_identities=["alice"]
+        )
         (packet,) = await event(alice, "data_received", lambda p: p.topic == "chat")
         assert (packet.data, packet.participant) == (b"only for alice", None)
 
@@ -167,6 +179,8 @@ async def test_forward_and_move_work_or_say_unsupported(
             assert exc.operation in ("ForwardParticipant", "MoveParticipant")
             assert "LiveKit Cloud" in str(exc)
             return
-        there = await eventually(lambda: admin.list_participants(destination),
-                                 lambda ps: "alice" in {p.identity for p in ps})
+        there = await eventually(
+            lambda: admin.list_participants(destination),
+            lambda ps: "alice" in {p.identity for p in ps},
+        )
         assert "alice" in {p.identity for p in there}

@@ -66,13 +66,22 @@ print(json.dumps(out))
 
 def _run_nested(tmp_path: Path, *, unlock: bool, mode: str) -> dict[str, Any]:
     env = dict(
-        os.environ, UNLOCK="1" if unlock else "0", PYTHON=sys.executable, CHILD=CHILD,
-        XDG_DATA_HOME=str(tmp_path / "data"), LKDESK_CONFIG_DIR=str(tmp_path / "config"),
+        os.environ,
+        UNLOCK="1" if unlock else "0",
+        PYTHON=sys.executable,
+        CHILD=CHILD,
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        LKDESK_CONFIG_DIR=str(tmp_path / "config"),
         HOME=str(tmp_path / "home"),
     )
     done = subprocess.run(
         ["dbus-run-session", "--", "bash", "-c", SESSION, "nested", mode, SECRET],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -84,9 +93,7 @@ def sandbox() -> None:
     require_sandbox("the nested gnome-keyring test")
 
 
-def test_locked_keyring_is_reported_and_nothing_is_written(
-    sandbox: None, tmp_path: Path
-) -> None:
+def test_locked_keyring_is_reported_and_nothing_is_written(sandbox: None, tmp_path: Path) -> None:
     out = _run_nested(tmp_path, unlock=True, mode="lock")
     assert out == {"problem": "locked", "message": out["message"], "profiles": 0}
     assert "locked" in out["message"] and "session only" in out["message"]

@@ -58,7 +58,11 @@ def _read_in_new_process(service: str, profile_id: str, config_dir: Path) -> dic
     env = dict(os.environ, LKDESK_CONFIG_DIR=str(config_dir))
     done = subprocess.run(
         [sys.executable, "-c", READER, service, profile_id],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
         cwd=Path(__file__).resolve().parents[2],
     )
     result: dict[str, Any] = json.loads(done.stdout)
@@ -66,7 +70,9 @@ def _read_in_new_process(service: str, profile_id: str, config_dir: Path) -> dic
 
 
 def test_profile_saved_here_is_read_by_a_new_process_then_deleted(
-    keyring_store: KeyringSecretStore, config_dir: Path, token: str,
+    keyring_store: KeyringSecretStore,
+    config_dir: Path,
+    token: str,
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
     store = ProfileStore(keyring_store)
@@ -86,16 +92,16 @@ def test_profile_saved_here_is_read_by_a_new_process_then_deleted(
     seen = _read_in_new_process(keyring_store.service, p.id, config_dir)
     assert seen == {"labels": [], "error": "ProfileNotFoundError", "backend": seen["backend"]}
     assert keyring.get_password(keyring_store.service, f"profile/{p.id}/api_secret") is None
-    assert keyring.get_password(
-        keyring_store.service, f"profile/{p.id}/token/standup/ana"
-    ) is None
+    assert keyring.get_password(keyring_store.service, f"profile/{p.id}/token/standup/ana") is None
 
     assert files_containing(config_dir, SECRET, token) == []
     assert SECRET not in all_logs.text and token not in all_logs.text
 
 
 def test_nothing_secret_reaches_config_or_logs_while_saved(
-    keyring_store: KeyringSecretStore, config_dir: Path, token: str,
+    keyring_store: KeyringSecretStore,
+    config_dir: Path,
+    token: str,
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
     store = ProfileStore(keyring_store)

@@ -33,7 +33,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_fail_backend_gives_the_documented_error_and_writes_nothing(
-    home: Path, config_dir: Path, token: str, restore_keyring: None,
+    home: Path,
+    config_dir: Path,
+    token: str,
+    restore_keyring: None,
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
     keyring.set_keyring(keyring.backends.fail.Keyring())
@@ -54,7 +57,10 @@ def test_fail_backend_gives_the_documented_error_and_writes_nothing(
 
 
 def test_the_session_only_choice_works_and_is_visible(
-    home: Path, config_dir: Path, token: str, restore_keyring: None,
+    home: Path,
+    config_dir: Path,
+    token: str,
+    restore_keyring: None,
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
     keyring.set_keyring(keyring.backends.fail.Keyring())
@@ -104,10 +110,16 @@ class _RefusingBackend(keyring.backend.KeyringBackend):
 @pytest.mark.parametrize(
     ("error", "problem", "words"),
     [
-        (keyring.errors.KeyringLocked("Failed to unlock the collection!"),
-         KeyringProblem.LOCKED, "locked"),
-        (keyring.errors.InitError("Failed to create the collection"),
-         KeyringProblem.UNUSABLE, "could not be opened"),
+        (
+            keyring.errors.KeyringLocked("Failed to unlock the collection!"),
+            KeyringProblem.LOCKED,
+            "locked",
+        ),
+        (
+            keyring.errors.InitError("Failed to create the collection"),
+            KeyringProblem.UNUSABLE,
+            "could not be opened",
+        ),
         (keyring.errors.PasswordSetError("refused"), KeyringProblem.REFUSED, "refused"),
     ],
 )

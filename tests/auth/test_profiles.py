@@ -15,8 +15,15 @@ def test_new_profile_normalises_url_and_label() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["", "localhost:7880", "ftp://x.example", "wss://", "https://u:pw@h.example",
-            "https://h.example/?token=abc"],
+    "url",
+    [
+        "",
+        "localhost:7880",
+        "ftp://x.example",
+        "wss://",
+        "https://u:pw@h.example",
+        "https://h.example/?token=abc",
+    ],
 )
 def test_unusable_urls_are_refused_without_echoing_them(url: str) -> None:
     with pytest.raises(InvalidProfileError) as caught:

@@ -34,11 +34,23 @@ def _raw_token(claims: object, header: object | None = None) -> str:
 
 
 def test_minted_token_decodes_to_what_was_asked() -> None:
-    grants = TokenGrants(room="standup", room_join=True, can_publish_sources=("microphone",),
-                         can_publish_data=False, hidden=True)
+    grants = TokenGrants(
+        room="standup",
+        room_join=True,
+        can_publish_sources=("microphone",),
+        can_publish_data=False,
+        hidden=True,
+    )
     before = datetime.now(UTC)
-    token = mint_token(CREDS, identity="ana", grants=grants, name="Ana", metadata='{"a":1}',
-                       attributes={"team": "blue"}, ttl=timedelta(minutes=10))
+    token = mint_token(
+        CREDS,
+        identity="ana",
+        grants=grants,
+        name="Ana",
+        metadata='{"a":1}',
+        attributes={"team": "blue"},
+        ttl=timedelta(minutes=10),
+    )
     info = decode_token(token)
     assert info.identity == "ana"
     assert info.name == "Ana"
@@ -61,8 +73,9 @@ def test_minted_token_verifies_with_the_secret() -> None:
 
 
 def test_absent_grants_take_the_server_defaults() -> None:
-    info = decode_token(_raw_token({"sub": "x", "exp": 2_000_000_000,
-                                    "video": {"room": "r", "canPublish": False}}))
+    info = decode_token(
+        _raw_token({"sub": "x", "exp": 2_000_000_000, "video": {"room": "r", "canPublish": False}})
+    )
     assert info.grants.can_subscribe is True
     assert info.grants.can_publish is False
     assert info.grants.can_publish_data is False  # defaults to canPublish
@@ -86,8 +99,10 @@ def test_expiry_checks_use_the_given_clock() -> None:
         ("abc.def", "3 dot-separated parts"),
         ("a.b.c.d", "3 dot-separated parts"),
         ("!!!.???.sig", "base64url"),
-        (f"{_b64({'alg': 'HS256'})}.{base64.urlsafe_b64encode(b'not json').decode()}.s",
-         "base64url-encoded JSON"),
+        (
+            f"{_b64({'alg': 'HS256'})}.{base64.urlsafe_b64encode(b'not json').decode()}.s",
+            "base64url-encoded JSON",
+        ),
         (f"{_b64({'alg': 'HS256'})}.{_b64([1, 2])}.s", "not an object"),
         (_raw_token({"sub": "x"}), "no expiry"),
         (_raw_token({"sub": "x", "exp": "tomorrow"}), "not a number"),
@@ -119,8 +134,11 @@ def test_mint_error_never_contains_the_secret() -> None:
     assert CREDS.api_secret not in str(caught.value)
 
 
-@given(identity=st.text(min_size=1, max_size=40), metadata=st.text(max_size=200),
-       room=st.text(max_size=40))
+@given(
+    identity=st.text(min_size=1, max_size=40),
+    metadata=st.text(max_size=200),
+    room=st.text(max_size=40),
+)
 def test_mint_decode_round_trip_for_any_text(identity: str, metadata: str, room: str) -> None:
     token = mint_token(CREDS, identity=identity, metadata=metadata, grants=TokenGrants(room=room))
     info = decode_token(token)
