@@ -79,7 +79,10 @@ async def _answers_stun(host: str, port: int) -> bool:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     except OSError:
         return False
-    transport, _ = await loop.create_datagram_endpoint(_Protocol, remote_addr=infos[0][4])
+    address = infos[0][4]
+    transport, _ = await loop.create_datagram_endpoint(
+        _Protocol, remote_addr=(str(address[0]), int(address[1]))
+    )
     try:
         request = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
         transport.sendto(bytes(request))

@@ -127,7 +127,10 @@ class LocalMedia:
         self, track: LocalTrack, options: TrackPublishOptions, cid: str
     ) -> proto_rtc.AddTrackRequest:
         request = proto_rtc.AddTrackRequest(
-            cid=cid, name=track.name, source=options.source.value, muted=track.muted
+            cid=cid,
+            name=track.name,
+            source=options.source.value,  # type: ignore[arg-type]  # same numbering as the proto
+            muted=track.muted,
         )
         if isinstance(track, LocalVideoTrack):
             encoding = options.video_encoding or VideoEncoding()

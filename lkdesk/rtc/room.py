@@ -481,7 +481,7 @@ class Room(EventEmitter[EventTypes]):
     def _on_subscription_response(self, response: proto_rtc.SubscriptionResponse) -> None:
         for participant in self.remote_participants.values():
             if response.track_sid in participant.track_publications:
-                error = proto_rtc.SubscriptionError.Name(response.err)
+                error = proto_models.SubscriptionError.Name(response.err)
                 self.emit("track_subscription_failed", participant, response.track_sid, error)
 
     def _on_request_response(self, response: proto_rtc.RequestResponse) -> None:

@@ -83,7 +83,7 @@ class VideoStream:
 
     def _convert(self, raw: av.VideoFrame) -> VideoFrame:
         data = raw.to_ndarray(format=self._format.value)
-        return VideoFrame(raw.width, raw.height, self._format, data)
+        return VideoFrame(raw.width, raw.height, self._format, data.astype(np.uint8, copy=False))
 
     async def aclose(self) -> None:
         """Stop receiving frames; iteration ends after the buffered ones."""

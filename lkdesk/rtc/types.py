@@ -16,10 +16,11 @@ class TrackKind(IntEnum):
 
     @classmethod
     def from_proto(cls, value: int) -> TrackKind:
-        return {
-            proto_models.TrackType.AUDIO: cls.KIND_AUDIO,
-            proto_models.TrackType.VIDEO: cls.KIND_VIDEO,
-        }.get(value, cls.KIND_UNKNOWN)
+        if value == proto_models.TrackType.AUDIO:
+            return cls.KIND_AUDIO
+        if value == proto_models.TrackType.VIDEO:
+            return cls.KIND_VIDEO
+        return cls.KIND_UNKNOWN
 
 
 class TrackSource(IntEnum):
