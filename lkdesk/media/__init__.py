@@ -23,6 +23,7 @@ from lkdesk.media.errors import (
     DeviceNotFoundError,
 )
 from lkdesk.media.levels import AudioLevel
+from lkdesk.media.links import MediaLink, play_track, pump_audio, pump_video
 from lkdesk.media.microphone import MicrophoneCapture
 from lkdesk.media.playback import AudioPlayback, PlaybackInput
 from lkdesk.media.screen import MonitorInfo, ScreenCapture, list_monitors
@@ -40,6 +41,7 @@ __all__ = [
     "DeviceError",
     "DeviceFailedError",
     "DeviceNotFoundError",
+    "MediaLink",
     "MediaState",
     "MicrophoneCapture",
     "MonitorInfo",
@@ -49,4 +51,7 @@ __all__ = [
     "list_audio_outputs",
     "list_cameras",
     "list_monitors",
+    "play_track",
+    "pump_audio",
+    "pump_video",
 ]
