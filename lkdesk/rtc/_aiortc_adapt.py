@@ -24,7 +24,7 @@ import logging
 from typing import Any
 
 import aiortc
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcrtpreceiver import NackGenerator, RTCRtpReceiver, TimestampMapper
@@ -59,6 +59,8 @@ def check_compatible() -> None:
         raise AiortcIncompatibleError(
             f"lkdesk's aiortc adaptation is written for aiortc {SUPPORTED_AIORTC}x, found {version}"
         )
+    if "_RTCRtpSender__encoder" not in RTCRtpSender.__init__.__code__.co_names:
+        raise AiortcIncompatibleError("aiortc RTCRtpSender has no __encoder any more")
     if not hasattr(RTCPeerConnection, "_RTCPeerConnection__connect"):
         raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __connect any more")
     probe = RTCRtpReceiver.__init__.__code__.co_names
@@ -71,6 +73,17 @@ async def start_idle_receivers(pc: RTCPeerConnection) -> None:
     """Start receivers (and senders) aiortc skipped; only call when the PC is connected."""
     if pc.connectionState == "connected":
         await pc._RTCPeerConnection__connect()  # type: ignore[attr-defined]
+
+
+def clamp_encoder_bitrate(sender: Any, max_bps: int) -> None:
+    """Keep a sender's encoder target at or below ``max_bps`` (REMB may raise it).
+
+    Called right before each frame is encoded, so the encoder never sees the higher value
+    and is not rebuilt. aiortc's VP8 encoder cannot go below 250 kbps.
+    """
+    encoder = getattr(sender, "_RTCRtpSender__encoder", None)
+    if encoder is not None and getattr(encoder, "target_bitrate", 0) > max_bps:
+        encoder.target_bitrate = max_bps
 
 
 def receiver_ssrcs(receiver: RTCRtpReceiver) -> set[int]:

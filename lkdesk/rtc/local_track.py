@@ -13,7 +13,7 @@ from lkdesk.rtc.types import TrackKind, TrackSource
 
 @dataclass(frozen=True, slots=True)
 class VideoEncoding:
-    """Upper limits for a published video track."""
+    """Upper limits for a published video track (VP8 cannot go below 250 kbps)."""
 
     max_bitrate: int = 1_500_000
     max_framerate: float = 30.0

@@ -12,6 +12,7 @@ from livekit.protocol import models as proto_models
 from livekit.protocol import rtc as proto_rtc
 
 from lkdesk.errors import PublishError, PublishPermissionError
+from lkdesk.rtc import _aiortc_adapt as adapt
 from lkdesk.rtc.ice import IceUrl
 from lkdesk.rtc.local_track import (
     LocalAudioTrack,
@@ -22,6 +23,7 @@ from lkdesk.rtc.local_track import (
     VideoEncoding,
 )
 from lkdesk.rtc.publisher import PublisherConnection
+from lkdesk.rtc.sources import SourceVideoTrack
 from lkdesk.rtc.types import TrackSource
 
 logger = logging.getLogger(__name__)
@@ -114,6 +116,13 @@ class LocalMedia:
             self._pending.pop(cid, None)
         codec = "opus" if isinstance(track, LocalAudioTrack) else options.video_codec
         transceiver = publisher.add_track(rtc_track, codec)
+        if isinstance(rtc_track, SourceVideoTrack):
+            limits = options.video_encoding or VideoEncoding()
+            sender = transceiver.sender
+            rtc_track.set_limits(
+                limits.max_framerate,
+                lambda: adapt.clamp_encoder_bitrate(sender, limits.max_bitrate),
+            )
         await publisher.negotiate()
         track.sid = info.sid
         publication = LocalTrackPublication(info, track)

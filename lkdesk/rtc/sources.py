@@ -12,6 +12,7 @@ import fractions
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 import av
 import numpy as np
@@ -31,6 +32,7 @@ class VideoSource:
         self.height = height
         self._lock = threading.Lock()
         self._latest: tuple[VideoFrame, int] | None = None
+        self._sequence = 0
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self.frames_captured = 0
 
@@ -39,6 +41,7 @@ class VideoSource:
         stamp = timestamp_us if timestamp_us is not None else time.monotonic_ns() // 1000
         with self._lock:
             self._latest = (frame, stamp)
+            self._sequence += 1
             self.frames_captured += 1
             waiters = list(self._waiters)
         for loop, event in waiters:
@@ -52,10 +55,13 @@ class VideoSource:
         with self._lock:
             self._waiters = [(lp, ev) for lp, ev in self._waiters if ev is not event]
 
-    def _take(self) -> tuple[VideoFrame, int] | None:
+    def _newer_than(self, sequence: int) -> tuple[VideoFrame, int, int] | None:
+        """The latest frame if it is newer than ``sequence`` (each reader keeps its own)."""
         with self._lock:
-            latest, self._latest = self._latest, None
-        return latest
+            if self._latest is None or self._sequence <= sequence:
+                return None
+            frame, stamp = self._latest
+            return frame, stamp, self._sequence
 
     async def aclose(self) -> None:
         """Present for API parity; a source owns no resources."""
@@ -128,8 +134,10 @@ class SourceVideoTrack(MediaStreamTrack):
         self._event = asyncio.Event()
         self._subscribed = False
         self._min_interval_us = int(1_000_000 / max_fps) if max_fps else 0
+        self._before_encode: Callable[[], None] | None = None
         self._last_us: int | None = None
         self._origin_us: int | None = None
+        self._seen = 0
         self.muted = False
         self._unmuted = asyncio.Event()
         self._unmuted.set()
@@ -141,6 +149,11 @@ class SourceVideoTrack(MediaStreamTrack):
         else:
             self._unmuted.set()
 
+    def set_limits(self, max_fps: float | None, before_encode: Callable[[], None] | None) -> None:
+        """Drop frames above ``max_fps``; run ``before_encode`` before each frame goes out."""
+        self._min_interval_us = int(1_000_000 / max_fps) if max_fps else 0
+        self._before_encode = before_encode
+
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
@@ -149,12 +162,12 @@ class SourceVideoTrack(MediaStreamTrack):
             self._subscribed = True
         while True:
             await self._unmuted.wait()
-            taken = self._source._take()
+            self._event.clear()
+            taken = self._source._newer_than(self._seen)
             if taken is None:
-                self._event.clear()
                 await self._event.wait()
                 continue
-            frame, stamp = taken
+            frame, stamp, self._seen = taken
             if self._last_us is not None and stamp - self._last_us < self._min_interval_us:
                 continue  # over the publish fps limit
             self._last_us = stamp
@@ -163,6 +176,8 @@ class SourceVideoTrack(MediaStreamTrack):
             out = av.VideoFrame.from_ndarray(frame.data, format=frame.format.value)
             out.pts = (stamp - self._origin_us) * VIDEO_CLOCK // 1_000_000
             out.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+            if self._before_encode is not None:
+                self._before_encode()
             return out
 
     def stop(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import numpy as np
 import pytest
 from livekit import api
 from livekit import rtc as sdk
@@ -222,6 +223,84 @@ async def test_allowed_sources_are_respected_and_screen_share_arrives(
             info = peer.room.remote_participants["lkdesk"].track_publications[pub.sid]
             assert info.source == sdk.TrackSource.SOURCE_SCREENSHARE
             assert frames[-1].rgb.shape == (360, 640, 3)
+    finally:
+        await lk.aclose()
+        await peer.aclose()
+
+
+async def _sent_bitrate(
+    publication: rtc.LocalTrackPublication, lk: LkdeskPeer, seconds: float
+) -> float:
+    """Bits per second the publisher sent for this track over ``seconds``."""
+    media = lk.room._local_media
+    assert media is not None
+    sender = media._transceivers[publication.sid].sender
+
+    async def sent() -> int:
+        stats = await sender.getStats()
+        return sum(getattr(s, "bytesSent", 0) for s in stats.values() if s.type == "outbound-rtp")
+
+    before = await sent()
+    await asyncio.sleep(seconds)
+    return (await sent() - before) * 8 / seconds
+
+
+async def test_encoding_limits_cap_frame_rate_and_bitrate(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    server = livekit_server
+    lk = LkdeskPeer()
+    peer = SdkPeer(server.ws_url, server.token("viewer", room_name))
+    noisy = rtc.VideoSource(640, 480)
+    capped = rtc.VideoSource(640, 480)
+    rng = np.random.default_rng(1)
+
+    async def produce_noise(source: rtc.VideoSource) -> None:
+        # A textured scene panning 4 px per frame, like a moving camera: VP8 spends what
+        # its target allows on it (measured offline: 296/486/1461 kbps at 0.3/0.5/1.5 M).
+        scene = rng.integers(0, 255, (60, 80, 3), dtype="uint8").repeat(8, 0).repeat(8, 1)
+        n = 0
+        while True:
+            data = np.ascontiguousarray(np.roll(scene, 4 * n, axis=1))
+            source.capture_frame(rtc.VideoFrame(640, 480, rtc.VideoFormat.RGB24, data))
+            n += 1
+            await asyncio.sleep(1 / 30)
+
+    try:
+        await peer.connect()
+        await lk.connect(server.ws_url, server.token("lkdesk", room_name))
+        local = lk.room.local_participant
+        async with running(produce_noise(noisy)), running(produce_noise(capped)):
+            free = await local.publish_track(
+                rtc.LocalVideoTrack.create_video_track("free", noisy),
+                rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA),
+            )
+            limited = await local.publish_track(
+                rtc.LocalVideoTrack.create_video_track("limited", capped),
+                rtc.TrackPublishOptions(
+                    source=rtc.TrackSource.SOURCE_SCREENSHARE,
+                    video_encoding=rtc.VideoEncoding(max_bitrate=300_000, max_framerate=30),
+                ),
+            )
+            slow = await local.publish_track(
+                rtc.LocalVideoTrack.create_video_track("slow", capped),
+                rtc.TrackPublishOptions(
+                    source=rtc.TrackSource.SOURCE_CAMERA,
+                    video_encoding=rtc.VideoEncoding(max_framerate=10),
+                ),
+            )
+            async with asyncio.timeout(20):
+                remote = await peer.subscribed_track("lkdesk", "slow")
+                await peer.collect_video(remote, frames=5)
+                frames = await peer.collect_video(remote, frames=25)
+            fps = (len(frames) - 1) / (frames[-1].time - frames[0].time)
+            assert 7 <= fps <= 12, f"10 fps track arrived at {fps:.1f} fps"
+            free_bps, limited_bps = await asyncio.gather(
+                _sent_bitrate(free, lk, 4.0), _sent_bitrate(limited, lk, 4.0)
+            )
+            assert limited_bps < 300_000 * 1.3, (free_bps, limited_bps)
+            assert free_bps > limited_bps * 1.3, (free_bps, limited_bps)
+            assert slow.sid
     finally:
         await lk.aclose()
         await peer.aclose()
