@@ -134,8 +134,8 @@ class SourceVideoTrack(MediaStreamTrack):
         self._event = asyncio.Event()
         self._subscribed = False
         self._min_interval_us = int(1_000_000 / max_fps) if max_fps else 0
+        self._next_due_us: int | None = None
         self._before_encode: Callable[[], None] | None = None
-        self._last_us: int | None = None
         self._origin_us: int | None = None
         self._seen = 0
         self.muted = False
@@ -154,6 +154,20 @@ class SourceVideoTrack(MediaStreamTrack):
         self._min_interval_us = int(1_000_000 / max_fps) if max_fps else 0
         self._before_encode = before_encode
 
+    def _on_schedule(self, stamp: int) -> bool:
+        """Frame-rate limit on an ideal schedule: capture jitter of up to half a frame
+        interval is tolerated, so a 30 fps camera under a 30 fps limit loses nothing."""
+        interval = self._min_interval_us
+        if not interval:
+            return True
+        due = self._next_due_us
+        if due is not None and stamp < due - interval // 2:
+            return False
+        if due is None or stamp > due + interval:
+            due = stamp  # first frame, or the source paused: restart the schedule
+        self._next_due_us = due + interval
+        return True
+
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
@@ -168,9 +182,8 @@ class SourceVideoTrack(MediaStreamTrack):
                 await self._event.wait()
                 continue
             frame, stamp, self._seen = taken
-            if self._last_us is not None and stamp - self._last_us < self._min_interval_us:
+            if not self._on_schedule(stamp):
                 continue  # over the publish fps limit
-            self._last_us = stamp
             if self._origin_us is None:
                 self._origin_us = stamp
             out = av.VideoFrame.from_ndarray(frame.data, format=frame.format.value)
