@@ -178,3 +178,17 @@ async def test_local_changes_without_grant_raise_clear_error(
             await lk.room.local_participant.set_metadata("nope")
     finally:
         await lk.aclose()
+
+
+async def test_refreshed_token_is_kept_for_reconnects(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    lk = LkdeskPeer()
+    original = livekit_server.token("lkdesk", room_name)
+    try:
+        await lk.connect(livekit_server.ws_url, original)
+        await lk.wait_for("token_refreshed", deadline_s=10)
+        assert lk.room.token and lk.room.token != original
+        assert lk.room.token.count(".") == 2
+    finally:
+        await lk.aclose()
