@@ -56,6 +56,17 @@ class LocalTrack:
         if notify and self._on_mute is not None:
             self._on_mute(self, muted)
 
+    def _renew(self) -> None:
+        """A fresh sender track from the same source (after a reconnect); keeps mute."""
+        muted = self.muted
+        self._rtc_track.stop()
+        self._rtc_track = self._new_rtc_track()
+        self._rtc_track.set_muted(muted)
+        self.sid = ""
+
+    def _new_rtc_track(self) -> SourceAudioTrack | SourceVideoTrack:
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, sid={self.sid!r}, muted={self.muted})"
 
@@ -68,6 +79,9 @@ class LocalVideoTrack(LocalTrack):
     def __init__(self, name: str, source: VideoSource) -> None:
         super().__init__(name, SourceVideoTrack(source))
         self.source = source
+
+    def _new_rtc_track(self) -> SourceVideoTrack:
+        return SourceVideoTrack(self.source)
 
     @classmethod
     def create_video_track(cls, name: str, source: VideoSource) -> LocalVideoTrack:
@@ -82,6 +96,9 @@ class LocalAudioTrack(LocalTrack):
     def __init__(self, name: str, source: AudioSource) -> None:
         super().__init__(name, SourceAudioTrack(source))
         self.source = source
+
+    def _new_rtc_track(self) -> SourceAudioTrack:
+        return SourceAudioTrack(self.source)
 
     @classmethod
     def create_audio_track(cls, name: str, source: AudioSource) -> LocalAudioTrack:

@@ -245,3 +245,9 @@ class LocalParticipant(Participant):
         old, self._info = self._info, info
         self.sid = info.sid
         return self._diff_fields(old)
+
+    def _rejoined(self, info: proto_models.ParticipantInfo) -> list[Event]:
+        """A new session after a reconnect: new sid and version numbering."""
+        old, self._info = self._info, info
+        self.sid = info.sid
+        return self._diff_fields(old)

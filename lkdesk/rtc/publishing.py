@@ -59,6 +59,7 @@ class LocalMedia:
         self._participant = participant
         self.publications: dict[str, LocalTrackPublication] = {}
         self._transceivers: dict[str, RTCRtpTransceiver] = {}
+        self._options: dict[str, TrackPublishOptions] = {}
         self._pending: dict[str, asyncio.Future[proto_models.TrackInfo]] = {}
         self._publisher: PublisherConnection | None = None
         self._setup_lock = asyncio.Lock()
@@ -128,6 +129,7 @@ class LocalMedia:
         publication = LocalTrackPublication(info, track)
         self.publications[info.sid] = publication
         self._transceivers[info.sid] = transceiver
+        self._options[info.sid] = options
         track._on_mute = self._track_muted
         self._emit("local_track_published", publication, track)
         return publication
@@ -226,6 +228,14 @@ class LocalMedia:
         """The server removed our track (e.g. canPublish revoked)."""
         if response.track_sid in self.publications:
             await self.unpublish(response.track_sid)
+
+    def published(self) -> list[tuple[LocalTrack, TrackPublishOptions]]:
+        """Every published track with the options it was published with."""
+        return [
+            (pub.track, self._options[sid])
+            for sid, pub in self.publications.items()
+            if pub.track is not None
+        ]
 
     async def close(self) -> None:
         for sid in list(self.publications):

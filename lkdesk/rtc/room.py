@@ -17,13 +17,15 @@ from typing import Any, Literal
 from livekit.protocol import models as proto_models
 from livekit.protocol import rtc as proto_rtc
 
-from lkdesk.errors import ConnectError, MediaNegotiationError, RoomError
+from lkdesk.errors import ConnectError, LkdeskError, MediaNegotiationError, RoomError
 from lkdesk.rtc import ice
 from lkdesk.rtc.data import CHANNEL_OPEN_TIMEOUT_S, RoomData
 from lkdesk.rtc.events import EventEmitter
+from lkdesk.rtc.local_track import LocalTrack, TrackPublishOptions
 from lkdesk.rtc.participant import Event, LocalParticipant, RemoteParticipant
 from lkdesk.rtc.publication import RemoteTrackPublication
 from lkdesk.rtc.publishing import LocalMedia
+from lkdesk.rtc.reconnect import RECONNECT_DELAYS_S, is_final
 from lkdesk.rtc.signal_client import SignalClient, SignalClosed
 from lkdesk.rtc.signal_protocol import JoinOptions
 from lkdesk.rtc.subscriber import BindingChange, SubscriberConnection
@@ -57,6 +59,8 @@ EventTypes = Literal[
     "connection_state_changed",
     "connected",
     "disconnected",
+    "reconnecting",
+    "reconnected",
     "token_refreshed",
 ]
 
@@ -108,6 +112,11 @@ class Room(EventEmitter[EventTypes]):
         self._request_ids = itertools.count(1)
         self._media_connected = asyncio.Event()
         self._media_failed = asyncio.Event()
+        self._url = ""
+        self._reconnector: asyncio.Task[None] | None = None
+        self._end_task: asyncio.Task[None] | None = None
+        self._ending = False
+        self.last_error: LkdeskError | None = None
         self._signal_handlers: dict[str, Callable[[Any], Awaitable[None] | None]] = {
             "offer": self._on_offer,
             "trickle": self._on_trickle,
@@ -157,6 +166,9 @@ class Room(EventEmitter[EventTypes]):
             raise RoomError("This room is already connected or connecting.")
         self._options = options or RoomOptions()
         self._token = token
+        self._url = url
+        self._ending = False
+        self.last_error = None
         self._set_state(ConnectionState.CONN_CONNECTING)
         try:
             await self._join(url, token)
@@ -175,6 +187,7 @@ class Room(EventEmitter[EventTypes]):
         """Leave the room; every task, socket and decoder thread is stopped."""
         if self.connection_state == ConnectionState.CONN_DISCONNECTED:
             return
+        await self._stop_reconnecting()
         await self._end(proto_models.DisconnectReason.CLIENT_INITIATED, send_leave=True)
 
     def register_text_stream_handler(self, topic: str, handler: Any) -> None:
@@ -215,14 +228,19 @@ class Room(EventEmitter[EventTypes]):
 
     # ----- join -------------------------------------------------------------------
 
-    async def _join(self, url: str, token: str) -> None:
+    async def _join(self, url: str, token: str, *, rejoin: bool = False) -> None:
         signal = SignalClient()
         self._signal = signal
         join = await signal.join(
             url, token, JoinOptions(auto_subscribe=False), join_timeout=self._options.join_timeout_s
         )
         self._info = join.room
-        self.local_participant = LocalParticipant(join.participant, self._update_local)
+        self._media_connected = asyncio.Event()
+        self._media_failed = asyncio.Event()
+        if self.local_participant is None or not rejoin:
+            self.local_participant = LocalParticipant(join.participant, self._update_local)
+        else:
+            self._emit_all(self.local_participant._rejoined(join.participant))
         urls = await ice.reachable(ice.flatten(join.ice_servers), self._options.stun_probe_budget_s)
         force_relay = (
             join.client_configuration.force_relay == proto_models.ClientConfigSetting.ENABLED
@@ -245,10 +263,13 @@ class Room(EventEmitter[EventTypes]):
             on_datachannel=self._data.attach,
             on_state=self._on_media_state,
         )
-        for info in join.other_participants:
-            participant = RemoteParticipant(info, self)
-            self.remote_participants[info.identity] = participant
-            participant._apply(info, initial=True)
+        if rejoin:
+            self._reconcile_participants(list(join.other_participants))
+        else:
+            for info in join.other_participants:
+                participant = RemoteParticipant(info, self)
+                self.remote_participants[info.identity] = participant
+                participant._apply(info, initial=True)
         self._dispatcher = asyncio.create_task(self._dispatch(), name="lkdesk-room-dispatcher")
         if not join.subscriber_primary:
             return  # no subscribe permission: nothing to wait for until we publish
@@ -278,8 +299,8 @@ class Room(EventEmitter[EventTypes]):
             self._media_connected.set()
         elif state in ("failed", "closed"):
             self._media_failed.set()
-            if self.connection_state == ConnectionState.CONN_CONNECTED and state == "failed":
-                self._spawn_end(proto_models.DisconnectReason.MEDIA_FAILURE)
+            if state == "failed":
+                self._connection_lost("the media connection failed")
 
     # ----- dispatcher ---------------------------------------------------------------
 
@@ -289,8 +310,7 @@ class Room(EventEmitter[EventTypes]):
             message = await self._signal.events.get()
             if isinstance(message, SignalClosed):
                 if message.reason is not None:
-                    logger.warning("signalling ended: %s", message.reason)
-                    self._spawn_end(proto_models.DisconnectReason.SIGNAL_CLOSE)
+                    self._connection_lost(message.reason)
                 return
             kind = message.WhichOneof("message")
             handler = self._signal_handlers.get(kind or "")
@@ -304,22 +324,98 @@ class Room(EventEmitter[EventTypes]):
             except Exception:  # one bad message must not end the session
                 logger.exception("handling %s failed", kind)
 
+    # ----- reconnecting ---------------------------------------------------------------
+
+    def _connection_lost(self, why: str) -> None:
+        """Signalling or media broke: rejoin in the background (once)."""
+        if self.connection_state != ConnectionState.CONN_CONNECTED or self._ending:
+            return
+        logger.warning("connection lost (%s); reconnecting", why)
+        self._set_state(ConnectionState.CONN_RECONNECTING)
+        self.emit("reconnecting")
+        self._reconnector = asyncio.get_running_loop().create_task(
+            self._reconnect(), name="lkdesk-reconnect"
+        )
+
+    async def _reconnect(self) -> None:
+        saved = self._local_media.published() if self._local_media is not None else []
+        for sid in list(self._tracks):
+            self._drop_track(sid)
+        for participant in self.remote_participants.values():
+            for publication in participant.track_publications.values():
+                publication._wanted = False
+        self._pending_bindings.clear()
+        for attempt, delay in enumerate(RECONNECT_DELAYS_S, start=1):
+            await asyncio.sleep(delay)
+            await self._teardown_session(send_leave=False)
+            try:
+                await self._join(self._url, self._token, rejoin=True)
+                await self._republish(saved)
+            except LkdeskError as error:
+                logger.warning("reconnect attempt %d failed: %s", attempt, error)
+                self.last_error = error
+                if is_final(error):
+                    break
+                continue
+            self._set_state(ConnectionState.CONN_CONNECTED)
+            self.emit("reconnected")
+            if self._options.auto_subscribe:
+                for participant in self.remote_participants.values():
+                    for publication in participant.track_publications.values():
+                        self._auto_subscribe(participant, publication)
+            return
+        self._ending = True
+        self.disconnect_reason = proto_models.DisconnectReason.SIGNAL_CLOSE
+        await self._teardown(send_leave=False)
+        self._set_state(ConnectionState.CONN_DISCONNECTED)
+        self.emit("disconnected", self.disconnect_reason)
+
+    async def _republish(self, saved: list[tuple[LocalTrack, TrackPublishOptions]]) -> None:
+        assert self.local_participant is not None
+        for track, options in saved:
+            track._renew()
+            await self.local_participant.publish_track(track, options)
+
+    async def _stop_reconnecting(self) -> None:
+        task, self._reconnector = self._reconnector, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _reconcile_participants(self, infos: list[proto_models.ParticipantInfo]) -> None:
+        """After a rejoin: keep who is still here, announce who left or arrived."""
+        present = {info.identity: info for info in infos}
+        for identity, participant in list(self.remote_participants.items()):
+            info = present.get(identity)
+            if info is None or info.sid != participant.sid:
+                self._remove_participant(participant)
+        for info in infos:
+            self._apply_remote_info(info)
+
     def _spawn_end(self, reason: int) -> None:
         """End the session from inside a callback or the dispatcher itself."""
-        if self.connection_state == ConnectionState.CONN_DISCONNECTED:
+        if self.connection_state == ConnectionState.CONN_DISCONNECTED or self._ending:
             return
-        task = asyncio.get_running_loop().create_task(self._end(reason, send_leave=False))
-        self._ending = task  # keep a reference; _end awaits everything else
+        self._ending = True
+        self._end_task = asyncio.get_running_loop().create_task(
+            self._end(reason, send_leave=False), name="lkdesk-end"
+        )
 
     async def _end(self, reason: int, *, send_leave: bool) -> None:
         if self.connection_state == ConnectionState.CONN_DISCONNECTED:
             return
+        await self._stop_reconnecting()
         self.disconnect_reason = reason
         self._set_state(ConnectionState.CONN_DISCONNECTED)
         await self._teardown(send_leave=send_leave)
         self.emit("disconnected", reason)
 
     async def _teardown(self, *, send_leave: bool) -> None:
+        await self._teardown_session(send_leave=send_leave)
+
+    async def _teardown_session(self, *, send_leave: bool) -> None:
+        """Stop one signalling/media session; participants and handlers survive it."""
         if self._signal is not None:
             await self._signal.close(send_leave=send_leave)
         side_tasks, self._side_tasks = self._side_tasks, set()
@@ -445,7 +541,10 @@ class Room(EventEmitter[EventTypes]):
 
     def _on_leave(self, leave: proto_rtc.LeaveRequest) -> None:
         logger.info("server asked us to leave (reason %d, action %d)", leave.reason, leave.action)
-        self._spawn_end(leave.reason or DisconnectReason.UNKNOWN_REASON)
+        if leave.action in (proto_rtc.LeaveRequest.RECONNECT, proto_rtc.LeaveRequest.RESUME):
+            self._connection_lost("the server asked us to reconnect")
+        else:
+            self._spawn_end(leave.reason or DisconnectReason.UNKNOWN_REASON)
 
     def _on_speakers_changed(self, update: proto_rtc.SpeakersChanged) -> None:
         by_sid = {p.sid: p for p in self.remote_participants.values()}

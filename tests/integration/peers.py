@@ -143,6 +143,19 @@ class SdkPeer:
         track: rtc.RemoteTrack = args[0]
         return track
 
+    async def room_track_after(
+        self, identity: str, track_name: str, old_sid: str
+    ) -> rtc.RemoteTrack:
+        """``track_name`` of ``identity`` subscribed from a session other than ``old_sid``."""
+        args = await self.wait_for(
+            "track_subscribed",
+            lambda _t, pub, part: (
+                part.identity == identity and pub.name == track_name and part.sid != old_sid
+            ),
+        )
+        track: rtc.RemoteTrack = args[0]
+        return track
+
     # -- publishing --------------------------------------------------------------------
 
     async def publish_video(

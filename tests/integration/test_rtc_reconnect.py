@@ -1,0 +1,69 @@
+"""Full reconnect after the connection drops (fault injected by aborting our own socket)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from lkdesk import rtc
+from tests.integration.analysis import content_region, mean_color
+from tests.integration.livekit_server import LiveKitServer
+from tests.integration.lkdesk_media import produce_video, running
+from tests.integration.lkdesk_peer import LkdeskPeer, sample_video
+from tests.integration.peers import SdkPeer
+
+pytestmark = pytest.mark.integration
+
+MAGENTA = (220, 30, 200)
+GREEN = (30, 210, 60)
+
+
+def _close(color: tuple[float, float, float], expected: tuple[int, int, int]) -> bool:
+    return max(abs(c - e) for c, e in zip(color, expected, strict=True)) < 30
+
+
+async def test_scripted_signal_drop_reconnects_republishes_and_resubscribes(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    server = livekit_server
+    lk = LkdeskPeer()
+    peer = SdkPeer(server.ws_url, server.token("peer", room_name))
+    source = rtc.VideoSource(320, 240)
+    try:
+        await peer.connect()
+        await peer.publish_video(color=GREEN)
+        await lk.connect(server.ws_url, server.token("lkdesk", room_name))
+        chat = rtc.Chat(lk.room)
+        async with running(produce_video(source, MAGENTA)):
+            await lk.room.local_participant.publish_track(
+                rtc.LocalVideoTrack.create_video_track("camera", source),
+                rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA),
+            )
+            await lk.subscribed("peer", rtc.TrackKind.KIND_VIDEO)
+            old_sid = lk.room.local_participant.sid
+
+            assert lk.room._signal is not None and lk.room._signal._ws is not None
+            lk.room._signal._ws.transport.abort()  # the network drops under us
+
+            await lk.wait_for("reconnecting", deadline_s=20)
+            await lk.wait_for("reconnected", deadline_s=30)
+            assert lk.room.connection_state == rtc.ConnectionState.CONN_CONNECTED
+            assert lk.room.local_participant.sid != old_sid
+            assert not lk.events["disconnected"]
+
+            video = await lk.subscribed("peer", rtc.TrackKind.KIND_VIDEO)
+            frames = await sample_video(video, frames=5)
+            assert _close(mean_color(frames[-1], content_region(320, 240)), GREEN)
+
+            async with asyncio.timeout(20):
+                remote = await peer.room_track_after("lkdesk", "camera", old_sid)
+                received = await peer.collect_video(remote, frames=5)
+            assert _close(mean_color(received[-1].rgb, content_region(320, 240)), MAGENTA)
+
+            message = await chat.send("still here")
+            assert message.state == rtc.DeliveryState.SENT
+    finally:
+        await lk.aclose()
+        await peer.aclose()
+    assert lk.room.connection_state == rtc.ConnectionState.CONN_DISCONNECTED
