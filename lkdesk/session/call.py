@@ -135,9 +135,11 @@ class CallSession(Session):
         try:
             await room.connect(credentials.url, credentials.token, self._room_options)
         except ConnectError as exc:
+            self._room = None  # joining again is allowed
             self._set_status(Status(SessionState.ENDED, str(exc)))
             raise
         except BaseException:
+            self._room = None
             self._set_status(Status(SessionState.ENDED, "Joining was interrupted."))
             raise
         self._on_joined(room)

@@ -81,7 +81,8 @@ class PersonVideo:
         self._paint_figure(out, x0, y0)
         self._paint_face(out, x0, y0, t, level)
         lh, lw = self._label.shape
-        region = out[12 : 12 + lh, 12 : 12 + lw]
+        lx = (w - lw) // 2  # centred: tiles crop the sides, never the middle
+        region = out[12 : 12 + lh, lx : lx + lw]
         region[self._label] = (255, 255, 255)
         return out
 

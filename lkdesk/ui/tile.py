@@ -1,0 +1,219 @@
+"""``VideoTile``: one participant's camera or screen share, painted by hand.
+
+A tile keeps only its latest frame and asks for a repaint with ``update()``; painting wraps
+the frame's buffer in a QImage (no copy) and lets QPainter scale it, cropped to fill for
+cameras and letterboxed for screen shares.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+)
+from PySide6.QtWidgets import QMenu, QToolButton, QWidget
+
+from lkdesk.session import ParticipantState, TileKey, VideoKind
+from lkdesk.ui.painting import (
+    Frame,
+    fit_rect,
+    frame_image,
+    paint_avatar,
+    paint_quality,
+    usable,
+)
+from lkdesk.ui.resources import icon, pixmap
+from lkdesk.ui.theme import ROOM
+
+RADIUS = 12
+
+
+class VideoTile(QWidget):
+    """Shows a participant: live video, or their initials when the camera is off."""
+
+    pin_requested = Signal(object)  # TileKey, or None to unpin
+
+    def __init__(self, key: TileKey, state: ParticipantState, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.key = key
+        self.state = state
+        self.frame: Frame | None = None
+        self.frames_shown = 0
+        self.pinned = False
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMouseTracking(True)
+        self._pin = QToolButton(self)
+        self._pin.setIcon(icon("pin", "#ffffff", 18))
+        self._pin.setIconSize(QSize(18, 18))
+        self._pin.setFixedSize(32, 32)
+        self._pin.setStyleSheet(
+            "QToolButton { background: rgba(20,22,26,180); border: none; border-radius: 16px; }"
+            "QToolButton:hover { background: rgba(60,64,72,230); }"
+        )
+        self._pin.clicked.connect(self._toggle_pin)
+        self._pin.hide()
+        self._update_tooltip()
+
+    # ----- state ---------------------------------------------------------------------------
+
+    @property
+    def is_screen(self) -> bool:
+        return self.key.kind is VideoKind.SCREEN
+
+    @property
+    def shows_video(self) -> bool:
+        live = self.state.screen_on if self.is_screen else self.state.camera_on
+        return live and self.frame is not None
+
+    def set_state(self, state: ParticipantState) -> None:
+        if state != self.state:
+            old = self.state
+            self.state = state
+            if not (state.screen_on if self.is_screen else state.camera_on):
+                self.frame = None
+            if old.name != state.name or old.mic_on != state.mic_on:
+                self._update_tooltip()
+            self.update()
+
+    def set_frame(self, frame: Frame) -> None:
+        """Keep ``frame`` as the latest picture and schedule a repaint."""
+        self.frame = usable(frame)
+        self.update()
+
+    def clear_frame(self) -> None:
+        self.frame = None
+        self.update()
+
+    def set_pinned(self, pinned: bool) -> None:
+        self.pinned = pinned
+        self._pin.setToolTip("Unpin" if pinned else "Pin to the large view")
+        self.update()
+
+    def label(self) -> str:
+        name = self.state.display_name
+        if self.is_screen:
+            return "Your screen" if self.state.is_local else f"{name}'s screen"
+        return f"{name} (You)" if self.state.is_local else name
+
+    def _update_tooltip(self) -> None:
+        muted = "" if self.state.mic_on or self.is_screen else " · microphone off"
+        self.setToolTip(f"{self.label()}{muted}")
+        self.setAccessibleName(self.label())
+
+    # ----- painting ------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        rect = QRectF(self.rect())
+        painter.fillRect(rect, QColor(ROOM.background))
+        clip = QPainterPath()
+        clip.addRoundedRect(rect, RADIUS, RADIUS)
+        painter.setClipPath(clip)
+        painter.fillRect(rect, QColor("#0d0f12" if self.is_screen else ROOM.tile))
+        if self.shows_video and self.frame is not None:
+            self._paint_video(painter, rect, self.frame)
+        else:
+            self._paint_placeholder(painter, rect)
+        painter.setClipping(False)
+        self._paint_overlays(painter, rect)
+        painter.end()
+
+    def _paint_video(self, painter: QPainter, rect: QRectF, frame: Frame) -> None:
+        height, width = frame.shape[:2]
+        portrait_mismatch = abs((width / max(height, 1)) - rect.width() / rect.height()) > 0.6
+        cover = not self.is_screen and not portrait_mismatch
+        source, target = fit_rect(width, height, rect, cover=cover)
+        painter.drawImage(target, frame_image(frame), source)
+        self.frames_shown += 1
+
+    def _paint_placeholder(self, painter: QPainter, rect: QRectF) -> None:
+        if self.is_screen:
+            painter.setPen(QColor(ROOM.muted))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Waiting for the screen…")
+            return
+        size = max(min(rect.width(), rect.height()) * 0.36, 28.0)
+        size = min(size, 132.0)
+        circle = QRectF(
+            rect.center().x() - size / 2, rect.center().y() - size / 2 - 6, size, size
+        )
+        if self.state.speaking:
+            ring = size * (0.08 + 0.12 * min(self.state.audio_level, 1.0))
+            painter.setBrush(QColor(91, 140, 255, 70))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawEllipse(circle.adjusted(-ring, -ring, ring, ring))
+        paint_avatar(painter, circle, self.state.identity, self.state.display_name)
+
+    def _paint_overlays(self, painter: QPainter, rect: QRectF) -> None:
+        self._paint_name(painter, rect)
+        if not self.state.is_local and not self.is_screen:
+            paint_quality(painter, QRectF(rect.right() - 28, rect.y() + 12, 16, 13),
+                          self.state.quality)
+        if self.pinned:
+            painter.drawPixmap(QPointF(rect.x() + 12, rect.y() + 10), pixmap("pin", "#ffffff", 18))
+        if self.state.speaking and not self.is_screen:
+            pen = QPen(QColor(ROOM.speaking), 3)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), RADIUS - 1, RADIUS - 1)
+
+    def _paint_name(self, painter: QPainter, rect: QRectF) -> None:
+        font = QFont(self.font())
+        font.setPixelSize(13 if rect.width() > 220 else 11)
+        font.setWeight(QFont.Weight.Medium)
+        metrics = QFontMetrics(font)
+        muted = not self.state.mic_on and not self.is_screen
+        icon_w = 20 if muted or self.is_screen else 0
+        max_text = max(int(rect.width()) - 40 - icon_w, 20)
+        text = metrics.elidedText(self.label(), Qt.TextElideMode.ElideRight, max_text)
+        pill_w = metrics.horizontalAdvance(text) + 20 + icon_w
+        pill = QRectF(rect.x() + 8, rect.bottom() - 8 - 26, pill_w, 26)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(16, 18, 22, 170))
+        painter.drawRoundedRect(pill, 13, 13)
+        x = pill.x() + 10
+        if muted:
+            painter.setBrush(QColor(ROOM.off))
+            painter.drawEllipse(QRectF(x - 3, pill.y() + 4, 18, 18))
+            painter.drawPixmap(QPointF(x, pill.y() + 7), pixmap("mic-off", "#ffffff", 12))
+            x += icon_w
+        elif self.is_screen:
+            painter.drawPixmap(QPointF(x, pill.y() + 6), pixmap("screen", "#ffffff", 14))
+            x += icon_w
+        painter.setFont(font)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(QRectF(x, pill.y(), pill_w, pill.height()),
+                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+
+    # ----- interaction ---------------------------------------------------------------------
+
+    def resizeEvent(self, event: object) -> None:
+        self._pin.move(self.width() - self._pin.width() - 44, 8)
+
+    def enterEvent(self, event: object) -> None:
+        self._pin.setVisible(self.width() > 160)
+
+    def leaveEvent(self, event: object) -> None:
+        self._pin.hide()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self._toggle_pin()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = QMenu(self)
+        action = menu.addAction("Unpin" if self.pinned else "Pin to the large view")
+        action.triggered.connect(self._toggle_pin)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())
+
+    def _toggle_pin(self) -> None:
+        self.pin_requested.emit(None if self.pinned else self.key)
