@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import statistics
 import time
+from typing import Any
 
 from livekit import rtc as sdk
 
@@ -19,54 +20,30 @@ from tests.integration.livekit_server import LiveKitServer
 from tests.integration.peers import SdkPeer
 
 
-async def lkdesk_round(server: LiveKitServer, room: str, identity: str) -> tuple[float, float]:
-    client = lk.Room()
+async def join_round(
+    client: Any, server: LiveKitServer, room: str, identity: str
+) -> tuple[float, float]:
+    """One join with ``client`` (``lkdesk.rtc`` or ``livekit.rtc``: the same names work)."""
+    session = client.Room()
     first_frame: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     readers: list[asyncio.Task[None]] = []
 
-    async def read(track: lk.RemoteTrack) -> None:
-        async for _ in lk.VideoStream(track):
+    async def read(track: Any) -> None:
+        async for _ in client.VideoStream(track):
             if not first_frame.done():
                 first_frame.set_result(time.perf_counter())
             return
 
-    def on_subscribed(track: lk.RemoteTrack, *_: object) -> None:
-        if track.kind == lk.TrackKind.KIND_VIDEO:
+    def on_subscribed(track: Any, *_: object) -> None:
+        if track.kind == client.TrackKind.KIND_VIDEO:
             readers.append(asyncio.create_task(read(track)))
 
-    client.on("track_subscribed", on_subscribed)
+    session.on("track_subscribed", on_subscribed)
     start = time.perf_counter()
-    await client.connect(server.ws_url, server.token(identity, room))
+    await session.connect(server.ws_url, server.token(identity, room))
     joined = time.perf_counter()
     frame_at = await asyncio.wait_for(first_frame, 15)
-    await client.disconnect()
-    for task in readers:
-        task.cancel()
-    await asyncio.gather(*readers, return_exceptions=True)
-    return joined - start, frame_at - start
-
-
-async def sdk_round(server: LiveKitServer, room: str, identity: str) -> tuple[float, float]:
-    client = sdk.Room()
-    first_frame: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-    readers: list[asyncio.Task[None]] = []
-
-    async def read(track: sdk.RemoteTrack) -> None:
-        async for _ in sdk.VideoStream(track):
-            if not first_frame.done():
-                first_frame.set_result(time.perf_counter())
-            return
-
-    def on_subscribed(track: sdk.RemoteTrack, *_: object) -> None:
-        if track.kind == sdk.TrackKind.KIND_VIDEO:
-            readers.append(asyncio.create_task(read(track)))
-
-    client.on("track_subscribed", on_subscribed)
-    start = time.perf_counter()
-    await client.connect(server.ws_url, server.token(identity, room))
-    joined = time.perf_counter()
-    frame_at = await asyncio.wait_for(first_frame, 15)
-    await client.disconnect()
+    await session.disconnect()
     for task in readers:
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
@@ -91,11 +68,11 @@ async def main(rounds: int) -> None:
         await publisher.connect()
         await publisher.publish_video(width=640, height=360)
         results: dict[str, list[tuple[float, float]]] = {"lkdesk": [], "sdk": []}
-        await lkdesk_round(server, room, "warmup-lk")
-        await sdk_round(server, room, "warmup-sdk")
+        await join_round(lk, server, room, "warmup-lk")
+        await join_round(sdk, server, room, "warmup-sdk")
         for i in range(rounds):
-            results["lkdesk"].append(await lkdesk_round(server, room, f"lk-{i}"))
-            results["sdk"].append(await sdk_round(server, room, f"sdk-{i}"))
+            results["lkdesk"].append(await join_round(lk, server, room, f"lk-{i}"))
+            results["sdk"].append(await join_round(sdk, server, room, f"sdk-{i}"))
         lk_join, lk_frame = summary("lkdesk", results["lkdesk"])
         sdk_join, sdk_frame = summary("sdk", results["sdk"])
         join_ratio, frame_ratio = lk_join / sdk_join, lk_frame / sdk_frame

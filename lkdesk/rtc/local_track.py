@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from livekit.protocol import models as proto_models
 
+from lkdesk.rtc.publication import TrackPublication
 from lkdesk.rtc.sources import AudioSource, SourceAudioTrack, SourceVideoTrack, VideoSource
 from lkdesk.rtc.types import TrackKind, TrackSource
 
@@ -105,36 +106,16 @@ class LocalAudioTrack(LocalTrack):
         return cls(name, source)
 
 
-class LocalTrackPublication:
+class LocalTrackPublication(TrackPublication):
     """A published local track as the server knows it."""
 
     def __init__(self, info: proto_models.TrackInfo, track: LocalTrack) -> None:
-        self.sid = info.sid
+        super().__init__(info)
         self.track: LocalTrack | None = track
-        self._info = info
-
-    @property
-    def name(self) -> str:
-        return self._info.name
-
-    @property
-    def kind(self) -> TrackKind:
-        return TrackKind.from_proto(self._info.type)
-
-    @property
-    def source(self) -> TrackSource:
-        try:
-            return TrackSource(self._info.source)
-        except ValueError:
-            return TrackSource.SOURCE_UNKNOWN
 
     @property
     def muted(self) -> bool:
         return self.track.muted if self.track is not None else self._info.muted
-
-    @property
-    def mime_type(self) -> str:
-        return self._info.mime_type
 
     def __repr__(self) -> str:
         return f"LocalTrackPublication(sid={self.sid!r}, name={self.name!r}, muted={self.muted})"

@@ -21,6 +21,7 @@ from lkdesk.errors import MediaNegotiationError
 from lkdesk.rtc import _aiortc_adapt as adapt
 from lkdesk.rtc.ice import IceUrl, candidate_from_init, rtc_configuration
 from lkdesk.rtc.sources import SourceAudioTrack, SourceVideoTrack
+from lkdesk.rtc.waits import first_set
 
 logger = logging.getLogger(__name__)
 
@@ -128,17 +129,7 @@ class PublisherConnection:
 
     async def wait_connected(self, limit_s: float) -> None:
         """Wait until ICE and DTLS are up; raise :class:`MediaNegotiationError` otherwise."""
-        connected = asyncio.create_task(self._connected.wait())
-        failed = asyncio.create_task(self._failed.wait())
-        done, pending = await asyncio.wait(
-            {connected, failed}, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED
-        )
-        for task in pending:
-            task.cancel()
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if connected not in done:
+        if not await first_set(self._connected, self._failed, limit_s):
             raise MediaNegotiationError(
                 "The media connection for publishing could not be established "
                 "(UDP blocked, or the server's ICE address is unreachable)."

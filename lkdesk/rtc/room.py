@@ -31,6 +31,7 @@ from lkdesk.rtc.signal_protocol import JoinOptions
 from lkdesk.rtc.subscriber import BindingChange, SubscriberConnection
 from lkdesk.rtc.track import RemoteTrack
 from lkdesk.rtc.types import ConnectionQuality, ConnectionState, DisconnectReason
+from lkdesk.rtc.waits import first_set
 
 logger = logging.getLogger(__name__)
 
@@ -276,17 +277,7 @@ class Room(EventEmitter[EventTypes]):
         await self._wait_media(self._options.media_timeout_s)
 
     async def _wait_media(self, limit_s: float) -> None:
-        connected = asyncio.create_task(self._media_connected.wait())
-        failed = asyncio.create_task(self._media_failed.wait())
-        done, pending = await asyncio.wait(
-            {connected, failed}, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED
-        )
-        for task in pending:
-            task.cancel()
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if connected not in done:
+        if not await first_set(self._media_connected, self._media_failed, limit_s):
             raise MediaNegotiationError(
                 "Signalling worked but the media connection to the server could not be "
                 "established (UDP blocked, or the server's ICE address is unreachable). "
