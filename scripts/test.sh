@@ -3,7 +3,7 @@
 #   scripts/test.sh                     # everything: lint, import contracts, all of tests/
 #   scripts/test.sh -k infrastructure   # lint + contracts, then pytest with these args
 #
-# Steps: install-test-deps.sh -> ruff check -> lint-imports -> pytest inside the network-
+# Steps: install-test-deps.sh -> ruff check -> lint-imports -> mypy --strict -> pytest inside the network-
 # namespace sandbox (tests/sandbox/run-in-sandbox.sh). Every step runs; the exit code is
 # non-zero if any failed. pytest's "no tests collected" (exit 5) is a failure only under CI=true.
 # Env: LKDESK_SKIP_INSTALL=1 skips the install step (offline, already installed).
@@ -44,6 +44,7 @@ fi
 
 run_step ruff "$VENV/ruff" check lkdesk tests
 run_step contracts "$VENV/lint-imports"
+run_step types "$VENV/mypy" lkdesk/rtc lkdesk/media lkdesk/auth lkdesk/admin
 
 PYTEST_ARGS=("$@")
 [[ ${#PYTEST_ARGS[@]} -gt 0 ]] || PYTEST_ARGS=(tests/)
