@@ -1,0 +1,81 @@
+"""The real window against the real LiveKit server and an official-SDK peer (sandbox only).
+
+Covers what lkdesk's receive path can show today: the peer's tile appears with the colour
+it publishes, the muted icon follows its microphone, and the tile goes when it leaves.
+Publishing from lkdesk (the peer seeing our track_muted) waits for rtc publishing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from lkdesk.session import SessionState, TileKey
+from lkdesk.ui import MainWindow
+from tests.integration.conftest import livekit_server, room_name  # noqa: F401 (fixtures)
+from tests.integration.livekit_server import LiveKitServer
+from tests.integration.peers import SdkPeer
+from tests.ui.helpers import pixels, until
+
+pytestmark = pytest.mark.integration
+
+RED = (220, 40, 40)
+
+
+async def join_with_token(window: MainWindow, url: str, token: str) -> None:
+    start = window.start
+    start.url.setText(url)
+    start.token.setPlainText(token)
+    start.save.setChecked(False)
+    start.continue_button.click()
+    await until(lambda: window.current_page() is window.prejoin, what="the pre-join page")
+    window.prejoin.join_button.click()
+    await until(
+        lambda: window.session is not None
+        and window.session.status.state is SessionState.CONNECTED,
+        deadline_s=30,
+        what="lkdesk to join the real room",
+    )
+
+
+def tile_centre_colour(window: MainWindow, key: TileKey) -> tuple[float, float, float]:
+    image = pixels(window.room.area.tiles[key])
+    h, w = image.shape[:2]
+    centre = image[h // 4 : h // 2, w // 4 : 3 * w // 4]  # above the name and counter rows
+    r, g, b = centre.reshape(-1, 3).mean(axis=0)
+    return float(r), float(g), float(b)
+
+
+async def test_sdk_peer_appears_with_its_colour_mute_state_and_leaves(
+    window: MainWindow, livekit_server: LiveKitServer, room_name: str  # noqa: F811
+) -> None:
+    server = livekit_server
+    peer = SdkPeer(server.ws_url, server.token("alice", room_name, name="Alice"))
+    await peer.connect()
+    try:
+        await peer.publish_video(color=RED)
+        mic = await peer.publish_tone(440.0)
+        window.show()
+        await join_with_token(window, server.ws_url, server.token("lkdesk", room_name))
+        key = TileKey("alice")
+        area = window.room.area
+        await until(lambda: key in area.tiles, deadline_s=15, what="alice's tile")
+        assert area.tiles[key].label() == "Alice"
+        await until(lambda: area.tiles[key].frame is not None, deadline_s=20, what="video")
+        colour = tile_centre_colour(window, key)
+        assert np.allclose(colour, RED, atol=35), colour
+        assert area.tiles[key].state.mic_on
+
+        mic.track.mute()
+        await until(lambda: not area.tiles[key].state.mic_on, deadline_s=10, what="muted icon")
+        assert window.room.people.rows["alice"].mic.toolTip() == "Microphone off"
+        mic.track.unmute()
+        await until(lambda: area.tiles[key].state.mic_on, deadline_s=10, what="unmuted")
+    finally:
+        await peer.aclose()
+    await until(lambda: TileKey("alice") not in window.room.area.tiles, deadline_s=15,
+                what="the tile to disappear")
+    assert "alice" not in window.room.people.rows
+    await asyncio.sleep(0)
