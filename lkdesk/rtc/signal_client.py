@@ -31,10 +31,12 @@ from lkdesk.errors import (
 )
 from lkdesk.rtc import signal_protocol as sp
 from lkdesk.rtc.connect_errors import error_for_http_status, scrub_secrets
+from lkdesk.rtc.log_redaction import redacting_logger
 
 logger = logging.getLogger(__name__)
 
 MAX_SIGNAL_MESSAGE = 4 * 1024 * 1024
+_WS_LOGGER = redacting_logger(f"{__name__}.websocket")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,7 @@ class SignalClient:
                 max_size=MAX_SIGNAL_MESSAGE,
                 compression=None,
                 proxy=None,
+                logger=_WS_LOGGER,  # websockets logs handshake headers at DEBUG
             )
         except InvalidStatus as exc:
             body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from livekit import rtc as sdk
@@ -192,3 +193,27 @@ async def test_refreshed_token_is_kept_for_reconnects(
         assert lk.room.token.count(".") == 2
     finally:
         await lk.aclose()
+
+
+async def test_no_token_appears_in_any_log_line(
+    livekit_server: LiveKitServer, room_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A whole session at DEBUG (join, refresh, a refused join that echoes the token)."""
+    caplog.set_level(logging.DEBUG)
+    token = livekit_server.token("lkdesk", room_name)
+    bad = livekit_server.token(
+        "lkdesk", room_name, ttl=__import__("datetime").timedelta(minutes=-5)
+    )
+    lk = LkdeskPeer()
+    try:
+        with pytest.raises(errors.AuthenticationError):
+            await rtc.Room().connect(livekit_server.ws_url, bad)
+        await lk.connect(livekit_server.ws_url, token)
+        await lk.wait_for("token_refreshed", deadline_s=10)
+        refreshed = lk.room.token
+    finally:
+        await lk.aclose()
+    text = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    for secret in (token, bad, refreshed):
+        assert secret not in text
+        assert secret.split(".")[2] not in text  # not even the signature part
