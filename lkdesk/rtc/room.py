@@ -179,10 +179,6 @@ class Room(EventEmitter[EventTypes]):
             raise
         self._set_state(ConnectionState.CONN_CONNECTED)
         self.emit("connected")
-        if self._options.auto_subscribe:
-            for participant in self.remote_participants.values():
-                for publication in participant.track_publications.values():
-                    self._auto_subscribe(participant, publication)
 
     async def disconnect(self) -> None:
         """Leave the room; every task, socket and decoder thread is stopped."""
@@ -272,6 +268,11 @@ class Room(EventEmitter[EventTypes]):
                 self.remote_participants[info.identity] = participant
                 participant._apply(info, initial=True)
         self._dispatcher = asyncio.create_task(self._dispatch(), name="lkdesk-room-dispatcher")
+        if self._options.auto_subscribe:
+            # Ask now: the server's offer then overlaps our ICE and DTLS handshake.
+            for participant in self.remote_participants.values():
+                for publication in participant.track_publications.values():
+                    self._auto_subscribe(participant, publication)
         if not join.subscriber_primary:
             return  # no subscribe permission: nothing to wait for until we publish
         await self._wait_media(self._options.media_timeout_s)
@@ -350,10 +351,6 @@ class Room(EventEmitter[EventTypes]):
                 continue
             self._set_state(ConnectionState.CONN_CONNECTED)
             self.emit("reconnected")
-            if self._options.auto_subscribe:
-                for participant in self.remote_participants.values():
-                    for publication in participant.track_publications.values():
-                        self._auto_subscribe(participant, publication)
             return
         self._ending = True
         self.disconnect_reason = proto_models.DisconnectReason.SIGNAL_CLOSE
