@@ -84,11 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("lkdesk")
     path = setup_logging(args.verbose)
     logger.info("lkdesk starting; log file %s", path)
-    import qasync
+    from lkdesk.ui.loop import run as run_loop
 
     app.setQuitOnLastWindowClosed(False)  # the coroutine decides when to stop
     try:
-        qasync.run(run(app, args))
+        run_loop(run(app, args), app)
     except KeyboardInterrupt:
         return 130
     return 0

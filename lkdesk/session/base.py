@@ -104,7 +104,11 @@ class Session(ABC):
 
     @abstractmethod
     def devices(self, kind: DeviceKind) -> tuple[Device, ...]:
-        """The local devices of ``kind`` (empty when none or not available)."""
+        """The local devices of ``kind`` found by the last :meth:`refresh_devices`."""
+
+    @abstractmethod
+    async def refresh_devices(self) -> None:
+        """Look for devices again; capabilities change when none of a kind is found."""
 
     @abstractmethod
     async def start_preview(self, *, camera: bool, microphone: bool) -> None:

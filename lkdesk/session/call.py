@@ -1,29 +1,29 @@
-"""``CallSession``: a real LiveKit room through lkdesk.rtc, admin actions through lkdesk.admin."""
+"""``CallSession``: a real LiveKit room through lkdesk.rtc, devices through lkdesk.media."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from lkdesk import rtc
-from lkdesk.admin import AdminError, RoomAdmin
 from lkdesk.errors import ConnectError
-from lkdesk.session import media_bridge
 from lkdesk.session.base import Session
+from lkdesk.session.call_admin import HostActions
 from lkdesk.session.call_data import ChatAndFiles
-from lkdesk.session.errors import AdminActionError, NotAvailableError, NotConnectedError
+from lkdesk.session.devices import DeviceScan, scan_devices
+from lkdesk.session.errors import NotAvailableError, NotConnectedError
+from lkdesk.session.local_media import CAMERA, MIC, SCREEN, LocalMediaController
 from lkdesk.session.model import (
     Capabilities,
     Device,
     DeviceKind,
     Feature,
     JoinOptions,
-    LocalMedia,
     NoticeLevel,
     ParticipantState,
     Quality,
@@ -32,7 +32,7 @@ from lkdesk.session.model import (
     TileKey,
     VideoKind,
 )
-from lkdesk.session.publisher import Publisher
+from lkdesk.session.remote_audio import RemoteAudio, play_test_tone
 from lkdesk.session.targets import Credentials
 from lkdesk.session.tasks import TaskSet
 
@@ -53,6 +53,8 @@ _ADVICE = {
     "CONNECTION_TIMEOUT": "Check your network connection, then rejoin.",
     "SERVER_SHUTDOWN": "Wait a moment, then rejoin.",
 }
+_FIELD = {MIC: "mic_on", CAMERA: "camera_on", SCREEN: "screen_on"}
+_KIND_OF = {DeviceKind.MICROPHONE: MIC, DeviceKind.CAMERA: CAMERA}
 
 
 def describe_end(reason: int) -> str:
@@ -62,8 +64,7 @@ def describe_end(reason: int) -> str:
         name = rtc.DisconnectReason.Name(reason)
     except ValueError:
         name = ""
-    advice = _ADVICE.get(name, "")
-    return f"{text} {advice}".strip()
+    return f"{text} {_ADVICE.get(name, '')}".strip()
 
 
 class CallSession(Session):
@@ -82,7 +83,13 @@ class CallSession(Session):
             local_identity=credentials.identity,
             local_name=credentials.name,
             name_editable=credentials.name_editable,
-            capabilities=_capabilities(credentials),
+            capabilities=Capabilities(
+                admin=Feature(credentials.admin is not None, credentials.admin_reason),
+                move_participants=Feature(
+                    credentials.admin is not None,
+                    credentials.admin_reason or "Moving people needs LiveKit Cloud.",
+                ),
+            ),
         )
         self._credentials = credentials
         self._room_factory = room_factory
@@ -90,33 +97,67 @@ class CallSession(Session):
         self._room: rtc.Room | None = None
         self._tasks = TaskSet("call", on_error=self._background_failed)
         self._pumps: dict[str, asyncio.Task[Any]] = {}
-        self._publisher: Publisher | None = None
-        self._data: ChatAndFiles | None = None
-        self._admin: RoomAdmin | None = None
-        self._leaving = False
-        self._audio_notice_shown = False
+        self._scan = DeviceScan()
         self._devices: dict[DeviceKind, str] = {}
+        self._local = LocalMediaController(
+            self._tasks, self._on_local_video, self._on_mic_level, self._on_local_stopped
+        )
+        self._audio = RemoteAudio(self._tasks, lambda t: self._notice(t, NoticeLevel.WARNING))
+        self._data: ChatAndFiles | None = None
+        self._host = HostActions(credentials.admin, credentials.admin_reason)
+        self._leaving = False
 
     # ----- devices -----------------------------------------------------------------------
 
     def devices(self, kind: DeviceKind) -> tuple[Device, ...]:
-        return media_bridge.list_devices(kind)
+        return self._scan.devices.get(kind, ())
+
+    async def refresh_devices(self) -> None:
+        self._scan = await scan_devices()
+        self._set_capabilities(
+            replace(
+                self.capabilities,
+                microphone=self._scan.feature(DeviceKind.MICROPHONE),
+                camera=self._scan.feature(DeviceKind.CAMERA),
+                speaker=self._scan.feature(DeviceKind.SPEAKER),
+                screen_share=self._scan.screen,
+            )
+        )
 
     async def start_preview(self, *, camera: bool, microphone: bool) -> None:
-        """Nothing to preview until lkdesk.media can capture (the UI explains why)."""
+        """Open the chosen camera and microphone for the pre-join check (or close them)."""
+        for kind, wanted, feature in (
+            (CAMERA, camera, self.capabilities.camera),
+            (MIC, microphone, self.capabilities.microphone),
+        ):
+            if wanted and feature.available:
+                await self._local.capture(kind, self._device_for(kind))
+            elif not self._local.is_published(kind):
+                await self._local.stop(kind)
 
     async def stop_preview(self) -> None:
-        """See :meth:`start_preview`."""
+        for kind in (CAMERA, MIC):
+            if not self._local.is_published(kind):
+                await self._local.stop(kind)
 
     async def test_speaker(self) -> None:
         speaker = self.capabilities.speaker
         if not speaker.available:
             raise NotAvailableError(speaker.reason)
+        await play_test_tone(self._devices.get(DeviceKind.SPEAKER))
 
     async def select_device(self, kind: DeviceKind, device_id: str) -> None:
         self._devices[kind] = device_id
+        if kind is DeviceKind.SPEAKER:
+            await self._audio.set_device(device_id)
+        elif self._local.is_running(_KIND_OF[kind]):
+            await self._local.capture(_KIND_OF[kind], device_id)
 
-    # ----- joining and leaving --------------------------------------------------------------------
+    def _device_for(self, kind: str) -> str | None:
+        device_kind = {MIC: DeviceKind.MICROPHONE, CAMERA: DeviceKind.CAMERA}.get(kind)
+        return self._devices.get(device_kind) if device_kind else None
+
+    # ----- joining and leaving ---------------------------------------------------------------
 
     async def join(self, options: JoinOptions) -> None:
         if self._room is not None:
@@ -128,6 +169,7 @@ class CallSession(Session):
             self._credentials = credentials
             self.local_identity, self.local_name = credentials.identity, credentials.name
         self._devices.update(options.devices)
+        self._audio.device = self._devices.get(DeviceKind.SPEAKER)
         room = self._room_factory()
         self._room = room
         self._wire(room)
@@ -143,39 +185,42 @@ class CallSession(Session):
             self._set_status(Status(SessionState.ENDED, "Joining was interrupted."))
             raise
         self._on_joined(room)
-        for kind, wanted in (("microphone", options.mic_on), ("camera", options.camera_on)):
+        for kind, wanted in ((MIC, options.mic_on), (CAMERA, options.camera_on)):
             if wanted:
                 await self._publish_or_explain(kind)
+            else:
+                await self._local.stop(kind)
 
     def _on_joined(self, room: rtc.Room) -> None:
         local = room.local_participant
         assert local is not None
         self.local_identity = local.identity
-        self._upsert(ParticipantState(local.identity, local.name or self.local_name, is_local=True))
+        self._upsert(
+            ParticipantState(local.identity, local.name or self.local_name, is_local=True)
+        )
         for participant in room.remote_participants.values():
             self._upsert(self._snapshot(participant))
-        self._publisher = Publisher(room, self._tasks, self._on_local_media_frame)
+        self._local.room = room
         self._data = ChatAndFiles(self, room, self._tasks)
-        self._set_capabilities(
-            replace(self.capabilities, chat=self._data.chat_feature, files=self._data.files_feature)
-        )
         self._set_status(Status(SessionState.CONNECTED))
 
     async def leave(self) -> None:
         self._leaving = True
         room = self._room
+        await self._local.stop_all()
         if room is not None and room.isconnected():
-            if self._publisher is not None:
-                await self._publisher.aclose()
             await room.disconnect()
         self._finish(Status(SessionState.ENDED, "You left the meeting.", by_user=True))
 
     async def aclose(self) -> None:
         if self._room is not None and self._room.isconnected():
             await self.leave()
+        await self._local.stop_all()
+        await self._audio.aclose()
+        if self._data is not None:
+            self._data.close()
         await self._tasks.aclose()
-        if self._admin is not None:
-            await self._admin.aclose()
+        await self._host.aclose()
         self.events.off_all()
 
     def _finish(self, status: Status) -> None:
@@ -231,9 +276,7 @@ class CallSession(Session):
         )
 
     def _on_track_subscribed(
-        self,
-        track: rtc.RemoteTrack,
-        publication: rtc.RemoteTrackPublication,
+        self, track: rtc.RemoteTrack, publication: rtc.RemoteTrackPublication,
         participant: rtc.RemoteParticipant,
     ) -> None:
         self._refresh(participant)
@@ -241,9 +284,8 @@ class CallSession(Session):
             screen = publication.source == rtc.TrackSource.SOURCE_SCREENSHARE
             key = TileKey(participant.identity, VideoKind.SCREEN if screen else VideoKind.CAMERA)
             self._pumps[track.sid] = self._tasks.spawn(self._pump_video(track, key), "video")
-        elif not self.capabilities.speaker.available and not self._audio_notice_shown:
-            self._audio_notice_shown = True
-            self._notice(self.capabilities.speaker.reason, NoticeLevel.WARNING)
+        elif track.kind == rtc.TrackKind.KIND_AUDIO and self.capabilities.speaker.available:
+            self._audio.add(track)
 
     def _on_track_unsubscribed(
         self, track: rtc.RemoteTrack, _publication: Any, participant: rtc.RemoteParticipant
@@ -251,6 +293,7 @@ class CallSession(Session):
         pump = self._pumps.pop(track.sid, None)
         if pump is not None:
             pump.cancel()
+        self._audio.remove(track.sid)
         self._refresh(participant)
 
     async def _pump_video(self, track: rtc.RemoteTrack, key: TileKey) -> None:
@@ -262,7 +305,7 @@ class CallSession(Session):
             await stream.aclose()
             self.events.emit("video_ended", key)
 
-    def _on_speakers(self, speakers: list[rtc.RemoteParticipant]) -> None:
+    def _on_speakers(self, _speakers: list[rtc.RemoteParticipant]) -> None:
         room = self._room
         if room is None:
             return
@@ -282,12 +325,8 @@ class CallSession(Session):
     def _on_disconnected(self, reason: int) -> None:
         if self._leaving:
             return
-        self._tasks.spawn(self._stop_publishing(), "stop-publishing")
+        self._tasks.spawn(self._local.stop_all(), "stop-local-media")
         self._finish(Status(SessionState.ENDED, describe_end(reason)))
-
-    async def _stop_publishing(self) -> None:
-        if self._publisher is not None:
-            await self._publisher.aclose()
 
     def _background_failed(self, error: BaseException) -> None:
         self._notice(
@@ -298,30 +337,29 @@ class CallSession(Session):
     # ----- local media -----------------------------------------------------------------------
 
     async def set_microphone(self, on: bool) -> None:
-        await self._set_media("microphone", on)
+        await self._set_media(MIC, on)
 
     async def set_camera(self, on: bool) -> None:
-        await self._set_media("camera", on)
+        await self._set_media(CAMERA, on)
 
     async def set_screen_share(self, on: bool) -> None:
-        await self._set_media("screen_share", on)
+        await self._set_media(SCREEN, on)
 
     async def _set_media(self, kind: str, on: bool) -> None:
-        publisher = self._publisher
-        if publisher is None:
+        if self._room is None or not self._room.isconnected():
             raise NotConnectedError("Join the room first.")
-        if on and not publisher.is_published(kind):
-            await publisher.publish(kind, self._device_for(kind))
-        elif kind == "microphone":
-            await publisher.set_muted(kind, not on)  # unmuting is instant, as users expect
-        elif not on:
-            await publisher.unpublish(kind)
-        field = {"microphone": "mic_on", "camera": "camera_on", "screen_share": "screen_on"}[kind]
-        self._set_local_media(replace(self.local_media, **{field: on}))
-        if not on and kind != "microphone":
-            screen = kind == "screen_share"
-            key = TileKey(self.local_identity, VideoKind.SCREEN if screen else VideoKind.CAMERA)
-            self.events.emit("video_ended", key)
+        feature = {MIC: self.capabilities.microphone, CAMERA: self.capabilities.camera,
+                   SCREEN: self.capabilities.screen_share}[kind]
+        if on and not feature.available:
+            raise NotAvailableError(feature.reason)
+        if on:
+            await self._local.publish(kind, self._device_for(kind))
+        elif kind == MIC:
+            self._local.mute(MIC, True)  # unmuting later is instant, as users expect
+        else:
+            await self._local.stop(kind)
+            self.events.emit("video_ended", self._local_key(kind))
+        self._set_local_media(replace(self.local_media, **{_FIELD[kind]: on}))
 
     async def _publish_or_explain(self, kind: str) -> None:
         try:
@@ -329,17 +367,30 @@ class CallSession(Session):
         except NotAvailableError as exc:
             self._notice(str(exc), NoticeLevel.WARNING)
 
-    def _device_for(self, kind: str) -> str | None:
-        device_kind = {"microphone": DeviceKind.MICROPHONE, "camera": DeviceKind.CAMERA}.get(kind)
-        return self._devices.get(device_kind) if device_kind else None
+    def _local_key(self, kind: str) -> TileKey:
+        video = VideoKind.SCREEN if kind == SCREEN else VideoKind.CAMERA
+        return TileKey(self.local_identity, video)
 
-    def _on_local_media_frame(self, kind: str, data: Any) -> None:
-        if kind == "microphone":
-            self.events.emit("mic_level", data)
-            return
-        screen = kind == "screen_share"
-        key = TileKey(self.local_identity, VideoKind.SCREEN if screen else VideoKind.CAMERA)
-        self.events.emit("video_frame", key, data)
+    def _on_local_video(self, kind: str, frame: Any) -> None:
+        if kind == CAMERA:
+            self.events.emit("preview_frame", frame)
+        if self._room is not None and self._local.is_published(kind):
+            self.events.emit("video_frame", self._local_key(kind), frame)
+
+    def _on_mic_level(self, level: float) -> None:
+        self.events.emit("mic_level", level)
+        if self._room is not None and self.local_media.mic_on:
+            speaking = level > 0.35
+            me = self.participant(self.local_identity)
+            if me is not None and me.speaking != speaking:
+                self._update(self.local_identity, speaking=speaking, audio_level=level)
+
+    def _on_local_stopped(self, kind: str, reason: str) -> None:
+        self._notice(reason, NoticeLevel.ERROR)
+        if self._room is not None:
+            self._set_local_media(replace(self.local_media, **{_FIELD[kind]: False}))
+            if kind != MIC:
+                self.events.emit("video_ended", self._local_key(kind))
 
     # ----- chat and files -------------------------------------------------------------------------
 
@@ -359,78 +410,25 @@ class CallSession(Session):
 
     # ----- admin ----------------------------------------------------------------------------------
 
-    async def mute_participant(self, identity: str) -> None:
-        room = self._need_room()
-        participant = room.remote_participants.get(identity)
-        mics = [
-            pub.sid
-            for pub in (participant.track_publications.values() if participant else ())
-            if pub.source == rtc.TrackSource.SOURCE_MICROPHONE
-        ]
-        if not mics:
-            raise AdminActionError(f"{identity} has no microphone to mute.")
-        admin = self._admin_service()
-        for sid in mics:
-            await self._admin_call(admin.mute_track(room.name, identity, sid))
-
-    async def remove_participant(self, identity: str) -> None:
-        room = self._need_room()
-        await self._admin_call(self._admin_service().remove_participant(room.name, identity))
-
-    async def set_participant_can_publish(self, identity: str, allowed: bool) -> None:
-        room = self._need_room()
-        admin = self._admin_service()
-        await self._admin_call(admin.update_permissions(room.name, identity, can_publish=allowed))
-
-    async def rename_participant(self, identity: str, name: str) -> None:
-        room = self._need_room()
-        admin = self._admin_service()
-        await self._admin_call(admin.update_participant(room.name, identity, name=name))
-
-    async def move_participant(self, identity: str, room_name: str) -> None:
-        room = self._need_room()
-        admin = self._admin_service()
-        await self._admin_call(admin.move_participant(room.name, identity, room_name))
-
     def _need_room(self) -> rtc.Room:
         if self._room is None or not self._room.isconnected():
             raise NotConnectedError("Join the room first.")
         return self._room
 
-    async def _admin_call(self, call: Coroutine[Any, Any, Any]) -> None:
-        try:
-            await call
-        except AdminError as exc:
-            raise AdminActionError(str(exc)) from exc
+    async def mute_participant(self, identity: str) -> None:
+        await self._host.mute(self._need_room(), identity)
 
-    def _admin_service(self) -> RoomAdmin:
-        access = self._credentials.admin
-        if access is None:
-            raise NotAvailableError(self._credentials.admin_reason or "You are not a host here.")
-        if self._admin is None:
-            if access.token:
-                self._admin = RoomAdmin.with_token(access.url, access.token)
-            else:
-                self._admin = RoomAdmin.with_api_key(access.url, access.api_key, access.api_secret)
-        return self._admin
+    async def remove_participant(self, identity: str) -> None:
+        await self._host.remove(self._need_room(), identity)
+
+    async def set_participant_can_publish(self, identity: str, allowed: bool) -> None:
+        await self._host.set_can_publish(self._need_room(), identity, allowed)
+
+    async def rename_participant(self, identity: str, name: str) -> None:
+        await self._host.rename(self._need_room(), identity, name)
+
+    async def move_participant(self, identity: str, room: str) -> None:
+        await self._host.move(self._need_room(), identity, room)
 
 
-def _capabilities(credentials: Credentials) -> Capabilities:
-    pending = "lkdesk's LiveKit client does not send chat or files yet."
-    data = Feature(hasattr(rtc.Room, "register_text_stream_handler"), pending)
-    return Capabilities(
-        microphone=media_bridge.feature("microphone"),
-        camera=media_bridge.feature("camera"),
-        screen_share=media_bridge.feature("screen_share"),
-        speaker=media_bridge.feature("speaker"),
-        chat=data,
-        files=Feature(hasattr(rtc.Room, "register_byte_stream_handler"), pending),
-        admin=Feature(credentials.admin is not None, credentials.admin_reason),
-        move_participants=Feature(
-            credentials.admin is not None,
-            credentials.admin_reason or "Moving people needs LiveKit Cloud.",
-        ),
-    )
-
-
-__all__ = ["CallSession", "LocalMedia", "describe_end"]
+__all__ = ["CallSession", "describe_end"]

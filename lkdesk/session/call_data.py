@@ -1,24 +1,25 @@
-"""Chat and file transfer in a real room, on LiveKit text and byte streams.
+"""Chat and files in a real room, on lkdesk.rtc's ``Chat`` (LiveKit's ``lk.chat`` streams).
 
-Topics follow LiveKit's components: chat on ``lk.chat``; files on ``lk.file``. The stream
-API (``send_text``, ``send_file``, ``register_text_stream_handler``,
-``register_byte_stream_handler``) is being added to lkdesk.rtc with the official SDK's
-names; until then :attr:`ChatAndFiles.chat_feature` says chat is not available yet.
+Text goes through :class:`lkdesk.rtc.Chat` (it also speaks the legacy ``lk-chat-topic``
+packets of older LiveKit apps). A file is a byte stream on ``lk.chat`` followed by an empty
+message that lists it, as LiveKit Meet does; received files are read into memory at once
+(with progress) so "Save…" works whenever the user clicks it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import shutil
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lkdesk.session.errors import NotAvailableError, SessionError
-from lkdesk.session.model import Attachment, Feature, FileTransfer, TransferState
+from lkdesk import rtc
+from lkdesk.errors import LkdeskError
+from lkdesk.session.errors import SessionError
+from lkdesk.session.model import Attachment, FileTransfer, TransferState
 from lkdesk.session.tasks import TaskSet
 
 if TYPE_CHECKING:
@@ -27,35 +28,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CHAT_TOPIC = "lk.chat"
-FILE_TOPIC = "lk.file"
-_PENDING = "lkdesk's LiveKit client cannot send {what} yet (data streams are still being built)."
 
 
 class ChatAndFiles:
-    """Registers the stream handlers of one room and keeps received files in memory."""
+    """The session's side of :class:`rtc.Chat`; keeps received files until saved."""
 
-    def __init__(self, session: Session, room: Any, tasks: TaskSet) -> None:
+    def __init__(self, session: Session, room: rtc.Room, tasks: TaskSet) -> None:
         self._session = session
         self._room = room
         self._tasks = tasks
         self._received: dict[str, bytes] = {}
         self._sent: dict[str, Path] = {}
-        local = room.local_participant
-        self.chat_feature = self._register(
-            "register_text_stream_handler", CHAT_TOPIC, self._on_text, local, "send_text", "chat"
-        )
-        self.files_feature = self._register(
-            "register_byte_stream_handler", FILE_TOPIC, self._on_bytes, local, "send_file", "files"
-        )
+        self.chat = rtc.Chat(room)
+        self.chat.on("message_received", self._on_message)
+        self.chat.on("file_received", self._on_file)
 
-    def _register(
-        self, method: str, topic: str, handler: Any, local: Any, sender: str, what: str
-    ) -> Feature:
-        register = getattr(self._room, method, None)
-        if register is None or not hasattr(local, sender):
-            return Feature(False, _PENDING.format(what=what))
-        register(topic, handler)
-        return Feature(True)
+    def close(self) -> None:
+        self.chat.close()
 
     # ----- chat ------------------------------------------------------------------------------
 
@@ -63,81 +52,72 @@ class ChatAndFiles:
         text = text.strip()
         if not text:
             return
-        if not self.chat_feature.available:
-            raise NotAvailableError(self.chat_feature.reason)
-        await self._room.local_participant.send_text(text, topic=CHAT_TOPIC)
+        sent = await self.chat.send(text)
+        if sent.state is rtc.DeliveryState.FAILED:
+            raise SessionError(f"Your message was not sent ({sent.error}). Try again.")
         s = self._session
         s._add_chat(s.local_identity, s.local_name, text)
 
-    def _on_text(self, reader: Any, participant_identity: str) -> None:
-        self._tasks.spawn(self._read_text(reader, participant_identity), "chat-in")
-
-    async def _read_text(self, reader: Any, identity: str) -> None:
-        text = await reader.read_all()
-        self._session._add_chat(identity, self._name(identity), str(text))
+    def _on_message(self, message: rtc.ChatMessage) -> None:
+        if not message.message.strip():
+            return  # a file announcement: the file itself arrives as "file_received"
+        sender = message.sender_identity
+        self._session._add_chat(sender, self._name(sender), message.message)
 
     def _name(self, identity: str) -> str:
         state = self._session.participant(identity)
         return state.display_name if state else identity
 
-    # ----- files -------------------------------------------------------------------------------
+    # ----- files ---------------------------------------------------------------------------------
 
     async def send_file(self, path: Path) -> None:
-        if not self.files_feature.available:
-            raise NotAvailableError(self.files_feature.reason)
+        local = self._room.local_participant
+        if local is None:
+            raise SessionError("Join the room first.")
         size = (await asyncio.to_thread(path.stat)).st_size
         transfer = FileTransfer(uuid.uuid4().hex, path.name, size, 0, TransferState.ACTIVE, True)
-        self._session._set_transfer(transfer)
-        send = self._room.local_participant.send_file
-        kwargs: dict[str, Any] = {"topic": FILE_TOPIC}
-        if "on_progress" in inspect.signature(send).parameters:
-            kwargs["on_progress"] = lambda sent: self._session._set_transfer(
-                replace(transfer, transferred=int(sent))
-            )
-        try:
-            await send(str(path), **kwargs)
-        except Exception as exc:
-            logger.exception("sending %s failed", path.name)
-            self._session._set_transfer(
-                replace(transfer, state=TransferState.FAILED, error="Sending failed; try again.")
-            )
-            raise SessionError(f"Sending {path.name} failed; try again.") from exc
-        self._sent[transfer.id] = path
-        self._session._set_transfer(replace(transfer, transferred=size, state=TransferState.DONE))
         s = self._session
-        s._add_chat(
-            s.local_identity, s.local_name, "", attachment=Attachment(transfer.id, path.name, size)
-        )
+        s._set_transfer(transfer)
 
-    def _on_bytes(self, reader: Any, participant_identity: str) -> None:
-        self._tasks.spawn(self._read_bytes(reader, participant_identity), "file-in")
+        def progress(sent: int, total: int) -> None:
+            s._set_transfer(replace(transfer, transferred=sent, size=total or size))
 
-    async def _read_bytes(self, reader: Any, identity: str) -> None:
-        info = getattr(reader, "info", None)
-        name = str(getattr(info, "name", "") or "file")
-        size = int(getattr(info, "size", 0) or 0)
-        transfer_id = str(getattr(info, "stream_id", "") or uuid.uuid4().hex)
-        transfer = FileTransfer(
-            transfer_id, name, size, 0, TransferState.ACTIVE, False, peer_name=self._name(identity)
-        )
-        self._session._set_transfer(transfer)
+        try:
+            info = await local.send_file(path, topic=CHAT_TOPIC, on_progress=progress)
+            await local.send_text("", topic=CHAT_TOPIC, attached_stream_ids=[info.stream_id])
+        except (LkdeskError, OSError) as exc:
+            s._set_transfer(replace(transfer, state=TransferState.FAILED, error=str(exc)))
+            raise SessionError(f"{path.name} was not sent ({exc}). Try again.") from exc
+        self._sent[transfer.id] = path
+        s._set_transfer(replace(transfer, transferred=size, state=TransferState.DONE))
+        s._add_chat(s.local_identity, s.local_name, "",
+                    attachment=Attachment(transfer.id, path.name, size))
+
+    def _on_file(self, received: rtc.ReceivedFile) -> None:
+        self._tasks.spawn(self._read_file(received), "file-in")
+
+    async def _read_file(self, received: rtc.ReceivedFile) -> None:
+        name = self._name(received.sender_identity)
+        transfer = FileTransfer(received.stream_id, received.name or "file", received.size or 0,
+                                0, TransferState.ACTIVE, False, peer_name=name)
+        s = self._session
+        s._set_transfer(transfer)
         chunks: list[bytes] = []
-        received = 0
-        async for chunk in reader:
-            chunks.append(bytes(chunk))
-            received += len(chunk)
-            self._session._set_transfer(replace(transfer, transferred=received))
-        self._received[transfer_id] = b"".join(chunks)
-        done = replace(
-            transfer, size=size or received, transferred=received, state=TransferState.DONE
-        )
-        self._session._set_transfer(done)
-        self._session._add_chat(
-            identity,
-            self._name(identity),
-            "",
-            attachment=Attachment(transfer_id, name, done.size),
-        )
+        got = 0
+        try:
+            async for chunk in received.reader:
+                chunks.append(bytes(chunk))
+                got += len(chunk)
+                s._set_transfer(replace(transfer, transferred=got))
+        except LkdeskError as exc:
+            s._set_transfer(replace(transfer, state=TransferState.FAILED, error=str(exc)))
+            s._notice(f"{transfer.file_name} from {name} did not arrive completely.")
+            return
+        self._received[transfer.id] = b"".join(chunks)
+        done = replace(transfer, size=got, transferred=got, state=TransferState.DONE)
+        s._set_transfer(done)
+        s._add_chat(received.sender_identity, name, "",
+                    attachment=Attachment(done.id, done.file_name, got))
 
     async def save_file(self, transfer_id: str, destination: Path) -> None:
         if transfer_id in self._received:
@@ -145,4 +125,4 @@ class ChatAndFiles:
         elif transfer_id in self._sent:
             await asyncio.to_thread(shutil.copyfile, self._sent[transfer_id], destination)
         else:
-            raise SessionError("That file is no longer available; ask the sender again.")
+            raise SessionError("That file is no longer available; ask the sender to send it again.")

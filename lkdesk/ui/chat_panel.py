@@ -89,6 +89,7 @@ class ChatPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._last_sender: tuple[str, datetime] | None = None
+        self._blocks: list[str] = []
         self._transfers: dict[str, TransferRow] = {}
         self._file_names: dict[str, str] = {}
         self._dialog: QFileDialog | None = None
@@ -168,8 +169,9 @@ class ChatPanel(QWidget):
         parts: list[str] = []
         if not grouped:
             name = "You" if message.is_local else message.sender_name
+            top = 14 if self._blocks else 0
             parts.append(
-                f'<p style="margin-top:12px; margin-bottom:2px"><b>{html.escape(name)}</b>'
+                f'<p style="margin-top:{top}px; margin-bottom:3px"><b>{html.escape(name)}</b>'
                 f'&nbsp;&nbsp;<span style="color:{ROOM.muted}">{when:%H:%M}</span></p>'
             )
         if message.attachment is not None:
@@ -182,13 +184,12 @@ class ChatPanel(QWidget):
             )
         else:
             parts.append(f'<p style="margin:2px 0">{linkify(message.text)}</p>')
-        cursor = self.browser.textCursor()
-        cursor.movePosition(cursor.MoveOperation.End)
-        self.browser.setTextCursor(cursor)
-        self.browser.insertHtml("".join(parts))
-        self.browser.append("")  # a new block, so the next message starts cleanly
+        self._blocks.append("".join(parts))
         bar = self.browser.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        at_end = bar.value() >= bar.maximum() - 4
+        self.browser.setHtml("".join(self._blocks))  # whole document: margins stay exact
+        if at_end or message.is_local:
+            bar.setValue(bar.maximum())
 
     def update_transfer(self, transfer: FileTransfer) -> None:
         row = self._transfers.get(transfer.id)

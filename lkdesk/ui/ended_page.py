@@ -48,5 +48,5 @@ class EndedPage(QWidget):
             self.title.setText("You left the call")
         else:
             self.title.setText("The call ended")
-        self.message.setText(f"{room}: {status.message}" if status.message else room)
+        self.message.setText(room if status.by_user or not status.message else status.message)
         self.rejoin.setVisible(status.can_rejoin)

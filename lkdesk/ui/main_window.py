@@ -6,6 +6,7 @@ nothing here blocks the loop or opens a nested event loop.
 
 from __future__ import annotations
 
+import getpass
 import logging
 
 from PySide6.QtCore import Qt, Signal
@@ -41,6 +42,15 @@ from lkdesk.ui.start_page import JoinRequest, StartPage
 from lkdesk.ui.theme import ThemeController
 
 logger = logging.getLogger(__name__)
+
+
+def default_name() -> str:
+    """A first guess at the user's name: their login name, capitalised."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        return "Guest"
+    return login.replace(".", " ").replace("_", " ").title() or "Guest"
 
 
 class MainWindow(QMainWindow):
@@ -150,6 +160,7 @@ class MainWindow(QMainWindow):
             self.start.set_busy(False)
         self._target = target
         note = await self._save(request)
+        await session.refresh_devices()
         self._show_prejoin(session)
         if note:
             self.prejoin.show_error(note)
@@ -191,7 +202,7 @@ class MainWindow(QMainWindow):
         devices = {kind: self.settings.device(kind) for kind in DeviceKind}
         self.pages.setCurrentWidget(self.prejoin)
         self.prejoin.bind(
-            session, self.settings.display_name, devices,
+            session, self.settings.display_name or default_name(), devices,
             self.settings.join_with("mic"), self.settings.join_with("camera"),
         )
         self.setWindowTitle(f"{session.room_name} – lkdesk")
@@ -291,6 +302,7 @@ class MainWindow(QMainWindow):
             assert self._target is not None
             await self._release()
             session = await self.factory.open(self._target)
+            await session.refresh_devices()
             self._show_prejoin(session)
             if options is not None:
                 self.join(options)

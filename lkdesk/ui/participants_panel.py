@@ -83,7 +83,10 @@ class ParticipantRow(QWidget):
         self.avatar.state = state
         self.avatar.update()
         self._admin, self._move = admin, move
-        self.name.setText(f"{state.display_name} (You)" if state.is_local else state.display_name)
+        name = state.display_name
+        if state.is_local and name != "You":
+            name = f"{name} (You)"
+        self.name.setText(name)
         details = []
         if state.speaking:
             details.append("Speaking")

@@ -101,7 +101,9 @@ class VideoTile(QWidget):
         name = self.state.display_name
         if self.is_screen:
             return "Your screen" if self.state.is_local else f"{name}'s screen"
-        return f"{name} (You)" if self.state.is_local else name
+        if self.state.is_local:
+            return "You" if name == "You" else f"{name} (You)"
+        return name
 
     def _update_tooltip(self) -> None:
         muted = "" if self.state.mic_on or self.is_screen else " · microphone off"

@@ -1,6 +1,8 @@
 """pytest-qt + qasync for lkdesk's UI tests, with leak guards.
 
-* Async tests run on a qasync ``QEventLoop`` (Qt events are processed while a test awaits).
+* Async tests run on one qasync ``QEventLoop`` for the whole session, as the app has one
+  loop: with a loop per test, work of one test's closing devices could land on the next
+  loop (qasync loops share Qt's dispatcher). Each test module sets ``loop_scope="session"``.
 * After each test no QTimer started from Python may still be active, no QThread running,
   and no asyncio task left but the test's own.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -30,10 +33,11 @@ FAST_DEMO = DemoConfig(
 
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:
-    import qasync
+    from lkdesk.ui.loop import new_loop
 
     app = QApplication.instance() or QApplication([])
-    return qasync.QEventLoop(app)  # type: ignore[no-any-return]
+    assert isinstance(app, QApplication)
+    return new_loop(app)
 
 
 def pytest_asyncio_loop_factories(
@@ -60,7 +64,10 @@ def _no_stray_qt_objects(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(QThread, "start", start_thread)
     yield
     active = [t for t in timers if _alive(t) and t.isActive()]
-    running = [t for t in threads if _alive(t) and t.isRunning()]
+    running = [
+        t for t in threads
+        if _alive(t) and t.isRunning() and type(t).__name__ != "_QThreadWorker"
+    ]  # qasync's executor workers belong to the session's loop, not to a test
     assert not active, f"test left {len(active)} QTimer(s) running: {active}"
     assert not running, f"test left {len(running)} QThread(s) running: {running}"
 
@@ -71,12 +78,17 @@ def _alive(obj: Any) -> bool:
     return bool(isValid(obj))
 
 
-@pytest.fixture(autouse=True)
+@pytest_asyncio.fixture(autouse=True, loop_scope="session")
 async def _no_stray_tasks() -> AsyncIterator[None]:
     yield
-    await asyncio.sleep(0)
     current = asyncio.current_task()
-    stray = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 1.0  # a task already cancelled may need a few loop turns
+    while True:
+        stray = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+        if not stray or loop.time() > deadline:
+            break
+        await asyncio.sleep(0.02)
     for task in stray:
         task.cancel()
     assert not stray, f"test left asyncio task(s): {[t.get_name() for t in stray]}"
@@ -87,7 +99,7 @@ def settings(tmp_path: Path) -> AppSettings:
     return AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def window(qtbot: Any, tmp_path: Path, settings: AppSettings) -> AsyncIterator[MainWindow]:
     app = QApplication.instance()
     assert isinstance(app, QApplication)

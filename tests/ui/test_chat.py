@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from lkdesk.session import TransferState
 from lkdesk.ui import MainWindow
 from tests.ui.helpers import join_demo, until
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_message_typed_in_the_panel_is_sent_and_answered(

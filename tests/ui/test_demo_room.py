@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+import pytest
 
 from lkdesk.session import TileKey
 from lkdesk.ui import MainWindow
 from tests.ui.helpers import join_demo, pixels, until
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_demo_room_shows_at_least_four_live_tiles(window: MainWindow) -> None:

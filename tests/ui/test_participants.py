@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lkdesk.session import Feature, TileKey
 from lkdesk.ui import MainWindow
 from tests.ui.helpers import join_demo, until
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_people_panel_lists_everyone_with_host_actions(window: MainWindow) -> None:

@@ -19,7 +19,7 @@ from tests.integration.livekit_server import LiveKitServer
 from tests.integration.peers import SdkPeer
 from tests.ui.helpers import pixels, until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 RED = (220, 40, 40)
 

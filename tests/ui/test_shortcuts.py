@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
@@ -15,6 +16,8 @@ from lkdesk.ui import MainWindow
 from lkdesk.ui.settings import AppSettings
 from lkdesk.ui.shortcuts import Action, Shortcuts
 from tests.ui.helpers import join_demo, until
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

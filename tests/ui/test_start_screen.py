@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from lkdesk.auth import ApiCredentials, TokenGrants, mint_token
 from lkdesk.ui import MainWindow
 from tests.ui.helpers import until
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 CREDS = ApiCredentials("APItest", "a-test-secret-that-is-long-enough-for-hs256")
 

@@ -127,10 +127,10 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("lkdesk")
     app.setQuitOnLastWindowClosed(False)
-    import qasync
+    from lkdesk.ui.loop import run
 
     with tempfile.TemporaryDirectory(prefix="lkdesk-tour-") as workdir:
-        qasync.run(tour(args.out, args.capture, ThemeMode(args.theme), Path(workdir)))
+        run(tour(args.out, args.capture, ThemeMode(args.theme), Path(workdir)), app)
     return 0
 
 

@@ -90,6 +90,9 @@ class DemoSession(Session):
     def devices(self, kind: DeviceKind) -> tuple[Device, ...]:
         return _DEVICES[kind]
 
+    async def refresh_devices(self) -> None:
+        """The demo's devices never change."""
+
     async def start_preview(self, *, camera: bool, microphone: bool) -> None:
         self._preview = (camera, microphone)
         self._ensure_clock()

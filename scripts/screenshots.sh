@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Regenerate docs/screenshots/*.png: lkdesk under Xvfb, driven through its screens by
+# tests/ui/tour.py (demo room, temporary settings), captured with ImageMagick's `import`.
+#   scripts/screenshots.sh [OUT_DIR] [light|dark]
+# Needs: Xvfb, imagemagick, and the xcb libraries listed in /work/shared/REAL_COMPONENTS.md.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${1:-$ROOT/docs/screenshots}"
+THEME="${2:-light}"
+DISPLAY_NUM="${LKDESK_XVFB_DISPLAY:-:99}"
+cd "$ROOT"
+
+for tool in Xvfb import; do
+    command -v "$tool" >/dev/null || { echo "screenshots: '$tool' is not installed" >&2; exit 2; }
+done
+
+Xvfb "$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+XVFB_PID=$!
+trap 'kill "$XVFB_PID" 2>/dev/null || true; wait "$XVFB_PID" 2>/dev/null || true' EXIT
+
+socket="/tmp/.X11-unix/X${DISPLAY_NUM#:}"
+for _ in $(seq 50); do [[ -S "$socket" ]] && break; sleep 0.1; done
+[[ -S "$socket" ]] || { echo "screenshots: Xvfb did not start on $DISPLAY_NUM" >&2; exit 2; }
+
+RUNTIME="$(mktemp -d)"
+trap 'kill "$XVFB_PID" 2>/dev/null || true; wait "$XVFB_PID" 2>/dev/null || true; rm -rf "$RUNTIME"' EXIT
+chmod 700 "$RUNTIME"
+
+DISPLAY="$DISPLAY_NUM" QT_QPA_PLATFORM=xcb XDG_RUNTIME_DIR="$RUNTIME" \
+    "$ROOT/.venv/bin/python" -m tests.ui.tour "$OUT" --capture import --theme "$THEME"
+echo "screenshots written to $OUT"
