@@ -8,9 +8,12 @@ Publishing from lkdesk (the peer seeing our track_muted) waits for rtc publishin
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from lkdesk.session import SessionState, TileKey
 from lkdesk.ui import MainWindow
@@ -79,3 +82,66 @@ async def test_sdk_peer_appears_with_its_colour_mute_state_and_leaves(
                 what="the tile to disappear")
     assert "alice" not in window.room.people.rows
     await asyncio.sleep(0)
+
+
+async def test_chat_mute_and_remove_work_with_an_sdk_peer(
+    window: MainWindow, livekit_server: LiveKitServer, room_name: str  # noqa: F811
+) -> None:
+    server = livekit_server
+    peer = SdkPeer(server.ws_url, server.token("bob", room_name, name="Bob"))
+    await peer.connect()
+    heard: list[str] = []
+    readers: set[asyncio.Task[None]] = set()
+
+    def on_text(reader: Any, identity: str) -> None:
+        async def read() -> None:
+            heard.append(await reader.read_all())
+
+        task = asyncio.get_running_loop().create_task(read())
+        readers.add(task)
+        task.add_done_callback(readers.discard)
+
+    peer.room.register_text_stream_handler("lk.chat", on_text)
+    try:
+        window.settings.set_join_with("mic", True)
+        window.show()
+        window.activateWindow()
+        await until(window.isActiveWindow, what="an active window")
+        token = server.token("lkdesk", room_name, name="Desk", room_admin=True)
+        await join_with_token(window, server.ws_url, token)
+        session = window.session
+        assert session is not None
+
+        # chat both ways through the panel
+        window.room.show_panel("chat")
+        chat = window.room.chat
+        QTest.keyClicks(chat.input, "hello from lkdesk")
+        QTest.keyClick(chat.input, Qt.Key.Key_Return)
+        await until(lambda: "hello from lkdesk" in heard, deadline_s=10, what="bob hears us")
+        await peer.room.local_participant.send_text("hi from bob", topic="lk.chat")
+        await until(lambda: "hi from bob" in chat.browser.toPlainText(), deadline_s=10,
+                    what="bob's message in the panel")
+
+        # the mic shortcut mutes lkdesk's published microphone; the peer sees track_muted
+        # (the sandbox's PulseAudio provides a microphone)
+        assert session.capabilities.microphone.available, session.capabilities.microphone
+        await until(lambda: session.local_media.mic_on, deadline_s=10, what="mic on")
+        async with asyncio.timeout(10):
+            await peer.wait_for("track_published", lambda _pub, p: p.identity == "lkdesk")
+        QTest.keyClick(window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+        async with asyncio.timeout(10):
+            await peer.wait_for("track_muted", lambda p, _pub: p.identity == "lkdesk")
+        assert not session.local_media.mic_on
+
+        # a host removes bob from the people panel
+        window.room.show_panel("people")
+        await until(lambda: "bob" in window.room.people.rows, what="bob's row")
+        assert window.room.people.rows["bob"].more.isVisibleTo(window.room.people)
+        window.room.people.remove.emit("bob")
+        async with asyncio.timeout(10):
+            await peer.wait_for("disconnected")
+        await until(lambda: "bob" not in window.room.people.rows, deadline_s=10)
+    finally:
+        for task in list(readers):
+            task.cancel()
+        await peer.aclose()
