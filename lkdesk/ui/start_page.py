@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -132,7 +133,8 @@ class StartPage(QWidget):
         ))
         self.demo_button = QPushButton("  Try the demo room")
         self.demo_button.setProperty("kind", "primary")
-        self.demo_button.setIcon(icon("demo", "#ffffff", 18))
+        on_accent = self.palette().color(QPalette.ColorRole.HighlightedText).name()
+        self.demo_button.setIcon(icon("demo", on_accent, 18))
         self.demo_button.setIconSize(QSize(18, 18))
         self.demo_button.clicked.connect(
             lambda: self.join_requested.emit(JoinRequest(DemoTarget()))

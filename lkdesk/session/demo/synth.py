@@ -18,6 +18,7 @@ from lkdesk.session.demo.font import text_mask
 Rgb = tuple[int, int, int]
 Frame = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]
+Alpha = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,26 +47,82 @@ def _periodic_gradient(height: int, width: int, colors: tuple[Rgb, Rgb]) -> Fram
     return (a * (1 - mix) + b * mix).astype(np.uint8)
 
 
+SUPERSAMPLE = 4
+MOUTH_STEPS = 6
+
+
+def _coverage(h: int, w: int, cy: float, cx: float, ry: float, rx: float) -> Alpha:
+    """Anti-aliased ellipse: the fraction of each pixel it covers (supersampled)."""
+    s = SUPERSAMPLE
+    out = np.zeros((h, w, 1), dtype=np.float32)
+    y0, y1 = max(int(cy - ry) - 1, 0), min(int(cy + ry) + 2, h)
+    x0, x1 = max(int(cx - rx) - 1, 0), min(int(cx + rx) + 2, w)
+    if y1 <= y0 or x1 <= x0:
+        return out
+    bh, bw = y1 - y0, x1 - x0
+    offset = (s - 1) / 2
+    big = _ellipse(bh * s, bw * s, (cy - y0) * s + offset, (cx - x0) * s + offset, ry * s, rx * s)
+    cover = big.reshape(bh, s, bw, s).mean(axis=(1, 3), dtype=np.float32)
+    out[y0:y1, x0:x1, 0] = cover
+    return out
+
+
+class _Layer:
+    """Premultiplied colour and transparency of a small picture, blended in one step."""
+
+    def __init__(self, h: int, w: int) -> None:
+        self.color = np.zeros((h, w, 3), dtype=np.float32)
+        self.keep = np.ones((h, w, 1), dtype=np.float32)
+
+    def paint(self, alpha: Alpha, rgb: Rgb) -> None:
+        self.color = self.color * (1 - alpha) + alpha * np.asarray(rgb, dtype=np.float32)
+        self.keep = self.keep * (1 - alpha)
+
+    def blend(self, out: Frame, y0: int, x0: int) -> None:
+        h, w = out.shape[:2]
+        lh, lw = self.keep.shape[:2]
+        ys, xs = max(y0, 0), max(x0, 0)
+        ye, xe = min(y0 + lh, h), min(x0 + lw, w)
+        if ye <= ys or xe <= xs:
+            return
+        sy, sx = slice(ys - y0, ye - y0), slice(xs - x0, xe - x0)
+        region = out[ys:ye, xs:xe]
+        region[:] = region * self.keep[sy, sx] + self.color[sy, sx]
+
+
 class PersonVideo:
-    """A person's camera: bobbing head and shoulders, a mouth that moves when speaking."""
+    """A person's camera: bobbing head and shoulders, blinking, a mouth that moves."""
 
     def __init__(self, name: str, look: Look, width: int = 480, height: int = 270) -> None:
         self.width, self.height = width, height
-        self._look = look
         self._gradient = _periodic_gradient(height, width, look.background)
-        self._shift = 0.0
-        # Figure masks in a box that moves as a whole.
         self._box_h, self._box_w = int(height * 0.86), int(width * 0.42)
         bh, bw = self._box_h, self._box_w
-        head_r = bh * 0.2
-        self._head_c = (bh * 0.36, bw / 2)
-        self._head_r = head_r
-        head = _ellipse(bh, bw, self._head_c[0], self._head_c[1], head_r * 1.12, head_r * 0.92)
-        hair = _ellipse(bh, bw, self._head_c[0] - head_r * 0.42, bw / 2, head_r * 0.8, head_r)
-        hair &= ~_ellipse(bh, bw, self._head_c[0] + head_r * 0.3, bw / 2, head_r, head_r * 0.8)
-        body = _ellipse(bh, bw, bh * 1.02, bw / 2, bh * 0.42, bw * 0.5)
-        neck = _ellipse(bh, bw, bh * 0.58, bw / 2, head_r * 0.5, head_r * 0.35)
-        self._masks = ((body, look.shirt), (neck, look.skin), (head, look.skin), (hair, look.hair))
+        r = bh * 0.2
+        cy, cx = bh * 0.36, bw / 2
+        figure = _Layer(bh, bw)
+        figure.paint(_coverage(bh, bw, bh * 1.02, cx, bh * 0.42, bw * 0.5), look.shirt)
+        figure.paint(_coverage(bh, bw, bh * 0.58, cx, r * 0.5, r * 0.35), look.skin)
+        figure.paint(_coverage(bh, bw, cy, cx, r * 1.12, r * 0.92), look.skin)
+        hair = _coverage(bh, bw, cy - r * 0.42, cx, r * 0.8, r)
+        hair = hair * (1 - _coverage(bh, bw, cy + r * 0.3, cx, r, r * 0.8))
+        figure.paint(hair, look.hair)
+        eyes_open, eyes_shut = _Layer(bh, bw), _Layer(bh, bw)
+        for layer in (eyes_open, eyes_shut):
+            layer.color, layer.keep = figure.color.copy(), figure.keep.copy()
+        for side in (-1, 1):
+            ex = cx + side * r * 0.38
+            eyes_open.paint(_coverage(bh, bw, cy - r * 0.05, ex, r * 0.09, r * 0.09), _EYES)
+            eyes_shut.paint(_coverage(bh, bw, cy - r * 0.02, ex, r * 0.025, r * 0.11), _EYES)
+        self._figures = (eyes_open, eyes_shut)
+        mh, mw = int(r * 0.6) + 2, int(r * 0.7) + 2
+        self._mouth_at = (cy + r * 0.52 - mh / 2, cx - mw / 2)
+        self._mouths = []
+        for step in range(MOUTH_STEPS):
+            mouth = _Layer(mh, mw)
+            ry = r * (0.03 + 0.22 * step / (MOUTH_STEPS - 1))
+            mouth.paint(_coverage(mh, mw, mh / 2, mw / 2, ry, r * 0.26), _MOUTH)
+            self._mouths.append(mouth)
         label = text_mask(name.split()[0] if name else "", scale=2)
         self._label = label[:, : max(width - 24, 0)]
 
@@ -78,42 +135,20 @@ class PersonVideo:
         dy = int(4 * math.sin(t * 1.1))
         x0 = (w - self._box_w) // 2 + dx
         y0 = h - self._box_h + 6 + dy
-        self._paint_figure(out, x0, y0)
-        self._paint_face(out, x0, y0, t, level)
+        blink = (t % 4.3) < 0.15
+        self._figures[1 if blink else 0].blend(out, y0, x0)
+        step = min(int(min(level, 1.0) * MOUTH_STEPS), MOUTH_STEPS - 1)
+        my, mx = self._mouth_at
+        self._mouths[step].blend(out, y0 + int(my), x0 + int(mx))
         lh, lw = self._label.shape
         lx = (w - lw) // 2  # centred: tiles crop the sides, never the middle
         region = out[12 : 12 + lh, lx : lx + lw]
         region[self._label] = (255, 255, 255)
         return out
 
-    def _paint_figure(self, out: Frame, x0: int, y0: int) -> None:
-        h, w = out.shape[:2]
-        ys, xs = max(y0, 0), max(x0, 0)
-        ye, xe = min(y0 + self._box_h, h), min(x0 + self._box_w, w)
-        if ye <= ys or xe <= xs:
-            return
-        region = out[ys:ye, xs:xe]
-        for mask, color in self._masks:
-            region[mask[ys - y0 : ye - y0, xs - x0 : xe - x0]] = color
 
-    def _paint_face(self, out: Frame, x0: int, y0: int, t: float, level: float) -> None:
-        cy, cx = self._head_c
-        r = self._head_r
-        dark = (40, 32, 30)
-        blink = (t % 4.3) < 0.12
-        for side in (-1, 1):
-            ey, ex = int(y0 + cy - r * 0.05), int(x0 + cx + side * r * 0.38)
-            if blink:
-                out[ey : ey + 2, ex - 4 : ex + 4] = dark
-            else:
-                out[ey - 3 : ey + 3, ex - 3 : ex + 3] = dark
-        open_px = 1 + int(min(level, 1.0) * r * 0.35)
-        my, mx = int(y0 + cy + r * 0.5), int(x0 + cx)
-        out[my - open_px // 2 : my + open_px // 2 + 2, mx - int(r * 0.25) : mx + int(r * 0.25)] = (
-            120,
-            40,
-            50,
-        )
+_EYES = (45, 35, 32)
+_MOUTH = (125, 45, 55)
 
 
 class SlideVideo:
