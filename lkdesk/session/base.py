@@ -175,6 +175,10 @@ class Session(ABC):
         """Admin: change someone's display name."""
 
     @abstractmethod
+    async def set_participant_metadata(self, identity: str, metadata: str) -> None:
+        """Admin: replace someone's metadata (apps use it for roles, hand raising ...)."""
+
+    @abstractmethod
     async def move_participant(self, identity: str, room: str) -> None:
         """Admin: move someone to another room."""
 

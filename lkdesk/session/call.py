@@ -427,6 +427,9 @@ class CallSession(Session):
     async def rename_participant(self, identity: str, name: str) -> None:
         await self._host.rename(self._need_room(), identity, name)
 
+    async def set_participant_metadata(self, identity: str, metadata: str) -> None:
+        await self._host.set_metadata(self._need_room(), identity, metadata)
+
     async def move_participant(self, identity: str, room: str) -> None:
         await self._host.move(self._need_room(), identity, room)
 

@@ -58,6 +58,9 @@ class HostActions:
     async def rename(self, room: rtc.Room, identity: str, name: str) -> None:
         await self._call(lambda a: a.update_participant(room.name, identity, name=name))
 
+    async def set_metadata(self, room: rtc.Room, identity: str, metadata: str) -> None:
+        await self._call(lambda a: a.update_participant(room.name, identity, metadata=metadata))
+
     async def move(self, room: rtc.Room, identity: str, destination: str) -> None:
         await self._call(lambda a: a.move_participant(room.name, identity, destination))
 

@@ -119,6 +119,9 @@ class ParticipantRow(QWidget):
             lambda: self.action.emit("block" if s.can_publish else "allow", s.identity)
         )
         menu.addAction("Rename…").triggered.connect(lambda: self.action.emit("rename", s.identity))
+        menu.addAction("Edit metadata…").triggered.connect(
+            lambda: self.action.emit("metadata", s.identity)
+        )
         move = menu.addAction("Move to another room…")
         move.setEnabled(self._move.available)
         if not self._move.available:
@@ -139,6 +142,7 @@ class ParticipantsPanel(QWidget):
     set_can_publish = Signal(str, bool)
     rename = Signal(str, str)
     move_to_room = Signal(str, str)
+    set_metadata = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -226,9 +230,16 @@ class ParticipantsPanel(QWidget):
                 lambda b: self.remove.emit(identity) if b is remove else None
             )
             self._open(box)
-        elif action in ("rename", "move"):
+        elif action in ("rename", "move", "metadata"):
             dialog = QInputDialog(self)
-            if action == "rename":
+            if action == "metadata":
+                dialog.setWindowTitle("Edit metadata")
+                dialog.setLabelText(f"Metadata of {name} (replaces what is there):")
+                dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
+                dialog.textValueSelected.connect(
+                    lambda text: self.set_metadata.emit(identity, text)
+                )
+            elif action == "rename":
                 dialog.setWindowTitle("Rename")
                 dialog.setLabelText(f"New display name for {name}:")
                 dialog.setTextValue(name)

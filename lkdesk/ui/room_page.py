@@ -114,6 +114,9 @@ class RoomPage(QWidget):
             lambda who, ok: self._do(self._s().set_participant_can_publish(who, ok), "do that")
         )
         p.rename.connect(lambda who, n: self._do(self._s().rename_participant(who, n), "rename"))
+        p.set_metadata.connect(
+            lambda who, m: self._do(self._s().set_participant_metadata(who, m), "save the metadata")
+        )
         p.move_to_room.connect(lambda who, r: self._do(self._s().move_participant(who, r), "move"))
 
     # ----- binding -------------------------------------------------------------------------

@@ -50,3 +50,19 @@ async def test_host_actions_are_hidden_without_rights(window: MainWindow) -> Non
         row.more.isVisibleTo(people) for row in people.rows.values()
     )
     assert not people.host_note.isVisibleTo(people)
+
+
+async def test_host_menu_offers_every_action_and_metadata_is_saved(window: MainWindow) -> None:
+    window.show()
+    await join_demo(window)
+    people = window.room.people
+    window.room.show_panel("people")
+    row = people.rows["amara"]
+    row._fill_menu()
+    labels = [a.text() for a in row._menu.actions() if a.text()]
+    assert labels == [
+        "Mute microphone", "Block audio and video", "Rename…", "Edit metadata…",
+        "Move to another room…", "Remove from the call",
+    ]
+    people.set_metadata.emit("amara", '{"role": "speaker"}')
+    await until(lambda: "Metadata of Amara Okafor updated." in window.room.toasts.texts())

@@ -82,6 +82,7 @@ class DemoSession(Session):
         self._slide = SlideVideo("Q3 review - lkdesk demo")
         self._conversation = Conversation(self._rng)
         self._files: dict[str, bytes | Path] = {}
+        self._metadata: dict[str, str] = {}
         self._start = 0.0
         self._joined = False
 
@@ -215,6 +216,10 @@ class DemoSession(Session):
 
     async def rename_participant(self, identity: str, name: str) -> None:
         self._update(identity, name=name.strip() or self._name(identity))
+
+    async def set_participant_metadata(self, identity: str, metadata: str) -> None:
+        self._metadata[identity] = metadata
+        self._notice(f"Metadata of {self._name(identity)} updated.")
 
     async def move_participant(self, identity: str, room: str) -> None:
         self._depart(identity, f"moved to {room}")
