@@ -44,7 +44,7 @@ fi
 
 run_step ruff "$VENV/ruff" check lkdesk tests
 run_step contracts "$VENV/lint-imports"
-run_step types "$VENV/mypy" lkdesk/rtc lkdesk/media lkdesk/auth lkdesk/admin
+run_step types "$VENV/mypy" lkdesk
 
 PYTEST_ARGS=("$@")
 [[ ${#PYTEST_ARGS[@]} -gt 0 ]] || PYTEST_ARGS=(tests/)
