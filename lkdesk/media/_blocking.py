@@ -30,7 +30,7 @@ async def run_blocking(
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
     lock = threading.Lock()
-    abandoned = False
+    abandoned = False  # set under lock by _abandon
 
     def deliver(result: T | None, exc: BaseException | None) -> None:
         if future.done():
@@ -62,22 +62,63 @@ async def run_blocking(
             if error is None and cleanup is not None:
                 cleanup(result)  # type: ignore[arg-type]
 
-    thread = threading.Thread(target=target, name=name, daemon=True)
-    thread.start()
-    try:
-        async with asyncio.timeout(time_limit):
-            return await asyncio.shield(future)
-    except BaseException:
+    def _abandon() -> None:
+        """Stop waiting; whatever the call returns later is disposed of in a thread."""
+        nonlocal abandoned
         with lock:
             abandoned = True
 
         def dispose(done: asyncio.Future[T]) -> None:
             if done.cancelled() or done.exception() is not None or cleanup is None:
                 return
-            cleanup(done.result())
+            _cleanup_in_thread(cleanup, done.result(), name)
 
-        future.add_done_callback(dispose)  # now if done, or when a late result lands
+        future.add_done_callback(dispose)
+
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    try:
+        async with asyncio.timeout(time_limit):
+            return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        # Cancelled mid-call: let the call finish and undo it here, in order, so no stray
+        # thread touches the device later (PortAudio crashes if that happens at exit).
+        if not await _settle(future, time_limit, cleanup):
+            _abandon()
+        raise
+    except BaseException:
+        _abandon()
         raise
     finally:
         if future.done():
             thread.join(timeout=1.0)
+
+
+async def _settle(
+    future: asyncio.Future[T], time_limit: float, cleanup: Callable[[T], object] | None
+) -> bool:
+    """Wait for a cancelled call to end and clean up its result; False if it hangs."""
+    try:
+        async with asyncio.timeout(time_limit):
+            result = await asyncio.shield(future)
+    except TimeoutError:
+        return False
+    except Exception:  # noqa: BLE001 - any failure of the call means nothing to undo
+        return True  # the call itself failed: nothing was opened, nothing to undo
+    if cleanup is not None:
+        worker = threading.Thread(
+            target=cleanup, args=(result,), name="lkdesk-cleanup", daemon=True
+        )
+        worker.start()
+        await asyncio.to_thread(worker.join, time_limit)
+    return True
+
+
+def _cleanup_in_thread(cleanup: Callable[[T], object], result: T, name: str) -> None:
+    def run() -> None:
+        try:
+            cleanup(result)
+        except Exception:
+            logger.exception("cleaning up after abandoned %s failed", name)
+
+    threading.Thread(target=run, name=f"{name}-cleanup", daemon=True).start()

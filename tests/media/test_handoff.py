@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
+from lkdesk.media._blocking import run_blocking
 from lkdesk.media._handoff import HandoffClosed, ThreadHandoff
 
 
@@ -52,3 +54,25 @@ async def test_close_wakes_a_waiter_and_error_close_raises_after_draining() -> N
     assert await failing.get() == 1
     with pytest.raises(RuntimeError, match="gone"):
         await failing.get()
+
+
+async def test_cancelled_open_is_finished_and_undone_before_cancel_returns() -> None:
+    """Cancelling mid-open waits for the open, then closes what it opened, in order."""
+
+    events: list[str] = []
+
+    def slow_open() -> str:
+        time.sleep(0.3)
+        events.append("opened")
+        return "device"
+
+    def close(device: str) -> None:
+        events.append(f"closed {device}")
+
+    task = asyncio.create_task(run_blocking(slow_open, name="t", time_limit=5, cleanup=close))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert events == ["opened", "closed device"]
+    assert not [t for t in threading.enumerate() if t.name in ("t", "lkdesk-cleanup")]
