@@ -24,8 +24,20 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+# Worker threads of the app's event loop (lkdesk.ui.loop) live as long as the loop, which
+# the UI tests share for the whole session; the loop shuts them down when it closes.
+LOOP_OWNED_PREFIX = "lkdesk-worker"
+
+
 def _live_non_daemon(exclude: set[threading.Thread]) -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t not in exclude]
+    return [
+        t
+        for t in threading.enumerate()
+        if t.is_alive()
+        and not t.daemon
+        and t not in exclude
+        and not t.name.startswith(LOOP_OWNED_PREFIX)
+    ]
 
 
 @pytest.fixture(autouse=True)
