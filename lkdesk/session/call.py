@@ -195,9 +195,7 @@ class CallSession(Session):
         local = room.local_participant
         assert local is not None
         self.local_identity = local.identity
-        self._upsert(
-            ParticipantState(local.identity, local.name or self.local_name, is_local=True)
-        )
+        self._upsert(ParticipantState(local.identity, local.name or self.local_name, is_local=True))
         for participant in room.remote_participants.values():
             self._upsert(self._snapshot(participant))
         self._local.room = room
@@ -276,7 +274,9 @@ class CallSession(Session):
         )
 
     def _on_track_subscribed(
-        self, track: rtc.RemoteTrack, publication: rtc.RemoteTrackPublication,
+        self,
+        track: rtc.RemoteTrack,
+        publication: rtc.RemoteTrackPublication,
         participant: rtc.RemoteParticipant,
     ) -> None:
         self._refresh(participant)
@@ -348,14 +348,20 @@ class CallSession(Session):
     async def _set_media(self, kind: str, on: bool) -> None:
         if self._room is None or not self._room.isconnected():
             raise NotConnectedError("Join the room first.")
-        feature = {MIC: self.capabilities.microphone, CAMERA: self.capabilities.camera,
-                   SCREEN: self.capabilities.screen_share}[kind]
+        feature = {
+            MIC: self.capabilities.microphone,
+            CAMERA: self.capabilities.camera,
+            SCREEN: self.capabilities.screen_share,
+        }[kind]
         if on and not feature.available:
             raise NotAvailableError(feature.reason)
         if on:
             await self._local.publish(kind, self._device_for(kind))
         elif kind == MIC:
             self._local.mute(MIC, True)  # unmuting later is instant, as users expect
+        elif kind == CAMERA:
+            await self._local.pause(CAMERA)  # muted for peers, camera light off
+            self.events.emit("video_ended", self._local_key(kind))
         else:
             await self._local.stop(kind)
             self.events.emit("video_ended", self._local_key(kind))

@@ -90,16 +90,24 @@ class ChatAndFiles:
             raise SessionError(f"{path.name} was not sent ({exc}). Try again.") from exc
         self._sent[transfer.id] = path
         s._set_transfer(replace(transfer, transferred=size, state=TransferState.DONE))
-        s._add_chat(s.local_identity, s.local_name, "",
-                    attachment=Attachment(transfer.id, path.name, size))
+        s._add_chat(
+            s.local_identity, s.local_name, "", attachment=Attachment(transfer.id, path.name, size)
+        )
 
     def _on_file(self, received: rtc.ReceivedFile) -> None:
         self._tasks.spawn(self._read_file(received), "file-in")
 
     async def _read_file(self, received: rtc.ReceivedFile) -> None:
         name = self._name(received.sender_identity)
-        transfer = FileTransfer(received.stream_id, received.name or "file", received.size or 0,
-                                0, TransferState.ACTIVE, False, peer_name=name)
+        transfer = FileTransfer(
+            received.stream_id,
+            received.name or "file",
+            received.size or 0,
+            0,
+            TransferState.ACTIVE,
+            False,
+            peer_name=name,
+        )
         s = self._session
         s._set_transfer(transfer)
         chunks: list[bytes] = []
@@ -116,8 +124,9 @@ class ChatAndFiles:
         self._received[transfer.id] = b"".join(chunks)
         done = replace(transfer, size=got, transferred=got, state=TransferState.DONE)
         s._set_transfer(done)
-        s._add_chat(received.sender_identity, name, "",
-                    attachment=Attachment(done.id, done.file_name, got))
+        s._add_chat(
+            received.sender_identity, name, "", attachment=Attachment(done.id, done.file_name, got)
+        )
 
     async def save_file(self, transfer_id: str, destination: Path) -> None:
         if transfer_id in self._received:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lkdesk import media
 from lkdesk.errors import LkdeskError
@@ -34,18 +36,29 @@ class DeviceScan:
 
 
 def _audio(kind: DeviceKind) -> tuple[Device, ...]:
-    found = media.list_audio_inputs() if kind is DeviceKind.MICROPHONE else (
-        media.list_audio_outputs()
+    found = (
+        media.list_audio_inputs() if kind is DeviceKind.MICROPHONE else (media.list_audio_outputs())
     )
     ordered = sorted(found, key=lambda d: not d.is_default)
     return tuple(Device(d.name, d.name, kind) for d in ordered)
+
+
+CAMERA_FILE_ENV = "LKDESK_CAMERA_FILE"
+
+
+def _clip_cameras() -> tuple[Device, ...]:
+    """A video file named by $LKDESK_CAMERA_FILE, offered as a camera (demos, tests)."""
+    path = os.environ.get(CAMERA_FILE_ENV, "")
+    if not path or not Path(path).is_file():
+        return ()
+    return (Device(path, f"Video file: {Path(path).name}", DeviceKind.CAMERA),)
 
 
 def _scan() -> DeviceScan:
     scan = DeviceScan()
     try:
         cameras = media.list_cameras()
-        scan.devices[DeviceKind.CAMERA] = tuple(
+        scan.devices[DeviceKind.CAMERA] = _clip_cameras() + tuple(
             Device(str(c.index), c.name, DeviceKind.CAMERA) for c in cameras
         )
     except (LkdeskError, OSError) as exc:

@@ -43,9 +43,12 @@ def _capture(kind: str, device: str | None) -> Any:
     if kind == MIC:
         return media.MicrophoneCapture(device)
     if kind == CAMERA:
-        return media.CameraCapture(int(device) if device and device.isdigit() else 0)
-    return media.ScreenCapture(int(device) if device and device.isdigit() else 1,
-                               fps=15.0, max_width=1920)
+        if device and not device.isdigit():  # a video file standing in for a camera
+            return media.CameraCapture(device, 640, 480, 30, loop_file=True)
+        return media.CameraCapture(int(device) if device else 0)
+    return media.ScreenCapture(
+        int(device) if device and device.isdigit() else 1, fps=15.0, max_width=1920
+    )
 
 
 class LocalMediaController:
@@ -63,6 +66,7 @@ class LocalMediaController:
         self._on_level = on_level
         self._on_stopped = on_stopped
         self._running: dict[str, _Running] = {}
+        self._paused: dict[str, _Running] = {}  # published but muted, device closed
         self._locks = {kind: asyncio.Lock() for kind in _SOURCE}  # one change at a time
         self.room: rtc.Room | None = None
 
@@ -97,7 +101,9 @@ class LocalMediaController:
         fresh = _Running(capture, device)
         if running is not None:  # keep the published track; only the device changes
             fresh.source, fresh.track, fresh.publication = (
-                running.source, running.track, running.publication,
+                running.source,
+                running.track,
+                running.publication,
             )
             await self._close_capture(running)
         self._running[kind] = fresh
@@ -110,6 +116,14 @@ class LocalMediaController:
             raise NotConnectedError("Join the room first.")
         async with self._locks[kind]:
             await self._capture(kind, device)
+            paused = self._paused.pop(kind, None)
+            if paused is not None:  # same publication again: peers see it unmuted
+                fresh = self._running[kind]
+                fresh.source, fresh.track, fresh.publication = (
+                    paused.source,
+                    paused.track,
+                    paused.publication,
+                )
             await self._publish(room, kind)
 
     async def _publish(self, room: rtc.Room, kind: str) -> None:
@@ -134,13 +148,26 @@ class LocalMediaController:
         if running is not None and running.track is not None:
             (running.track.mute if muted else running.track.unmute)()
 
+    async def pause(self, kind: str) -> None:
+        """Camera off the way LiveKit Meet does it: the track is muted (peers see
+        track_muted, nothing is sent) and the device closes; the publication stays."""
+        async with self._locks[kind]:
+            running = self._running.get(kind)
+            if running is None or running.track is None:
+                await self._stop(kind)
+                return
+            running.track.mute()
+            del self._running[kind]
+            await self._close_capture(running)
+            self._paused[kind] = running
+
     async def stop(self, kind: str) -> None:
         """Unpublish ``kind`` (if published) and close its device."""
         async with self._locks[kind]:
             await self._stop(kind)
 
     async def _stop(self, kind: str) -> None:
-        running = self._running.pop(kind, None)
+        running = self._running.pop(kind, None) or self._paused.pop(kind, None)
         if running is None:
             return
         await self._close_capture(running)
@@ -152,7 +179,7 @@ class LocalMediaController:
             await running.source.aclose()
 
     async def stop_all(self) -> None:
-        for kind in list(self._running):
+        for kind in list(self._running) + list(self._paused):
             await self.stop(kind)
 
     async def _close_capture(self, running: _Running) -> None:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication
 
 from lkdesk.session import DemoConfig, ProfileBook, SessionFactory
 from lkdesk.ui import AppSettings, MainWindow
+from tests.integration.conftest import livekit_server, room_name  # noqa: F401 (fixtures)
 
 FAST_DEMO = DemoConfig(
     connect_delay_s=0.05, reply_delay_s=(0.1, 0.3), churn=False, chatter=False, seed=7
@@ -65,8 +66,7 @@ def _no_stray_qt_objects(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     active = [t for t in timers if _alive(t) and t.isActive()]
     running = [
-        t for t in threads
-        if _alive(t) and t.isRunning() and type(t).__name__ != "_QThreadWorker"
+        t for t in threads if _alive(t) and t.isRunning() and type(t).__name__ != "_QThreadWorker"
     ]  # qasync's executor workers belong to the session's loop, not to a test
     assert not active, f"test left {len(active)} QTimer(s) running: {active}"
     assert not running, f"test left {len(running)} QThread(s) running: {running}"

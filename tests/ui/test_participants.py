@@ -46,9 +46,7 @@ async def test_host_actions_are_hidden_without_rights(window: MainWindow) -> Non
     await join_demo(window)
     people = window.room.people
     people.set_admin(Feature(False, "no roomAdmin grant"), Feature(False))
-    assert not any(
-        row.more.isVisibleTo(people) for row in people.rows.values()
-    )
+    assert not any(row.more.isVisibleTo(people) for row in people.rows.values())
     assert not people.host_note.isVisibleTo(people)
 
 
@@ -61,8 +59,12 @@ async def test_host_menu_offers_every_action_and_metadata_is_saved(window: MainW
     row._fill_menu()
     labels = [a.text() for a in row._menu.actions() if a.text()]
     assert labels == [
-        "Mute microphone", "Block audio and video", "Rename…", "Edit metadata…",
-        "Move to another room…", "Remove from the call",
+        "Mute microphone",
+        "Block audio and video",
+        "Rename…",
+        "Edit metadata…",
+        "Move to another room…",
+        "Remove from the call",
     ]
     people.set_metadata.emit("amara", '{"role": "speaker"}')
     await until(lambda: "Metadata of Amara Okafor updated." in window.room.toasts.texts())

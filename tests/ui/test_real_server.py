@@ -17,7 +17,6 @@ from PySide6.QtTest import QTest
 
 from lkdesk.session import SessionState, TileKey
 from lkdesk.ui import MainWindow
-from tests.integration.conftest import livekit_server, room_name  # noqa: F401 (fixtures)
 from tests.integration.livekit_server import LiveKitServer
 from tests.integration.peers import SdkPeer
 from tests.ui.helpers import pixels, until
@@ -36,8 +35,9 @@ async def join_with_token(window: MainWindow, url: str, token: str) -> None:
     await until(lambda: window.current_page() is window.prejoin, what="the pre-join page")
     window.prejoin.join_button.click()
     await until(
-        lambda: window.session is not None
-        and window.session.status.state is SessionState.CONNECTED,
+        lambda: (
+            window.session is not None and window.session.status.state is SessionState.CONNECTED
+        ),
         deadline_s=30,
         what="lkdesk to join the real room",
     )
@@ -52,7 +52,9 @@ def tile_centre_colour(window: MainWindow, key: TileKey) -> tuple[float, float, 
 
 
 async def test_sdk_peer_appears_with_its_colour_mute_state_and_leaves(
-    window: MainWindow, livekit_server: LiveKitServer, room_name: str  # noqa: F811
+    window: MainWindow,
+    livekit_server: LiveKitServer,
+    room_name: str,
 ) -> None:
     server = livekit_server
     peer = SdkPeer(server.ws_url, server.token("alice", room_name, name="Alice"))
@@ -78,14 +80,19 @@ async def test_sdk_peer_appears_with_its_colour_mute_state_and_leaves(
         await until(lambda: area.tiles[key].state.mic_on, deadline_s=10, what="unmuted")
     finally:
         await peer.aclose()
-    await until(lambda: TileKey("alice") not in window.room.area.tiles, deadline_s=15,
-                what="the tile to disappear")
+    await until(
+        lambda: TileKey("alice") not in window.room.area.tiles,
+        deadline_s=15,
+        what="the tile to disappear",
+    )
     assert "alice" not in window.room.people.rows
     await asyncio.sleep(0)
 
 
 async def test_chat_mute_and_remove_work_with_an_sdk_peer(
-    window: MainWindow, livekit_server: LiveKitServer, room_name: str  # noqa: F811
+    window: MainWindow,
+    livekit_server: LiveKitServer,
+    room_name: str,
 ) -> None:
     server = livekit_server
     peer = SdkPeer(server.ws_url, server.token("bob", room_name, name="Bob"))
@@ -119,8 +126,11 @@ async def test_chat_mute_and_remove_work_with_an_sdk_peer(
         QTest.keyClick(chat.input, Qt.Key.Key_Return)
         await until(lambda: "hello from lkdesk" in heard, deadline_s=10, what="bob hears us")
         await peer.room.local_participant.send_text("hi from bob", topic="lk.chat")
-        await until(lambda: "hi from bob" in chat.browser.toPlainText(), deadline_s=10,
-                    what="bob's message in the panel")
+        await until(
+            lambda: "hi from bob" in chat.browser.toPlainText(),
+            deadline_s=10,
+            what="bob's message in the panel",
+        )
 
         # the mic shortcut mutes lkdesk's published microphone; the peer sees track_muted
         # (the sandbox's PulseAudio provides a microphone)
@@ -144,4 +154,53 @@ async def test_chat_mute_and_remove_work_with_an_sdk_peer(
     finally:
         for task in list(readers):
             task.cancel()
+        await peer.aclose()
+
+
+async def test_camera_shortcut_mutes_the_published_camera_for_the_peer(
+    window: MainWindow,
+    livekit_server: LiveKitServer,
+    room_name: str,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import cv2
+
+    from tests.integration.analysis import content_region, make_frame, mean_color
+
+    clip = tmp_path / "camera.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 30.0, (640, 480))
+    for n in range(90):
+        writer.write(cv2.cvtColor(make_frame((250, 200, 0), n, 640, 480), cv2.COLOR_RGB2BGR))
+    writer.release()
+    monkeypatch.setenv("LKDESK_CAMERA_FILE", str(clip))  # the clip stands in for a camera
+
+    server = livekit_server
+    peer = SdkPeer(server.ws_url, server.token("carol", room_name))
+    await peer.connect()
+    try:
+        window.settings.set_join_with("camera", True)
+        window.show()
+        window.activateWindow()
+        await until(window.isActiveWindow, what="an active window")
+        await join_with_token(window, server.ws_url, server.token("lkdesk", room_name))
+        session = window.session
+        assert session is not None
+        async with asyncio.timeout(20):
+            track = await peer.subscribed_track("lkdesk", "camera")
+            frames = await peer.collect_video(track, frames=10)
+        colour = mean_color(frames[-1].rgb, content_region(640, 480))
+        assert np.allclose(colour, (250, 200, 0), atol=35), colour
+
+        QTest.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+        async with asyncio.timeout(10):
+            await peer.wait_for("track_muted", lambda p, pub: p.identity == "lkdesk")
+        await until(lambda: not session.local_media.camera_on, what="camera shown as off")
+        QTest.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+        async with asyncio.timeout(10):
+            await peer.wait_for("track_unmuted", lambda p, pub: p.identity == "lkdesk")
+            again = await peer.collect_video(track, frames=5)
+        assert len(again) == 5
+        await until(lambda: session.local_media.camera_on, what="camera shown as on")
+    finally:
         await peer.aclose()

@@ -31,8 +31,9 @@ async def test_screen_share_takes_the_large_view(window: MainWindow) -> None:
     area = window.room.area
     window.room.controls.share.click()
     key = TileKey("you", VideoKind.SCREEN)
-    await until(lambda: key in area.tiles and area.tiles[key].frame is not None,
-                what="the shared screen")
+    await until(
+        lambda: key in area.tiles and area.tiles[key].frame is not None, what="the shared screen"
+    )
     assert area.mode is ViewMode.FOCUS
     screen = area.tiles[key]
     others = [t for t in area.tiles.values() if t is not screen and t.isVisible()]
@@ -104,8 +105,10 @@ async def test_being_removed_explains_why_and_offers_a_way_back(window: MainWind
     assert "removed" in window.ended.message.text()
     window.ended.rejoin.click()
     await until(
-        lambda: window.session is not None
-        and window.session.status.state is SessionState.CONNECTED
-        and window.current_page() is window.room,
+        lambda: (
+            window.session is not None
+            and window.session.status.state is SessionState.CONNECTED
+            and window.current_page() is window.room
+        ),
         what="rejoining",
     )
