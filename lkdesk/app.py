@@ -21,6 +21,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="lkdesk", description="Video calls on LiveKit.")
     parser.add_argument("--demo", action="store_true", help="open the demo room at once")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--smoke-test", action="store_true", help="open the window, then quit (packaging check)"
+    )
     return parser.parse_args(argv)
 
 
@@ -65,6 +68,8 @@ async def run(app: QApplication, args: argparse.Namespace) -> None:
     window.closed.connect(closed.set)
     window.show()
     logger.info("window shown")
+    if args.smoke_test:  # let start-up work (profiles, devices) finish, then quit
+        asyncio.get_running_loop().call_later(1.0, window.close)
     if args.demo:
         window.open_target(JoinRequest(DemoTarget()))
     try:
