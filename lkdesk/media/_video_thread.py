@@ -25,8 +25,7 @@ import numpy.typing as npt
 
 from lkdesk.media._handoff import HandoffClosed, ThreadHandoff
 from lkdesk.media.errors import DeviceError, DeviceFailedError
-from lkdesk.media.states import MediaState
-from lkdesk.rtc.events import EventEmitter
+from lkdesk.media.states import MediaState, StatefulDevice
 from lkdesk.rtc.frames import VideoFormat, VideoFrame, VideoFrameEvent
 
 logger = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ class _Ended:
     """Marker: the source reached its end."""
 
 
-class ThreadedVideoCapture(EventEmitter[VideoCaptureEvent]):
+class ThreadedVideoCapture(StatefulDevice[VideoCaptureEvent]):
     """Base of CameraCapture and ScreenCapture: async iterator of VideoFrameEvent."""
 
     def __init__(self, requested: CaptureFormat, *, thread_name: str) -> None:
@@ -78,8 +77,6 @@ class ThreadedVideoCapture(EventEmitter[VideoCaptureEvent]):
         self.requested = requested
         self.granted: CaptureFormat | None = None
         self._thread_name = thread_name
-        self._state = MediaState.IDLE
-        self._error: DeviceError | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._handoff: ThreadHandoff[VideoFrameEvent] | None = None
@@ -99,30 +96,15 @@ class ThreadedVideoCapture(EventEmitter[VideoCaptureEvent]):
     # --- state ----------------------------------------------------------------------------
 
     @property
-    def state(self) -> MediaState:
-        return self._state
-
-    @property
-    def error(self) -> DeviceError | None:
-        return self._error
-
-    @property
     def dropped_frames(self) -> int:
         """Frames replaced by a newer one before the consumer took them."""
         return self._handoff.dropped if self._handoff is not None else 0
-
-    def _set_state(self, state: MediaState) -> None:
-        if state != self._state:
-            self._state = state
-            self.emit("state_changed", state)
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start the capture thread and wait until the source is open (or DeviceError)."""
-        if self._state != MediaState.IDLE:
-            raise RuntimeError(f"start() called in state {self._state}")
-        self._set_state(MediaState.STARTING)
+        self._begin_start()
         loop = asyncio.get_running_loop()
         self._handoff = ThreadHandoff(loop, maxlen=1)
         opened: asyncio.Future[CaptureFormat] = loop.create_future()

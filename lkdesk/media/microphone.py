@@ -23,8 +23,7 @@ from lkdesk.media._handoff import HandoffClosed, ThreadHandoff
 from lkdesk.media.devices import AudioDevice, load_sounddevice, resolve_audio_device
 from lkdesk.media.errors import DeviceError, DeviceFailedError
 from lkdesk.media.levels import SILENCE, AudioLevel, measure
-from lkdesk.media.states import MediaState
-from lkdesk.rtc.events import EventEmitter
+from lkdesk.media.states import MediaState, StatefulDevice
 from lkdesk.rtc.frames import AudioFrame
 
 logger = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ QUEUE_MS = 200
 """How much captured audio may wait for a slow consumer before the oldest is dropped."""
 
 
-class MicrophoneCapture(EventEmitter[MicrophoneEvent]):
+class MicrophoneCapture(StatefulDevice[MicrophoneEvent]):
     """Capture ``channels`` x int16 at ``sample_rate`` in frames of ``frame_ms``.
 
     ``device`` is a sounddevice index or (part of) a name; None is the system default. A
@@ -68,8 +67,6 @@ class MicrophoneCapture(EventEmitter[MicrophoneEvent]):
         self._latency = latency
         self._fallback = fallback_to_default
         self._stall_timeout_s = stall_timeout_s
-        self._state = MediaState.IDLE
-        self._error: DeviceError | None = None
         self._level = SILENCE
         self._owner: AudioStreamOwner | None = None
         self._handoff: ThreadHandoff[npt.NDArray[np.int16]] | None = None
@@ -78,15 +75,6 @@ class MicrophoneCapture(EventEmitter[MicrophoneEvent]):
         self.overflows = 0
 
     # --- read-only state ------------------------------------------------------------------
-
-    @property
-    def state(self) -> MediaState:
-        return self._state
-
-    @property
-    def error(self) -> DeviceError | None:
-        """Why the state is FAILED, if it is."""
-        return self._error
 
     @property
     def level(self) -> AudioLevel:
@@ -98,18 +86,11 @@ class MicrophoneCapture(EventEmitter[MicrophoneEvent]):
         """Frames dropped because the consumer was slower than the microphone."""
         return self._handoff.dropped if self._handoff is not None else 0
 
-    def _set_state(self, state: MediaState) -> None:
-        if state != self._state:
-            self._state = state
-            self.emit("state_changed", state)
-
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Open the device and start capturing; DeviceError (state FAILED) if impossible."""
-        if self._state != MediaState.IDLE:
-            raise RuntimeError(f"start() called in state {self._state}")
-        self._set_state(MediaState.STARTING)
+        self._begin_start()
         try:
             await self._open()
         except DeviceError as exc:

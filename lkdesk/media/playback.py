@@ -23,8 +23,7 @@ from lkdesk.media.devices import AudioDevice, load_sounddevice, resolve_audio_de
 from lkdesk.media.errors import DeviceError, DeviceFailedError
 from lkdesk.media.jitter import JitterBuffer, Samples
 from lkdesk.media.levels import SILENCE, AudioLevel, measure
-from lkdesk.media.states import MediaState
-from lkdesk.rtc.events import EventEmitter
+from lkdesk.media.states import MediaState, StatefulDevice
 from lkdesk.rtc.frames import AudioFrame
 
 logger = logging.getLogger(__name__)
@@ -128,7 +127,7 @@ class PlaybackInput:
             self._owner._remove(self)
 
 
-class AudioPlayback(EventEmitter[PlaybackEvent]):
+class AudioPlayback(StatefulDevice[PlaybackEvent]):
     """Plays every :class:`PlaybackInput` through one output stream at ``sample_rate``."""
 
     def __init__(
@@ -164,8 +163,6 @@ class AudioPlayback(EventEmitter[PlaybackEvent]):
         self._mix: Samples = np.zeros(self.block_size, dtype=np.float32)
         self._scratch: Samples = np.zeros(self.block_size, dtype=np.float32)
         self._owner: AudioStreamOwner | None = None
-        self._state = MediaState.IDLE
-        self._error: DeviceError | None = None
         self.device: AudioDevice | None = None
         self.fallback_reason: str | None = None
         self.output_channels = 0
@@ -212,26 +209,11 @@ class AudioPlayback(EventEmitter[PlaybackEvent]):
         """Level of the mix as last sent to the device."""
         return self._level
 
-    @property
-    def state(self) -> MediaState:
-        return self._state
-
-    @property
-    def error(self) -> DeviceError | None:
-        return self._error
-
-    def _set_state(self, state: MediaState) -> None:
-        if state != self._state:
-            self._state = state
-            self.emit("state_changed", state)
-
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Open the output device; DeviceError (state FAILED) if impossible."""
-        if self._state != MediaState.IDLE:
-            raise RuntimeError(f"start() called in state {self._state}")
-        self._set_state(MediaState.STARTING)
+        self._begin_start()
         try:
             await self._open(self.requested_device, fallback=self._fallback)
         except DeviceError as exc:
