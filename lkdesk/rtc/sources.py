@@ -123,7 +123,24 @@ class AudioSource:
         self.clear_queue()
 
 
-class SourceVideoTrack(MediaStreamTrack):
+class _MutableTrack(MediaStreamTrack):
+    """A sender track whose ``recv()`` waits while muted, so nothing is sent at all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.muted = False
+        self._unmuted = asyncio.Event()
+        self._unmuted.set()
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
+        if muted:
+            self._unmuted.clear()
+        else:
+            self._unmuted.set()
+
+
+class SourceVideoTrack(_MutableTrack):
     """aiortc track reading a :class:`VideoSource`; blocks while muted (no bytes sent)."""
 
     kind = "video"
@@ -138,16 +155,6 @@ class SourceVideoTrack(MediaStreamTrack):
         self._before_encode: Callable[[], None] | None = None
         self._origin_us: int | None = None
         self._seen = 0
-        self.muted = False
-        self._unmuted = asyncio.Event()
-        self._unmuted.set()
-
-    def set_muted(self, muted: bool) -> None:
-        self.muted = muted
-        if muted:
-            self._unmuted.clear()
-        else:
-            self._unmuted.set()
 
     def set_limits(self, max_fps: float | None, before_encode: Callable[[], None] | None) -> None:
         """Drop frames above ``max_fps``; run ``before_encode`` before each frame goes out."""
@@ -200,7 +207,7 @@ class SourceVideoTrack(MediaStreamTrack):
         super().stop()
 
 
-class SourceAudioTrack(MediaStreamTrack):
+class SourceAudioTrack(_MutableTrack):
     """aiortc track pulling 20 ms of PCM from an :class:`AudioSource` in real time."""
 
     kind = "audio"
@@ -210,18 +217,12 @@ class SourceAudioTrack(MediaStreamTrack):
         self._source = source
         self._start: float | None = None
         self._sent = 0
-        self.muted = False
-        self._unmuted = asyncio.Event()
-        self._unmuted.set()
 
     def set_muted(self, muted: bool) -> None:
         """Muted: nothing is sent at all; RTP time keeps advancing across the gap."""
-        self.muted = muted
+        super().set_muted(muted)
         if muted:
-            self._unmuted.clear()
             self._source.clear_queue()
-        else:
-            self._unmuted.set()
 
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":

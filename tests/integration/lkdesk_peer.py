@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, get_args
 
 import numpy as np
@@ -128,3 +129,22 @@ async def eventually(condition: Callable[[], bool], deadline_s: float = 10.0) ->
             if condition():
                 return
             await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def camera_peer_and_lkdesk(
+    server: Any, room: str, identity: str = "cam", **video: Any
+) -> AsyncIterator[tuple[Any, LkdeskPeer, rtc.RemoteTrack]]:
+    """An official-SDK peer publishing a camera, lkdesk joined and subscribed to it."""
+    from tests.integration.peers import SdkPeer
+
+    peer = SdkPeer(server.ws_url, server.token(identity, room))
+    lk = LkdeskPeer()
+    try:
+        await peer.connect()
+        await peer.publish_video(**video)
+        await lk.connect(server.ws_url, server.token("lkdesk", room))
+        yield peer, lk, await lk.subscribed(identity, rtc.TrackKind.KIND_VIDEO)
+    finally:
+        await lk.aclose()
+        await peer.aclose()

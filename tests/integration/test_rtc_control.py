@@ -11,7 +11,7 @@ from livekit import rtc as sdk
 from lkdesk import errors, rtc
 from tests.integration.analysis import make_frame
 from tests.integration.livekit_server import LiveKitServer
-from tests.integration.lkdesk_peer import LkdeskPeer, sample_video
+from tests.integration.lkdesk_peer import LkdeskPeer, camera_peer_and_lkdesk, sample_video
 from tests.integration.peers import SdkPeer
 
 pytestmark = pytest.mark.integration
@@ -33,14 +33,7 @@ async def _frames_in(track: rtc.RemoteTrack, seconds: float) -> int:
 async def test_unsubscribe_resubscribe_disable_enable(
     livekit_server: LiveKitServer, room_name: str
 ) -> None:
-    server = livekit_server
-    peer = SdkPeer(server.ws_url, server.token("cam", room_name))
-    lk = LkdeskPeer()
-    try:
-        await peer.connect()
-        await peer.publish_video()
-        await lk.connect(server.ws_url, server.token("lkdesk", room_name))
-        track = await lk.subscribed("cam", rtc.TrackKind.KIND_VIDEO)
+    async with camera_peer_and_lkdesk(livekit_server, room_name) as (_, lk, track):
         publication = _video_pub(lk, "cam")
 
         publication.set_enabled(False)
@@ -57,22 +50,12 @@ async def test_unsubscribe_resubscribe_disable_enable(
         new_track = await lk.subscribed("cam", rtc.TrackKind.KIND_VIDEO)
         assert new_track is not track
         assert len(await sample_video(new_track, frames=5)) == 5
-    finally:
-        await lk.aclose()
-        await peer.aclose()
 
 
 async def test_slow_consumer_drops_old_frames_instead_of_growing(
     livekit_server: LiveKitServer, room_name: str
 ) -> None:
-    server = livekit_server
-    peer = SdkPeer(server.ws_url, server.token("cam", room_name))
-    lk = LkdeskPeer()
-    try:
-        await peer.connect()
-        await peer.publish_video()
-        await lk.connect(server.ws_url, server.token("lkdesk", room_name))
-        track = await lk.subscribed("cam", rtc.TrackKind.KIND_VIDEO)
+    async with camera_peer_and_lkdesk(livekit_server, room_name) as (_, lk, track):
         stream = rtc.VideoStream(track, capacity=2)
         await asyncio.sleep(2.0)  # nobody reads
         assert stream.dropped_frames > 20
@@ -80,9 +63,6 @@ async def test_slow_consumer_drops_old_frames_instead_of_growing(
         receivers = [t.receiver for t in lk.room._subscriber._pc.getTransceivers()]  # type: ignore[union-attr]
         assert all(r.track is None or r.track._queue.qsize() < 5 for r in receivers)
         await stream.aclose()
-    finally:
-        await lk.aclose()
-        await peer.aclose()
 
 
 async def test_preferred_video_size_selects_a_smaller_simulcast_layer(
