@@ -86,12 +86,14 @@ class Chat(EventEmitter[ChatEvents]):
         room.register_text_stream_handler(CHAT_TOPIC, self._on_text_stream)
         room.register_byte_stream_handler(CHAT_TOPIC, self._on_byte_stream)
         room.on("data_received", self._on_packet)
+        room.on("chat_message_packet", self._on_chat_packet)
 
     def close(self) -> None:
         """Stop listening (the history stays)."""
         self._room.unregister_text_stream_handler(CHAT_TOPIC)
         self._room.unregister_byte_stream_handler(CHAT_TOPIC)
         self._room.off("data_received", self._on_packet)
+        self._room.off("chat_message_packet", self._on_chat_packet)
 
     @property
     def _identity(self) -> str:
@@ -221,6 +223,21 @@ class Chat(EventEmitter[ChatEvents]):
             logger.info("ignoring a malformed legacy chat packet")
             return
         self._receive(message)
+
+    def _on_chat_packet(self, packet: Any, participant: Any) -> None:
+        """The deprecated DataPacket.chat_message (livekit-client's sendChatMessage)."""
+        if participant is None or packet.deleted:
+            return
+        self._receive(
+            ChatMessage(
+                id=packet.id,
+                timestamp=int(packet.timestamp),
+                message=packet.message,
+                sender_identity=participant.identity,
+                state=DeliveryState.RECEIVED,
+                edit_timestamp=int(packet.edit_timestamp) if packet.edit_timestamp else None,
+            )
+        )
 
     def _receive(self, message: ChatMessage) -> None:
         existing = self._find(message.id, message.sender_identity)

@@ -12,6 +12,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
+from livekit.protocol import models as proto_models
 from livekit.protocol import rtc as proto_rtc
 
 from lkdesk import __version__
@@ -132,8 +133,6 @@ def ping_request(timestamp_ms: int, rtt_ms: int) -> proto_rtc.SignalRequest:
 
 def leave_request() -> proto_rtc.SignalRequest:
     """The request a client sends when it leaves on purpose."""
-    from livekit.protocol import models as proto_models
-
     return proto_rtc.SignalRequest(
         leave=proto_rtc.LeaveRequest(
             reason=proto_models.DisconnectReason.CLIENT_INITIATED,

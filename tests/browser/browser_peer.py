@@ -368,9 +368,14 @@ class BrowserPeer:
         _log.info("[%s] joined: %s", self.name, json.dumps(result))
         return result
 
-    async def send_chat(self, text: str, *, legacy: bool = False) -> dict[str, Any]:
-        """Send chat as a text stream on ``lk.chat`` (plus a legacy ``lk-chat-topic`` packet)."""
-        result: dict[str, Any] = await self.call("sendChat", text=text, options={"legacy": legacy})
+    async def send_chat(
+        self, text: str, *, legacy: bool = False, chat_packet: bool = False, edit_id: str = ""
+    ) -> dict[str, Any]:
+        """Send chat as a text stream on ``lk.chat`` (plus a legacy ``lk-chat-topic`` packet),
+        or with ``chat_packet`` as livekit-client's deprecated ChatMessage packet (``edit_id``
+        edits an earlier one)."""
+        options = {"legacy": legacy, "chatPacket": chat_packet, "editId": edit_id}
+        result: dict[str, Any] = await self.call("sendChat", text=text, options=options)
         return result
 
     async def state(self) -> State:

@@ -439,8 +439,19 @@ async function join(url, token, options = {}) {
   };
 }
 
+const sentChatPackets = new Map(); // id -> message, for the deprecated ChatMessage packets
+
 async function sendChat(text, options = {}) {
   if (!room) throw new Error('not joined');
+  if (options.chatPacket) {
+    // livekit-client's deprecated DataPacket.chat_message path (sendChatMessage / edit)
+    const original = options.editId ? sentChatPackets.get(options.editId) : null;
+    const msg = original
+      ? await room.localParticipant.editChatMessage(text, original)
+      : await room.localParticipant.sendChatMessage(text);
+    sentChatPackets.set(msg.id, msg);
+    return { id: msg.id };
+  }
   const info = await room.localParticipant.sendText(text, { topic: CHAT_TOPIC });
   if (options.legacy) {
     const msg = { id: info.id, timestamp: Date.now(), message: text };

@@ -47,3 +47,33 @@ async def test_chat_goes_both_ways_with_a_browser_peer(
         assert len(received) == 1, "the legacy copy of the browser's message was shown twice"
     finally:
         await lk.aclose()
+
+
+async def test_deprecated_chat_packets_from_a_browser_arrive_and_edit(
+    livekit_server: LiveKitServer, room_name: str, browser_peer_factory: BrowserPeerFactory
+) -> None:
+    browser = await browser_peer_factory("old")
+    await browser.join(
+        livekit_server.ws_url,
+        livekit_server.token("old", room_name),
+        publish_video=False,
+        publish_audio=False,
+    )
+    lk = LkdeskPeer()
+    try:
+        await lk.connect(livekit_server.ws_url, livekit_server.token("lkdesk", room_name))
+        chat = rtc.Chat(lk.room)
+        updated: list[rtc.ChatMessage] = []
+        chat.on("message_updated", updated.append)
+        await eventually(lambda: "old" in lk.room.remote_participants)
+        sent = await browser.send_chat("sent with sendChatMessage", chat_packet=True)
+        await eventually(lambda: bool(chat.history))
+        [message] = chat.history
+        assert (message.id, message.sender_identity) == (sent["id"], "old")
+        assert message.message == "sent with sendChatMessage"
+        await browser.send_chat("edited text", chat_packet=True, edit_id=sent["id"])
+        await eventually(lambda: bool(updated))
+        assert [m.message for m in chat.history] == ["edited text"]
+        assert chat.history[0].edit_timestamp is not None
+    finally:
+        await lk.aclose()
