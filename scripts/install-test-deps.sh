@@ -21,11 +21,11 @@ readonly APT_PACKAGES=(
     # audio: PortAudio for sounddevice, a real PulseAudio server, test speech
     libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins sox espeak-ng
     # Secret Service for keyring, private D-Bus sessions
-    gnome-keyring dbus-x11 libdbus-1-3
-    # browser peer, virtual display, screenshots
-    chromium xvfb imagemagick nodejs npm
-    # network namespace sandbox
-    iproute2 util-linux
+    dbus gnome-keyring dbus-x11 libdbus-1-3
+    # browser peer, virtual display, X tools the screen tests drive, screenshots
+    chromium xvfb x11-xserver-utils x11-utils imagemagick nodejs npm
+    # network namespace sandbox and the faults injected into it (tc, iptables, ss -K)
+    iproute2 util-linux iptables
     # Qt (offscreen and xcb) and OpenCV runtime libs
     libgl1 libegl1 libfontconfig1
     libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
@@ -33,6 +33,20 @@ readonly APT_PACKAGES=(
     libxcb-xfixes0 libxcb-xkb1 libxcb-util1 libx11-xcb1
     # tooling used by this script
     python3 python3-venv ca-certificates git
+)
+
+# Every program the tests, the sandbox or this script run, with the Debian package that brings
+# it. After installing, each must be on PATH; a missing one fails loudly naming its package.
+# (../shared/tools/check_install_steps.py finds programs the tests run; keep this list in step.)
+readonly REQUIRED_PROGRAMS=(
+    unshare:util-linux nsenter:util-linux ip:iproute2 ss:iproute2 tc:iproute2
+    iptables:iptables
+    dbus-daemon:dbus-daemon dbus-send:dbus-bin gnome-keyring-daemon:gnome-keyring
+    pulseaudio:pulseaudio pactl:pulseaudio-utils parec:pulseaudio-utils paplay:pulseaudio-utils
+    sox:sox espeak-ng:espeak-ng
+    chromium:chromium node:nodejs npm:npm
+    Xvfb:xvfb xsetroot:x11-xserver-utils xdpyinfo:x11-utils import:imagemagick convert:imagemagick
+    git:git python3:python3
 )
 
 log() { printf '[install-test-deps] %s\n' "$*" >&2; }
@@ -129,7 +143,23 @@ install_npm() {
     sha_of "$dir/package-lock.json" >"$stamp"
 }
 
+check_programs() {
+    local entry prog pkg
+    local -a missing=()
+    for entry in "${REQUIRED_PROGRAMS[@]}"; do
+        prog=${entry%%:*} pkg=${entry#*:}
+        command -v "$prog" >/dev/null || missing+=("$prog (Debian package $pkg)")
+    done
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        log "ERROR: after installing, these programs the tests run are still missing:"
+        printf '    %s\n' "${missing[@]}" >&2
+        die "add their packages to APT_PACKAGES in scripts/install-test-deps.sh"
+    fi
+    log "programs: all ${#REQUIRED_PROGRAMS[@]} the tests run are on PATH"
+}
+
 install_apt
+check_programs
 install_server
 install_venv
 install_npm
