@@ -102,6 +102,7 @@ def render_config(ports: ServerPorts, node_ip: str, log_level: str = "info") -> 
     stun = f"{node_ip}:{ports.turn_udp}"
     return f"""\
 port: {ports.http}
+bind_addresses: ["127.0.0.1", "{node_ip}"]
 log_level: {log_level}
 logging:
   pion_level: error
@@ -141,6 +142,11 @@ class LiveKitServer:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.ports.http}"
+
+    @property
+    def lan_ws_url(self) -> str:
+        """Signalling as seen from another namespace on the sandbox LAN (see netns.py)."""
+        return f"ws://{self.node_ip}:{self.ports.http}"
 
     @property
     def http_url(self) -> str:
@@ -209,7 +215,7 @@ class LiveKitServer:
                 "run scripts/install-test-deps.sh"
             )
         self.config_path.write_text(render_config(self.ports, self.node_ip))
-        with self.log_path.open("wb") as log_file:
+        with self.log_path.open("ab") as log_file:
             self._proc = subprocess.Popen(
                 [str(self.binary), "--dev", "--config", str(self.config_path)],
                 stdout=log_file,
@@ -246,6 +252,15 @@ class LiveKitServer:
             f"livekit-server not ready after {START_DEADLINE_S:.0f} s ({last_error}):\n"
             f"{self.log_tail()}"
         )
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Crash the server (SIGKILL: every session is lost), stay down ``down_s``, start it."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait(timeout=STOP_GRACE_S)
+        time.sleep(down_s)
+        self.start()
 
     def stop(self, *, remove_workdir: bool = True) -> None:
         proc, self._proc = self._proc, None
