@@ -28,6 +28,7 @@ from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcrtpreceiver import NackGenerator, RTCRtpReceiver, TimestampMapper
+from aiortc.rtcsctptransport import RTCSctpTransport
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,10 @@ def check_compatible() -> None:
         raise AiortcIncompatibleError("aiortc RTCRtpSender has no __encoder any more")
     if not hasattr(RTCPeerConnection, "_RTCPeerConnection__connect"):
         raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __connect any more")
+    sctp_fields = RTCSctpTransport.__init__.__code__.co_names
+    for field in ("_sent_queue", "_outbound_queue", "_data_channel_queue"):
+        if field not in sctp_fields:
+            raise AiortcIncompatibleError(f"aiortc RTCSctpTransport has no '{field}' any more")
     probe = RTCRtpReceiver.__init__.__code__.co_names
     for field in _RECEIVER_FIELDS:
         if f"_RTCRtpReceiver__{field}" not in probe:
@@ -84,6 +89,36 @@ def clamp_encoder_bitrate(sender: Any, max_bps: int) -> None:
     encoder = getattr(sender, "_RTCRtpSender__encoder", None)
     if encoder is not None and getattr(encoder, "target_bitrate", 0) > max_bps:
         encoder.target_bitrate = max_bps
+
+
+_SCTP_DCEP = 50  # DCEP control messages share the stream; they are not user data
+_SCTP_LAST_FRAGMENT = 0x01
+
+
+def undelivered_messages(channel: Any) -> int:
+    """How many of the newest user messages sent on ``channel`` the peer has not acknowledged.
+
+    On a reliable ordered channel SCTP acknowledges cumulatively, so the unacknowledged
+    messages are always the newest ones: those still queued for the channel plus those whose
+    last fragment is queued or in flight above the cumulative acknowledgement. Chunks acked
+    only by a gap block are not yet delivered in order, so they count as undelivered.
+    """
+    sctp = channel.transport
+    stream = channel.id
+    queued = sum(
+        1
+        for queued_channel, protocol, _ in sctp._data_channel_queue
+        if queued_channel is channel and protocol != _SCTP_DCEP
+    )
+    in_flight = sum(
+        1
+        for chunks in (sctp._sent_queue, sctp._outbound_queue)
+        for chunk in chunks
+        if chunk.stream_id == stream
+        and chunk.protocol != _SCTP_DCEP
+        and chunk.flags & _SCTP_LAST_FRAGMENT
+    )
+    return int(queued + in_flight)
 
 
 def receiver_ssrcs(receiver: RTCRtpReceiver) -> set[int]:

@@ -73,27 +73,52 @@ class ReceivedFile:
     reader: ByteStreamReader = field(repr=False)
 
 
-ChatEvents = Literal["message_received", "message_updated", "file_received"]
+ChatEvents = Literal["message_received", "message_updated", "message_state", "file_received"]
 
 
 class Chat(EventEmitter[ChatEvents]):
-    """The room's chat: history, send/edit/reply, direct messages, files."""
+    """The room's chat: history, send/edit/reply, direct messages, files.
+
+    Messages go out one after another, so everyone sees them in the order they were written.
+    While the room reconnects a message waits (state SENDING) and goes out once the room is
+    back; one that failed is sent again once, automatically, after the next reconnect. Every
+    change of one of our messages' state is emitted as ``message_state``.
+    """
 
     def __init__(self, room: Room) -> None:
         super().__init__()
         self._room = room
         self.history: list[ChatMessage] = []
+        self._send_order = asyncio.Lock()
+        self._retried: set[str] = set()
+        self._retries: set[asyncio.Task[ChatMessage]] = set()
         room.register_text_stream_handler(CHAT_TOPIC, self._on_text_stream)
         room.register_byte_stream_handler(CHAT_TOPIC, self._on_byte_stream)
         room.on("data_received", self._on_packet)
         room.on("chat_message_packet", self._on_chat_packet)
+        room.on("reconnected", self._retry_failed)
 
     def close(self) -> None:
-        """Stop listening (the history stays)."""
+        """Stop listening (the history stays); automatic retries still running are cancelled."""
         self._room.unregister_text_stream_handler(CHAT_TOPIC)
         self._room.unregister_byte_stream_handler(CHAT_TOPIC)
         self._room.off("data_received", self._on_packet)
         self._room.off("chat_message_packet", self._on_chat_packet)
+        self._room.off("reconnected", self._retry_failed)
+        for task in self._retries:
+            task.cancel()
+
+    def _retry_failed(self) -> None:
+        """After a reconnect, send each message that failed once more (only once)."""
+        for message in list(self.history):
+            if message.state == DeliveryState.FAILED and message.id not in self._retried:
+                self._retried.add(message.id)
+                retry = replace(message, state=DeliveryState.SENDING, error="")
+                task = asyncio.get_running_loop().create_task(
+                    self._deliver(retry, []), name="lkdesk-chat-retry"
+                )
+                self._retries.add(task)
+                task.add_done_callback(self._retries.discard)
 
     @property
     def _identity(self) -> str:
@@ -124,7 +149,6 @@ class Chat(EventEmitter[ChatEvents]):
             reply_to_id=reply_to_id,
             destination_identities=tuple(destination_identities or ()),
         )
-        self._upsert(message)
         return await self._deliver(message, attachments or [])
 
     async def resend(self, message_id: str) -> ChatMessage:
@@ -139,10 +163,26 @@ class Chat(EventEmitter[ChatEvents]):
         original = self._find(message_id, self._identity)
         if original is None:
             raise LkdeskError("Only your own messages can be edited.")
-        edited = replace(original, message=text, edit_timestamp=int(time.time() * 1000))
+        edited = replace(
+            original,
+            message=text,
+            edit_timestamp=int(time.time() * 1000),
+            state=DeliveryState.SENDING,
+        )
         return await self._deliver(edited, [])
 
     async def _deliver(self, message: ChatMessage, attachments: list[Path]) -> ChatMessage:
+        self._set_state(message)
+        async with self._send_order:
+            done = await self._send_now(message, attachments)
+        self._set_state(done)
+        return done
+
+    def _set_state(self, message: ChatMessage) -> None:
+        self._upsert(message)
+        self.emit("message_state", message)
+
+    async def _send_now(self, message: ChatMessage, attachments: list[Path]) -> ChatMessage:
         local = self._room.local_participant
         destinations = list(message.destination_identities)
         try:
@@ -177,7 +217,6 @@ class Chat(EventEmitter[ChatEvents]):
         except (LkdeskError, ConnectionError, ValueError, OSError) as exc:
             logger.warning("chat message not sent: %s", exc)
             done = replace(message, state=DeliveryState.FAILED, error=str(exc))
-        self._upsert(done)
         return done
 
     # ----- receiving ------------------------------------------------------------------

@@ -30,7 +30,12 @@ from lkdesk.rtc.signal_client import SignalClient, SignalClosed
 from lkdesk.rtc.signal_protocol import JoinOptions
 from lkdesk.rtc.subscriber import BindingChange, SubscriberConnection
 from lkdesk.rtc.track import RemoteTrack
-from lkdesk.rtc.types import ConnectionQuality, ConnectionState, DisconnectReason
+from lkdesk.rtc.types import (
+    ConnectionQuality,
+    ConnectionState,
+    DisconnectReason,
+    describe_disconnect,
+)
 from lkdesk.rtc.waits import first_set
 
 logger = logging.getLogger(__name__)
@@ -178,6 +183,7 @@ class Room(EventEmitter[EventTypes]):
             self._set_state(ConnectionState.CONN_DISCONNECTED)
             raise
         self._set_state(ConnectionState.CONN_CONNECTED)
+        self._data.transport.go_online()
         self.emit("connected")
 
     async def disconnect(self) -> None:
@@ -211,7 +217,7 @@ class Room(EventEmitter[EventTypes]):
         return local is not None and local.permissions.can_publish_data
 
     async def _open_data_channels(self) -> tuple[Any, Any]:
-        if self._local_media is None or not self.isconnected():
+        if self._local_media is None or self.connection_state == ConnectionState.CONN_DISCONNECTED:
             raise RoomError("Not connected to a room.")
         publisher = await self._local_media.ensure_connected()
         for channel in (publisher.reliable, publisher.lossy):
@@ -323,6 +329,7 @@ class Room(EventEmitter[EventTypes]):
         if self.connection_state != ConnectionState.CONN_CONNECTED or self._ending:
             return
         logger.warning("connection lost (%s); reconnecting", why)
+        self._data.transport.go_offline()
         self._set_state(ConnectionState.CONN_RECONNECTING)
         self.emit("reconnecting")
         self._reconnector = asyncio.get_running_loop().create_task(
@@ -343,6 +350,7 @@ class Room(EventEmitter[EventTypes]):
             try:
                 await self._join(self._url, self._token, rejoin=True)
                 await self._republish(saved)
+                await self._data.transport.come_back(new_session=True)
             except LkdeskError as error:
                 logger.warning("reconnect attempt %d failed: %s", attempt, error)
                 self.last_error = error
@@ -354,6 +362,7 @@ class Room(EventEmitter[EventTypes]):
             return
         self._ending = True
         self.disconnect_reason = proto_models.DisconnectReason.SIGNAL_CLOSE
+        self._data.transport.close(_ended_message(self.disconnect_reason))
         await self._teardown(send_leave=False)
         self._set_state(ConnectionState.CONN_DISCONNECTED)
         self.emit("disconnected", self.disconnect_reason)
@@ -394,6 +403,7 @@ class Room(EventEmitter[EventTypes]):
         if self.connection_state == ConnectionState.CONN_DISCONNECTED:
             return
         await self._stop_reconnecting()
+        self._data.transport.close(_ended_message(reason))
         self.disconnect_reason = reason
         self._set_state(ConnectionState.CONN_DISCONNECTED)
         await self._teardown(send_leave=send_leave)
@@ -708,6 +718,12 @@ class Room(EventEmitter[EventTypes]):
                     "canUpdateOwnMetadata grant."
                 )
             raise RoomError(f"The server refused the change ({reason}: {response.message}).")
+
+
+def _ended_message(reason: int) -> str:
+    if reason == proto_models.DisconnectReason.CLIENT_INITIATED:
+        return "You left the room before this could be sent."
+    return f"The call ended before this could be sent: {describe_disconnect(reason)}"
 
 
 __all__ = ["ConnectError", "Room", "RoomOptions"]

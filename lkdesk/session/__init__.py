@@ -22,6 +22,7 @@ from lkdesk.session.factory import SessionFactory
 from lkdesk.session.model import (
     Attachment,
     Capabilities,
+    ChatDelivery,
     ChatMessage,
     Device,
     DeviceKind,
@@ -57,6 +58,7 @@ __all__ = [
     "Attachment",
     "AuthKind",
     "Capabilities",
+    "ChatDelivery",
     "ChatMessage",
     "DemoConfig",
     "DemoSession",

@@ -20,6 +20,7 @@ from lkdesk.session.emitter import Emitter, Handler, SessionEvent
 from lkdesk.session.model import (
     Attachment,
     Capabilities,
+    ChatDelivery,
     ChatMessage,
     Device,
     DeviceKind,
@@ -151,6 +152,10 @@ class Session(ABC):
         """Send a chat message to everyone."""
 
     @abstractmethod
+    async def retry_chat(self, message_id: str) -> None:
+        """Send one of our messages that failed again."""
+
+    @abstractmethod
     async def send_file(self, path: Path) -> None:
         """Send a file to everyone; progress arrives as ``transfer`` events."""
 
@@ -243,15 +248,30 @@ class Session(ABC):
         text: str,
         *,
         attachment: Attachment | None = None,
+        message_id: str | None = None,
+        delivery: ChatDelivery | None = None,
+        error: str = "",
     ) -> ChatMessage:
+        """Add a message, or update the one with ``message_id`` (its time and place stay)."""
+        is_local = sender_identity == self.local_identity
+        if delivery is None:
+            delivery = ChatDelivery.SENT if is_local else ChatDelivery.RECEIVED
+        for i, existing in enumerate(self._chat):
+            if message_id is not None and existing.id == message_id:
+                updated = replace(existing, text=text, delivery=delivery, error=error)
+                self._chat[i] = updated
+                self.events.emit("chat_updated", updated)
+                return updated
         message = ChatMessage(
-            id=uuid.uuid4().hex,
+            id=message_id or uuid.uuid4().hex,
             sender_identity=sender_identity,
             sender_name=sender_name,
             text=text,
             sent_at=datetime.now(UTC),
-            is_local=sender_identity == self.local_identity,
+            is_local=is_local,
             attachment=attachment,
+            delivery=delivery,
+            error=error,
         )
         self._chat.append(message)
         self.events.emit("chat_message", message)

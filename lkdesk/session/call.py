@@ -54,6 +54,7 @@ _ADVICE = {
     "SERVER_SHUTDOWN": "Wait a moment, then rejoin.",
 }
 _FIELD = {MIC: "mic_on", CAMERA: "camera_on", SCREEN: "screen_on"}
+_NOT_IN_A_CALL = (rtc.ConnectionState.CONN_DISCONNECTED, rtc.ConnectionState.CONN_CONNECTING)
 _KIND_OF = {DeviceKind.MICROPHONE: MIC, DeviceKind.CAMERA: CAMERA}
 
 
@@ -403,6 +404,9 @@ class CallSession(Session):
     async def send_chat(self, text: str) -> None:
         await self._need_data().send_chat(text)
 
+    async def retry_chat(self, message_id: str) -> None:
+        await self._need_data().retry_chat(message_id)
+
     async def send_file(self, path: Path) -> None:
         await self._need_data().send_file(path)
 
@@ -410,7 +414,9 @@ class CallSession(Session):
         await self._need_data().save_file(transfer_id, destination)
 
     def _need_data(self) -> ChatAndFiles:
-        if self._data is None or self._room is None or not self._room.isconnected():
+        """Chat and files; while reconnecting, what is sent waits for the connection."""
+        room = self._room
+        if self._data is None or room is None or room.connection_state in _NOT_IN_A_CALL:
             raise NotConnectedError("Join the room first.")
         return self._data
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from lkdesk import rtc
 from lkdesk.errors import LkdeskError
 from lkdesk.session.errors import SessionError
-from lkdesk.session.model import Attachment, FileTransfer, TransferState
+from lkdesk.session.model import Attachment, ChatDelivery, FileTransfer, TransferState
 from lkdesk.session.tasks import TaskSet
 
 if TYPE_CHECKING:
@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CHAT_TOPIC = "lk.chat"
+_DELIVERY = {
+    rtc.DeliveryState.SENDING: ChatDelivery.SENDING,
+    rtc.DeliveryState.SENT: ChatDelivery.SENT,
+    rtc.DeliveryState.FAILED: ChatDelivery.FAILED,
+    rtc.DeliveryState.RECEIVED: ChatDelivery.RECEIVED,
+}
 
 
 class ChatAndFiles:
@@ -41,6 +47,8 @@ class ChatAndFiles:
         self._sent: dict[str, Path] = {}
         self.chat = rtc.Chat(room)
         self.chat.on("message_received", self._on_message)
+        self.chat.on("message_updated", self._on_message)
+        self.chat.on("message_state", self._on_own_message)
         self.chat.on("file_received", self._on_file)
 
     def close(self) -> None:
@@ -49,20 +57,37 @@ class ChatAndFiles:
     # ----- chat ------------------------------------------------------------------------------
 
     async def send_chat(self, text: str) -> None:
+        """Send ``text``; the chat shows it at once and follows its delivery state."""
         text = text.strip()
-        if not text:
-            return
-        sent = await self.chat.send(text)
-        if sent.state is rtc.DeliveryState.FAILED:
-            raise SessionError(f"Your message was not sent ({sent.error}). Try again.")
+        if text:
+            await self.chat.send(text)
+
+    async def retry_chat(self, message_id: str) -> None:
+        try:
+            await self.chat.resend(message_id)
+        except LkdeskError as exc:
+            raise SessionError(str(exc)) from exc
+
+    def _on_own_message(self, message: rtc.ChatMessage) -> None:
+        if not message.message.strip():
+            return  # a file announcement: send_file shows the file itself
         s = self._session
-        s._add_chat(s.local_identity, s.local_name, text)
+        s._add_chat(
+            s.local_identity,
+            s.local_name,
+            message.message,
+            message_id=message.id,
+            delivery=_DELIVERY[message.state],
+            error=message.error,
+        )
 
     def _on_message(self, message: rtc.ChatMessage) -> None:
         if not message.message.strip():
             return  # a file announcement: the file itself arrives as "file_received"
         sender = message.sender_identity
-        self._session._add_chat(sender, self._name(sender), message.message)
+        self._session._add_chat(
+            sender, self._name(sender), message.message, message_id=f"{sender}/{message.id}"
+        )
 
     def _name(self, identity: str) -> str:
         state = self._session.participant(identity)

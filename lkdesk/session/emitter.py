@@ -16,7 +16,8 @@ SessionEvent = Literal[
     "video_frame",  # (TileKey, ndarray (h, w, 3) uint8 RGB)
     "video_ended",  # (TileKey)
     "local_media",  # (LocalMedia)
-    "chat_message",  # (ChatMessage)
+    "chat_message",  # (ChatMessage) a new message
+    "chat_updated",  # (ChatMessage) a known message changed (delivery state, edit)
     "transfer",  # (FileTransfer)
     "preview_frame",  # (ndarray) local camera preview before and during the call
     "mic_level",  # (float 0..1) local microphone level

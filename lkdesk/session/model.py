@@ -99,6 +99,15 @@ class Attachment:
     size: int
 
 
+class ChatDelivery(StrEnum):
+    """Where a chat message stands: ours are SENDING, then SENT or FAILED; others' RECEIVED."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    RECEIVED = "received"
+
+
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
     """One chat line, or a file announcement when ``attachment`` is set."""
@@ -110,6 +119,8 @@ class ChatMessage:
     sent_at: datetime
     is_local: bool = False
     attachment: Attachment | None = None
+    delivery: ChatDelivery = ChatDelivery.RECEIVED
+    error: str = ""  # why a FAILED message was not sent
 
 
 class TransferState(StrEnum):

@@ -21,6 +21,7 @@ class SessionBridge(QObject):
     video_ended = Signal(object)
     local_media = Signal(object)
     chat_message = Signal(object)
+    chat_updated = Signal(object)
     transfer = Signal(object)
     preview_frame = Signal(object)
     mic_level = Signal(float)
@@ -29,7 +30,7 @@ class SessionBridge(QObject):
 
     EVENTS: tuple[SessionEvent, ...] = (
         "status", "participant_joined", "participant_updated", "participant_left",
-        "video_frame", "video_ended", "local_media", "chat_message", "transfer",
+        "video_frame", "video_ended", "local_media", "chat_message", "chat_updated", "transfer",
         "preview_frame", "mic_level", "notice", "capabilities",
     )
 

@@ -21,12 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lkdesk.session import ChatMessage, Feature, FileTransfer, TransferState
+from lkdesk.session import ChatDelivery, ChatMessage, Feature, FileTransfer, TransferState
 from lkdesk.ui.resources import icon
 from lkdesk.ui.theme import ROOM
 
 _URL = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])")
 FILE_SCHEME = "lkdesk-file"
+RETRY_SCHEME = "lkdesk-retry"
 
 
 def linkify(text: str) -> str:
@@ -49,6 +50,31 @@ def human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def _body(message: ChatMessage) -> str:
+    """One message's text (or file) and, for ours, how its delivery stands."""
+    if message.attachment is not None:
+        a = message.attachment
+        return (
+            f'<p style="margin:2px 0">File: <b>{html.escape(a.file_name)}</b> '
+            f'<span style="color:{ROOM.muted}">({human_size(a.size)})</span> &nbsp;'
+            f'<a href="{FILE_SCHEME}:{a.transfer_id}">Save…</a></p>'
+        )
+    text = linkify(message.text)
+    if message.delivery is ChatDelivery.SENDING:
+        return (
+            f'<p style="margin:2px 0; color:{ROOM.muted}">{text}'
+            f'&nbsp;&nbsp;<i style="font-size:small">Sending…</i></p>'
+        )
+    if message.delivery is ChatDelivery.FAILED:
+        reason = html.escape(message.error or "the connection failed")
+        return (
+            f'<p style="margin:2px 0">{text}</p>'
+            f'<p style="margin:0 0 2px 0; color:#f28b82; font-size:small">Not sent: {reason} '
+            f'&nbsp;<a href="{RETRY_SCHEME}:{html.escape(message.id)}">Try again</a></p>'
+        )
+    return f'<p style="margin:2px 0">{text}</p>'
 
 
 class TransferRow(QWidget):
@@ -84,12 +110,13 @@ class ChatPanel(QWidget):
     send_text = Signal(str)
     send_file = Signal(object)  # Path
     save_file = Signal(str, object)  # transfer id, Path
+    retry_message = Signal(str)  # message id
     close_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._last_sender: tuple[str, datetime] | None = None
-        self._blocks: list[str] = []
+        self._blocks: dict[str, tuple[str, ChatMessage]] = {}  # id -> (heading, message)
         self._transfers: dict[str, TransferRow] = {}
         self._file_names: dict[str, str] = {}
         self._dialog: QFileDialog | None = None
@@ -166,29 +193,34 @@ class ChatPanel(QWidget):
             and (when - self._last_sender[1]).total_seconds() < 120
         )
         self._last_sender = (message.sender_identity, when)
-        parts: list[str] = []
+        heading = ""
         if not grouped:
             name = "You" if message.is_local else message.sender_name
             top = 14 if self._blocks else 0
-            parts.append(
+            heading = (
                 f'<p style="margin-top:{top}px; margin-bottom:3px"><b>{html.escape(name)}</b>'
                 f'&nbsp;&nbsp;<span style="color:{ROOM.muted}">{when:%H:%M}</span></p>'
             )
         if message.attachment is not None:
-            a = message.attachment
-            self._file_names[a.transfer_id] = a.file_name
-            parts.append(
-                f'<p style="margin:2px 0">File: <b>{html.escape(a.file_name)}</b> '
-                f'<span style="color:{ROOM.muted}">({human_size(a.size)})</span> &nbsp;'
-                f'<a href="{FILE_SCHEME}:{a.transfer_id}">Save…</a></p>'
-            )
-        else:
-            parts.append(f'<p style="margin:2px 0">{linkify(message.text)}</p>')
-        self._blocks.append("".join(parts))
+            self._file_names[message.attachment.transfer_id] = message.attachment.file_name
+        self._blocks[message.id] = (heading, message)
+        self._render(scroll_to_end=message.is_local)
+
+    def update_message(self, message: ChatMessage) -> None:
+        """A message already shown changed (its delivery state, or an edit)."""
+        entry = self._blocks.get(message.id)
+        if entry is None:
+            self.add_message(message)
+            return
+        self._blocks[message.id] = (entry[0], message)
+        self._render(scroll_to_end=False)
+
+    def _render(self, *, scroll_to_end: bool) -> None:
         bar = self.browser.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 4
-        self.browser.setHtml("".join(self._blocks))  # whole document: margins stay exact
-        if at_end or message.is_local:
+        document = "".join(heading + _body(message) for heading, message in self._blocks.values())
+        self.browser.setHtml(document)  # whole document: margins stay exact
+        if at_end or scroll_to_end:
             bar.setValue(bar.maximum())
 
     def update_transfer(self, transfer: FileTransfer) -> None:
@@ -220,14 +252,14 @@ class ChatPanel(QWidget):
         self._open_dialog(dialog)
 
     def _link_clicked(self, url: QUrl) -> None:
-        if url.scheme() == FILE_SCHEME:
+        if url.scheme() == RETRY_SCHEME:
+            self.retry_message.emit(url.path())
+        elif url.scheme() == FILE_SCHEME:
             transfer_id = url.path()
             dialog = QFileDialog(self, "Save the file")
             dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
             dialog.selectFile(self._file_names.get(transfer_id, "file"))
-            dialog.fileSelected.connect(
-                lambda path: self.save_file.emit(transfer_id, Path(path))
-            )
+            dialog.fileSelected.connect(lambda path: self.save_file.emit(transfer_id, Path(path)))
             self._open_dialog(dialog)
         elif url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)

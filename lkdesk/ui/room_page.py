@@ -107,6 +107,9 @@ class RoomPage(QWidget):
             lambda path: self._do(self._s().send_file(path), "send the file")
         )
         self.chat.save_file.connect(self._save_file)
+        self.chat.retry_message.connect(
+            lambda message_id: self._do(self._s().retry_chat(message_id), "send")
+        )
         p = self.people
         p.mute.connect(lambda who: self._do(self._s().mute_participant(who), "mute"))
         p.remove.connect(lambda who: self._do(self._s().remove_participant(who), "remove"))
@@ -137,6 +140,7 @@ class RoomPage(QWidget):
         b.video_ended.connect(self._on_video_ended)
         b.local_media.connect(self.controls.set_media)
         b.chat_message.connect(self._on_chat)
+        b.chat_updated.connect(self.chat.update_message)
         b.transfer.connect(self._on_transfer)
         b.notice.connect(self._on_notice)
         b.capabilities.connect(self._on_capabilities)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtTest import QTest
 
-from lkdesk.session import TransferState
+from lkdesk.session import ChatDelivery, ChatMessage, TransferState
 from lkdesk.ui import MainWindow
+from lkdesk.ui.chat_panel import RETRY_SCHEME, ChatPanel
 from tests.ui.helpers import join_demo, until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -75,3 +78,31 @@ async def test_send_a_file_with_progress_and_save_a_copy(
     target = tmp_path / "copy.txt"
     chat.save_file.emit(transfer.id, target)
     await until(lambda: target.exists() and target.read_text() == source.read_text())
+
+
+async def test_own_message_shows_sending_then_failed_with_retry_then_sent(qtbot: Any) -> None:
+    panel = ChatPanel()
+    qtbot.addWidget(panel)
+    sending = ChatMessage(
+        "m1", "me", "Me", "are you there?", datetime.now(UTC), True, None, ChatDelivery.SENDING
+    )
+    panel.add_message(sending)
+    assert "Sending…" in panel.browser.toPlainText()
+
+    failed = ChatMessage(
+        "m1", "me", "Me", "are you there?", sending.sent_at, True, None, ChatDelivery.FAILED,
+        "The call ended before this could be sent",
+    )  # fmt: skip
+    panel.update_message(failed)
+    text = panel.browser.toPlainText()
+    assert "Sending…" not in text
+    assert "Not sent: The call ended before this could be sent" in text and "Try again" in text
+    assert f'href="{RETRY_SCHEME}:m1"' in panel.browser.toHtml()
+    with qtbot.waitSignal(panel.retry_message) as retry:
+        panel._link_clicked(QUrl(f"{RETRY_SCHEME}:m1"))
+    assert retry.args == ["m1"]
+
+    panel.update_message(replace(failed, delivery=ChatDelivery.SENT, error=""))
+    text = panel.browser.toPlainText()
+    assert text.count("are you there?") == 1
+    assert "Not sent" not in text and "Sending…" not in text

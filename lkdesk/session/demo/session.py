@@ -170,6 +170,9 @@ class DemoSession(Session):
         self._add_chat(self.local_identity, self.local_name, text)
         self._tasks.spawn(self._reply(text), "reply")
 
+    async def retry_chat(self, message_id: str) -> None:
+        raise SessionError("In the demo room every message is delivered; nothing to resend.")
+
     async def send_file(self, path: Path) -> None:
         self._require_joined()
         size = (await asyncio.to_thread(path.stat)).st_size
