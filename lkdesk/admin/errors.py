@@ -17,7 +17,7 @@ Messages say what to do and never contain a key secret or token.
 
 from __future__ import annotations
 
-from lkdesk.errors import LkdeskError
+from lkdesk.core.errors import LkdeskError
 
 
 class AdminError(LkdeskError):

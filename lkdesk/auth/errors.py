@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from lkdesk.errors import LkdeskError
+from lkdesk.core.errors import LkdeskError
 
 
 class AuthError(LkdeskError):

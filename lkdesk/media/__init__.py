@@ -1,8 +1,9 @@
 """lkdesk.media: devices, microphone/camera/screen capture, remote audio playback. No Qt.
 
 This is the only layer that runs threads. Capture objects produce lkdesk's own frame types
-(:class:`lkdesk.rtc.AudioFrame`, :class:`lkdesk.rtc.VideoFrameEvent`) as async iterators;
-:class:`AudioPlayback` consumes remote :class:`lkdesk.rtc.AudioFrame`\\ s. Every object has
+(``lkdesk.core.frames.AudioFrame``, ``VideoFrameEvent``) as async iterators;
+:class:`AudioPlayback` consumes remote ``AudioFrame``\\ s. It does not know lkdesk.rtc:
+lkdesk.session wires devices to the room. Every object has
 ``start()`` / ``aclose()``, a ``state``, and reports device failures as an ``"error"`` event.
 """
 
@@ -23,7 +24,6 @@ from lkdesk.media.errors import (
     DeviceNotFoundError,
 )
 from lkdesk.media.levels import AudioLevel
-from lkdesk.media.links import MediaLink, play_track, pump_audio, pump_video
 from lkdesk.media.microphone import MicrophoneCapture
 from lkdesk.media.playback import AudioPlayback, PlaybackInput
 from lkdesk.media.screen import MonitorInfo, ScreenCapture, list_monitors
@@ -41,7 +41,6 @@ __all__ = [
     "DeviceError",
     "DeviceFailedError",
     "DeviceNotFoundError",
-    "MediaLink",
     "MediaState",
     "MicrophoneCapture",
     "MonitorInfo",
@@ -51,7 +50,4 @@ __all__ = [
     "list_audio_outputs",
     "list_cameras",
     "list_monitors",
-    "play_track",
-    "pump_audio",
-    "pump_video",
 ]

@@ -23,10 +23,10 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from lkdesk.core.frames import VideoFormat, VideoFrame, VideoFrameEvent
 from lkdesk.media._handoff import HandoffClosed, ThreadHandoff
 from lkdesk.media.errors import DeviceError, DeviceFailedError
 from lkdesk.media.states import MediaState, StatefulDevice
-from lkdesk.rtc.frames import VideoFormat, VideoFrame, VideoFrameEvent
 
 logger = logging.getLogger(__name__)
 

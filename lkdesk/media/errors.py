@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lkdesk.errors import LkdeskError
+from lkdesk.core.errors import LkdeskError
 
 
 class DeviceError(LkdeskError):

@@ -18,13 +18,13 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from lkdesk.core.frames import AudioFrame
 from lkdesk.media._audio_stream import AudioStreamOwner
 from lkdesk.media._handoff import HandoffClosed, ThreadHandoff
 from lkdesk.media.devices import AudioDevice, load_sounddevice, resolve_audio_device
 from lkdesk.media.errors import DeviceError, DeviceFailedError
 from lkdesk.media.levels import SILENCE, AudioLevel, measure
 from lkdesk.media.states import MediaState, StatefulDevice
-from lkdesk.rtc.frames import AudioFrame
 
 logger = logging.getLogger(__name__)
 

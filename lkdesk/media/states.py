@@ -5,8 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
+from lkdesk.core.emitter import EventEmitter
 from lkdesk.media.errors import DeviceError
-from lkdesk.rtc.events import EventEmitter
 
 EventName = TypeVar("EventName", bound=str)
 

@@ -1,5 +1,6 @@
 """lkdesk's LiveKit client on aiortc. Public names mirror the official ``livekit.rtc``."""
 
+from lkdesk.core.frames import AudioFrame, AudioFrameEvent, VideoFormat, VideoFrame, VideoFrameEvent
 from lkdesk.rtc.chat import Chat, ChatMessage, DeliveryState, ReceivedFile, save_file
 from lkdesk.rtc.data import DataPacket, SipDTMF
 from lkdesk.rtc.data_streams import (
@@ -10,7 +11,6 @@ from lkdesk.rtc.data_streams import (
     TextStreamReader,
     TextStreamWriter,
 )
-from lkdesk.rtc.frames import AudioFrame, AudioFrameEvent, VideoFormat, VideoFrame, VideoFrameEvent
 from lkdesk.rtc.local_track import (
     LocalAudioTrack,
     LocalTrack,

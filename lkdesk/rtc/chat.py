@@ -15,15 +15,16 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from lkdesk.errors import LkdeskError
+from lkdesk.core.emitter import EventEmitter
+from lkdesk.core.errors import LkdeskError
 from lkdesk.rtc.data import DataPacket
 from lkdesk.rtc.data_streams import ByteStreamReader, TextStreamReader
-from lkdesk.rtc.events import EventEmitter
 
 if TYPE_CHECKING:
     from lkdesk.rtc.room import Room
@@ -134,14 +135,18 @@ class Chat(EventEmitter[ChatEvents]):
         destination_identities: list[str] | None = None,
         reply_to_id: str = "",
         attachments: list[Path] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        message_id: str | None = None,
     ) -> ChatMessage:
         """Send a message (to everyone or only to ``destination_identities``).
 
         The message is in :attr:`history` before anything is sent, so a failure loses
         nothing: it is kept as FAILED with the reason, and :meth:`resend` retries it.
+        ``on_progress(sent, total)`` follows each attachment's upload; ``message_id`` names
+        the message (a new UUID by default).
         """
         message = ChatMessage(
-            id=str(uuid.uuid4()),
+            id=message_id or str(uuid.uuid4()),
             timestamp=int(time.time() * 1000),
             message=text,
             sender_identity=self._identity,
@@ -149,7 +154,7 @@ class Chat(EventEmitter[ChatEvents]):
             reply_to_id=reply_to_id,
             destination_identities=tuple(destination_identities or ()),
         )
-        return await self._deliver(message, attachments or [])
+        return await self._deliver(message, attachments or [], on_progress)
 
     async def resend(self, message_id: str) -> ChatMessage:
         """Try again to send a FAILED message."""
@@ -171,10 +176,16 @@ class Chat(EventEmitter[ChatEvents]):
         )
         return await self._deliver(edited, [])
 
-    async def _deliver(self, message: ChatMessage, attachments: list[Path]) -> ChatMessage:
+    async def _deliver(
+        self,
+        message: ChatMessage,
+        attachments: list[Path],
+        on_progress: Callable[[int, int], None] | None = None,
+        message_id: str | None = None,
+    ) -> ChatMessage:
         self._set_state(message)
         async with self._send_order:
-            done = await self._send_now(message, attachments)
+            done = await self._send_now(message, attachments, on_progress)
         self._set_state(done)
         return done
 
@@ -182,7 +193,12 @@ class Chat(EventEmitter[ChatEvents]):
         self._upsert(message)
         self.emit("message_state", message)
 
-    async def _send_now(self, message: ChatMessage, attachments: list[Path]) -> ChatMessage:
+    async def _send_now(
+        self,
+        message: ChatMessage,
+        attachments: list[Path],
+        on_progress: Callable[[int, int], None] | None,
+    ) -> ChatMessage:
         local = self._room.local_participant
         destinations = list(message.destination_identities)
         try:
@@ -191,7 +207,10 @@ class Chat(EventEmitter[ChatEvents]):
             attachment_ids = list(message.attachment_ids)
             for path in attachments:
                 info = await local.send_file(
-                    path, topic=CHAT_TOPIC, destination_identities=destinations
+                    path,
+                    topic=CHAT_TOPIC,
+                    destination_identities=destinations,
+                    on_progress=on_progress,
                 )
                 attachment_ids.append(info.stream_id)
             await local.send_text(

@@ -1,8 +1,9 @@
 """The room's data features in one place: packets, text/byte streams, RPC, DTMF.
 
-Outgoing data needs the publisher PC; its channels are opened on first use. Every send
-checks the canPublishData permission first, so a refused participant gets a clear error
-instead of the server silently dropping its packets.
+Everything goes through the engine's :class:`DataTransport` (which opens the publisher's
+channels on first use and keeps reliable data across reconnects). Every send checks the
+canPublishData permission first, so a refused participant gets a clear error instead of
+the server silently dropping its packets.
 """
 
 from __future__ import annotations
@@ -11,22 +12,19 @@ import asyncio
 import logging
 import mimetypes
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiortc.rtcdatachannel import RTCDataChannel
 from livekit.protocol import models as proto_models
 
-from lkdesk.errors import PublishPermissionError
+from lkdesk.core.errors import PublishPermissionError
 from lkdesk.rtc import data_streams as ds
-from lkdesk.rtc.data_transport import DataTransport
+from lkdesk.rtc.engine.data_transport import DataTransport
 from lkdesk.rtc.rpc import DEFAULT_RESPONSE_TIMEOUT_S, RpcHandler, RpcManager
 
 logger = logging.getLogger(__name__)
-
-CHANNEL_OPEN_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +51,8 @@ class RoomData:
 
     def __init__(
         self,
+        transport: DataTransport,
         *,
-        open_channels: Callable[[], Awaitable[tuple[RTCDataChannel, RTCDataChannel]]],
         can_publish_data: Callable[[], bool],
         emit: Callable[..., None],
         participant_for: Callable[[str], Any],
@@ -62,7 +60,7 @@ class RoomData:
         self._can_publish_data = can_publish_data
         self._emit = emit
         self._participant_for = participant_for
-        self.transport = DataTransport(open_channels, self._on_packet)
+        self.transport = transport
         self.streams = ds.IncomingStreams()
         self.rpc = RpcManager(self._send_reliable)
 
@@ -219,10 +217,8 @@ class RoomData:
 
     # ----- receiving -------------------------------------------------------------------
 
-    def attach(self, channel: RTCDataChannel) -> None:
-        self.transport.attach(channel)
-
-    def _on_packet(self, packet: proto_models.DataPacket) -> None:
+    def on_packet(self, packet: proto_models.DataPacket) -> None:
+        """One packet received from the room (the engine calls this)."""
         if self.streams.on_packet(packet) or self.rpc.on_packet(packet):
             return
         kind = packet.WhichOneof("value")
@@ -243,6 +239,10 @@ class RoomData:
     def participant_left(self, identity: str) -> None:
         self.streams.sender_left(identity)
         self.rpc.participant_left(identity)
+
+    def session_ended(self) -> None:
+        """The connection dropped: streams still arriving will never finish."""
+        self.streams.fail_open("the connection dropped before the stream finished")
 
     async def close(self) -> None:
         await self.streams.close()

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from livekit.protocol import models as proto_models
 
+from lkdesk.rtc.engine.media_tracks import SourceAudioTrack, SourceVideoTrack
 from lkdesk.rtc.publication import TrackPublication
-from lkdesk.rtc.sources import AudioSource, SourceAudioTrack, SourceVideoTrack, VideoSource
+from lkdesk.rtc.sources import AudioSource, VideoSource
 from lkdesk.rtc.types import TrackKind, TrackSource
 
 
@@ -37,32 +38,33 @@ class LocalTrack:
     def __init__(self, name: str, rtc_track: SourceAudioTrack | SourceVideoTrack) -> None:
         self.name = name
         self.sid = ""
-        self._rtc_track = rtc_track
-        self._on_mute: Callable[[LocalTrack, bool], None] | None = None
+        self.sender_track = rtc_track  # what the engine sends; replaced by renew()
+        #: Set by the publisher while published: told about every mute change.
+        self.on_mute: Callable[[LocalTrack, bool], None] | None = None
 
     @property
     def muted(self) -> bool:
-        return self._rtc_track.muted
+        return self.sender_track.muted
 
     def mute(self) -> None:
-        self._set_muted(True)
+        self.set_muted(True)
 
     def unmute(self) -> None:
-        self._set_muted(False)
+        self.set_muted(False)
 
-    def _set_muted(self, muted: bool, *, notify: bool = True) -> None:
-        if muted == self._rtc_track.muted:
+    def set_muted(self, muted: bool) -> None:
+        if muted == self.sender_track.muted:
             return
-        self._rtc_track.set_muted(muted)
-        if notify and self._on_mute is not None:
-            self._on_mute(self, muted)
+        self.sender_track.set_muted(muted)
+        if self.on_mute is not None:
+            self.on_mute(self, muted)
 
-    def _renew(self) -> None:
-        """A fresh sender track from the same source (after a reconnect); keeps mute."""
+    def renew(self) -> None:
+        """A fresh sender track from the same source (after a rejoin); keeps mute."""
         muted = self.muted
-        self._rtc_track.stop()
-        self._rtc_track = self._new_rtc_track()
-        self._rtc_track.set_muted(muted)
+        self.sender_track.stop()
+        self.sender_track = self._new_rtc_track()
+        self.sender_track.set_muted(muted)
         self.sid = ""
 
     def _new_rtc_track(self) -> SourceAudioTrack | SourceVideoTrack:

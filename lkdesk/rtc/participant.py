@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit.protocol import models as proto_models
 
-from lkdesk.errors import RoomError
 from lkdesk.rtc.local_track import LocalTrack, LocalTrackPublication, TrackPublishOptions
 from lkdesk.rtc.publication import RemoteTrackPublication, SubscriptionControl
 from lkdesk.rtc.types import ConnectionQuality
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
         TextStreamInfo,
         TextStreamWriter,
     )
-    from lkdesk.rtc.publishing import LocalMedia
+    from lkdesk.rtc.publishing import TrackPublisher
     from lkdesk.rtc.rpc import RpcHandler
 
 Event = tuple[str, tuple[Any, ...]]
@@ -106,7 +105,9 @@ class RemoteParticipant(Participant):
     def __repr__(self) -> str:
         return f"RemoteParticipant(identity={self.identity!r}, sid={self.sid!r})"
 
-    def _apply(self, info: proto_models.ParticipantInfo, *, initial: bool = False) -> list[Event]:
+    def apply_info(
+        self, info: proto_models.ParticipantInfo, *, initial: bool = False
+    ) -> list[Event]:
         """Adopt a newer snapshot; return events in the order the official SDK emits them."""
         if not initial and info.version and info.version < self._info.version:
             return []
@@ -122,7 +123,7 @@ class RemoteParticipant(Participant):
                 events.append(("track_published", (publication, self)))
                 continue
             was_muted = publication.muted
-            publication._update_info(track_info)
+            publication.update_info(track_info)
             if publication.track is not None:
                 publication.track.muted = track_info.muted
             if was_muted != track_info.muted:
@@ -137,35 +138,32 @@ class RemoteParticipant(Participant):
 class LocalParticipant(Participant):
     """The lkdesk user. Changing fields needs the canUpdateOwnMetadata grant."""
 
-    def __init__(self, info: proto_models.ParticipantInfo, updater: LocalUpdater) -> None:
+    def __init__(
+        self,
+        info: proto_models.ParticipantInfo,
+        *,
+        publisher: TrackPublisher,
+        data: RoomData,
+        updater: LocalUpdater,
+    ) -> None:
         super().__init__(info)
+        self._publisher = publisher
+        self._data = data
         self._updater = updater
-        self._media: LocalMedia | None = None
-        self._data: RoomData | None = None
 
     @property
     def track_publications(self) -> dict[str, LocalTrackPublication]:
-        return dict(self._media.publications) if self._media is not None else {}
-
-    def _require_media(self) -> LocalMedia:
-        if self._media is None:
-            raise RoomError("Not connected to a room.")
-        return self._media
+        return dict(self._publisher.publications)
 
     async def publish_track(
         self, track: LocalTrack, options: TrackPublishOptions | None = None
     ) -> LocalTrackPublication:
         """Publish a local track; raises ``PublishError`` (or its permission subclass)."""
-        return await self._require_media().publish(track, options or TrackPublishOptions())
+        return await self._publisher.publish(track, options or TrackPublishOptions())
 
     async def unpublish_track(self, track_sid: str) -> None:
         """Stop publishing a track; peers see it unpublished."""
-        await self._require_media().unpublish(track_sid)
-
-    def _require_data(self) -> RoomData:
-        if self._data is None:
-            raise RoomError("Not connected to a room.")
-        return self._data
+        await self._publisher.unpublish(track_sid)
 
     async def publish_data(
         self,
@@ -176,25 +174,25 @@ class LocalParticipant(Participant):
         topic: str = "",
     ) -> None:
         """Send a data packet to everyone, or only to ``destination_identities``."""
-        await self._require_data().publish_data(
+        await self._data.publish_data(
             payload, reliable=reliable, destination_identities=destination_identities, topic=topic
         )
 
     async def send_text(self, text: str, **options: Any) -> TextStreamInfo:
         """Send ``text`` as one text stream (any size); options as :meth:`stream_text`."""
-        return await self._require_data().send_text(text, **options)
+        return await self._data.send_text(text, **options)
 
     async def stream_text(self, **options: Any) -> TextStreamWriter:
         """Open an incremental text stream (``topic``, ``destination_identities``, ...)."""
-        return await self._require_data().stream_text(**options)
+        return await self._data.stream_text(**options)
 
     async def send_file(self, file_path: str | os.PathLike[str], **options: Any) -> ByteStreamInfo:
         """Send a file as a byte stream; ``on_progress(sent, total)`` reports progress."""
-        return await self._require_data().send_file(file_path, **options)
+        return await self._data.send_file(file_path, **options)
 
     async def stream_bytes(self, name: str, **options: Any) -> ByteStreamWriter:
         """Open an incremental byte stream."""
-        return await self._require_data().stream_bytes(name, **options)
+        return await self._data.stream_bytes(name, **options)
 
     async def perform_rpc(
         self,
@@ -205,7 +203,7 @@ class LocalParticipant(Participant):
         response_timeout: float | None = None,
     ) -> str:
         """Call ``method`` on another participant; raises ``RpcError`` on failure."""
-        return await self._require_data().perform_rpc(
+        return await self._data.perform_rpc(
             destination_identity=destination_identity,
             method=method,
             payload=payload,
@@ -217,11 +215,11 @@ class LocalParticipant(Participant):
         if handler is None:
 
             def decorator(func: RpcHandler) -> RpcHandler:
-                self._require_data().register_rpc_method(method, func)
+                self._data.register_rpc_method(method, func)
                 return func
 
             return decorator
-        self._require_data().register_rpc_method(method, handler)
+        self._data.register_rpc_method(method, handler)
         return handler
 
     async def set_name(self, name: str) -> None:
@@ -239,14 +237,15 @@ class LocalParticipant(Participant):
     def __repr__(self) -> str:
         return f"LocalParticipant(identity={self.identity!r}, sid={self.sid!r})"
 
-    def _apply(self, info: proto_models.ParticipantInfo) -> list[Event]:
+    def apply_info(self, info: proto_models.ParticipantInfo) -> list[Event]:
+        """Adopt a newer snapshot of ourselves; the events the change implies."""
         if info.version and info.version < self._info.version:
             return []
         old, self._info = self._info, info
         self.sid = info.sid
         return self._diff_fields(old)
 
-    def _rejoined(self, info: proto_models.ParticipantInfo) -> list[Event]:
+    def rejoined(self, info: proto_models.ParticipantInfo) -> list[Event]:
         """A new session after a reconnect: new sid and version numbering."""
         old, self._info = self._info, info
         self.sid = info.sid

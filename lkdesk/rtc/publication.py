@@ -24,9 +24,13 @@ DECODABLE_CODECS = {
 class SubscriptionControl(Protocol):
     """What a publication needs from its room to change a subscription."""
 
-    def _request_subscription(self, publication: RemoteTrackPublication) -> None: ...
+    def is_wanted(self, publication: RemoteTrackPublication) -> bool: ...
 
-    def _request_track_settings(self, publication: RemoteTrackPublication) -> None: ...
+    def request_subscription(
+        self, publication: RemoteTrackPublication, subscribe: bool
+    ) -> None: ...
+
+    def request_track_settings(self, publication: RemoteTrackPublication) -> None: ...
 
 
 class TrackPublication:
@@ -79,7 +83,7 @@ class TrackPublication:
             names.insert(0, self._info.mime_type.lower())
         return names
 
-    def _update_info(self, info: proto_models.TrackInfo) -> None:
+    def update_info(self, info: proto_models.TrackInfo) -> None:
         self._info = info
 
 
@@ -90,7 +94,6 @@ class RemoteTrackPublication(TrackPublication):
         super().__init__(info)
         self._control = control
         self.track: RemoteTrack | None = None
-        self._wanted = False
         self.enabled = True
         self.video_dimensions: tuple[int, int] | None = None
 
@@ -108,7 +111,7 @@ class RemoteTrackPublication(TrackPublication):
     @property
     def wanted(self) -> bool:
         """True when we asked the server for this track."""
-        return self._wanted
+        return self._control.is_wanted(self)
 
     @property
     def decodable(self) -> bool:
@@ -118,22 +121,21 @@ class RemoteTrackPublication(TrackPublication):
 
     def set_subscribed(self, subscribed: bool) -> None:
         """Ask the server to start or stop sending this track."""
-        if subscribed != self._wanted:
-            self._wanted = subscribed
-            self._control._request_subscription(self)
+        if subscribed != self.wanted:
+            self._control.request_subscription(self, subscribed)
 
     def set_enabled(self, enabled: bool) -> None:
         """Pause (False) or resume forwarding of a subscribed track without unsubscribing."""
         if enabled != self.enabled:
             self.enabled = enabled
-            self._control._request_track_settings(self)
+            self._control.request_track_settings(self)
 
     def set_video_dimensions(self, width: int, height: int) -> None:
         """Tell the server the size we render at, so it can pick a smaller layer."""
         self.video_dimensions = (width, height)
-        self._control._request_track_settings(self)
+        self._control.request_track_settings(self)
 
-    def _make_track(self) -> RemoteTrack:
+    def make_track(self) -> RemoteTrack:
         cls = RemoteVideoTrack if self.kind == TrackKind.KIND_VIDEO else RemoteAudioTrack
         track = cls(self.sid, self.name, self.kind, self.source)
         track.muted = self.muted

@@ -1,8 +1,11 @@
-"""Publishing local tracks: AddTrackRequest, negotiation, mute and server-side control."""
+"""Publishing local tracks: AddTrackRequest, negotiation, mute and server-side control.
+
+``TrackPublisher`` lives as long as the room: after a full rejoin it publishes the same
+local tracks again on the new session's publisher connection.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -11,9 +14,10 @@ from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from livekit.protocol import models as proto_models
 from livekit.protocol import rtc as proto_rtc
 
-from lkdesk.errors import PublishError, PublishPermissionError
-from lkdesk.rtc import _aiortc_adapt as adapt
-from lkdesk.rtc.ice import IceUrl
+from lkdesk.core.errors import PublishError, PublishPermissionError
+from lkdesk.rtc.engine import adapt
+from lkdesk.rtc.engine.engine import RtcEngine
+from lkdesk.rtc.engine.media_tracks import SourceVideoTrack
 from lkdesk.rtc.local_track import (
     LocalAudioTrack,
     LocalTrack,
@@ -22,14 +26,10 @@ from lkdesk.rtc.local_track import (
     TrackPublishOptions,
     VideoEncoding,
 )
-from lkdesk.rtc.publisher import PublisherConnection
-from lkdesk.rtc.sources import SourceVideoTrack
 from lkdesk.rtc.types import TrackSource
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_TIMEOUT_S = 10.0
-CONNECT_TIMEOUT_S = 15.0
 _SOURCE_NAMES = {
     TrackSource.SOURCE_CAMERA: "camera",
     TrackSource.SOURCE_MICROPHONE: "microphone",
@@ -38,46 +38,25 @@ _SOURCE_NAMES = {
 }
 
 
-class LocalMedia:
-    """Everything the local participant sends: tracks now, data channels via ``connection``."""
+class TrackPublisher:
+    """Everything the local participant publishes, across the room's sessions."""
 
     def __init__(
         self,
+        engine: RtcEngine,
         *,
-        ice_urls: list[IceUrl],
-        force_relay: bool,
-        send: Callable[[proto_rtc.SignalRequest], None],
         emit: Callable[..., None],
         permissions: Callable[[], proto_models.ParticipantPermission],
-        participant: Any,
+        participant: Callable[[], Any],
     ) -> None:
-        self._ice_urls = ice_urls
-        self._force_relay = force_relay
-        self._send = send
+        self._engine = engine
         self._emit = emit
         self._permissions = permissions
         self._participant = participant
         self.publications: dict[str, LocalTrackPublication] = {}
         self._transceivers: dict[str, RTCRtpTransceiver] = {}
         self._options: dict[str, TrackPublishOptions] = {}
-        self._pending: dict[str, asyncio.Future[proto_models.TrackInfo]] = {}
-        self._publisher: PublisherConnection | None = None
-        self._setup_lock = asyncio.Lock()
-
-    @property
-    def connection(self) -> PublisherConnection | None:
-        return self._publisher
-
-    async def ensure_connected(self) -> PublisherConnection:
-        """Create, negotiate and connect the publisher PC on first use."""
-        async with self._setup_lock:
-            if self._publisher is None:
-                self._publisher = PublisherConnection(
-                    self._ice_urls, force_relay=self._force_relay, send_signal=self._send
-                )
-                await self._publisher.negotiate()
-            await self._publisher.wait_connected(CONNECT_TIMEOUT_S)
-            return self._publisher
+        self._to_republish: list[tuple[LocalTrack, TrackPublishOptions]] = []
 
     # ----- publish / unpublish ------------------------------------------------------
 
@@ -102,19 +81,9 @@ class LocalMedia:
         if track.sid:
             raise PublishError(f"Track {track.name!r} is already published.")
         self._check_allowed(options.source)
-        publisher = await self.ensure_connected()
-        rtc_track = track._rtc_track
-        cid = rtc_track.id
-        future: asyncio.Future[proto_models.TrackInfo] = asyncio.get_running_loop().create_future()
-        self._pending[cid] = future
-        self._send(proto_rtc.SignalRequest(add_track=self._add_track_request(track, options, cid)))
-        try:
-            async with asyncio.timeout(PUBLISH_TIMEOUT_S):
-                info = await future
-        except TimeoutError as exc:
-            raise PublishError("The server did not accept the track within 10 s.") from exc
-        finally:
-            self._pending.pop(cid, None)
+        publisher = await self._engine.publisher()
+        rtc_track = track.sender_track
+        info = await self._engine.add_track(self._add_track_request(track, options, rtc_track.id))
         codec = "opus" if isinstance(track, LocalAudioTrack) else options.video_codec
         transceiver = publisher.add_track(rtc_track, codec)
         if isinstance(rtc_track, SourceVideoTrack):
@@ -130,7 +99,7 @@ class LocalMedia:
         self.publications[info.sid] = publication
         self._transceivers[info.sid] = transceiver
         self._options[info.sid] = options
-        track._on_mute = self._track_muted
+        track.on_mute = self._track_muted
         self._emit("local_track_published", publication, track)
         return publication
 
@@ -168,83 +137,67 @@ class LocalMedia:
         transceiver = self._transceivers.pop(sid, None)
         if publication is None or transceiver is None:
             raise PublishError(f"No published track with sid {sid!r}.")
-        await self._retire(publication, transceiver)
-        if self._publisher is not None:
-            await self._publisher.negotiate()
+        connection = self._engine.publisher_connection
+        if connection is not None:
+            connection.remove_track(transceiver)
+            await connection.negotiate()
+        self._retire(publication)
         self._emit("local_track_unpublished", publication)
 
-    async def _retire(
-        self, publication: LocalTrackPublication, transceiver: RTCRtpTransceiver
-    ) -> None:
-        if self._publisher is not None:
-            self._publisher.remove_track(transceiver)
+    @staticmethod
+    def _retire(publication: LocalTrackPublication) -> None:
         track = publication.track
         if track is not None:
-            track._rtc_track.stop()
-            track._on_mute = None
+            track.sender_track.stop()
+            track.on_mute = None
             track.sid = ""
 
     def _track_muted(self, track: LocalTrack, muted: bool) -> None:
         publication = self.publications.get(track.sid)
         if publication is None:
             return
-        self._send(
+        self._engine.send(
             proto_rtc.SignalRequest(mute=proto_rtc.MuteTrackRequest(sid=track.sid, muted=muted))
         )
-        self._emit("track_muted" if muted else "track_unmuted", self._participant, publication)
+        self._emit("track_muted" if muted else "track_unmuted", self._participant(), publication)
 
-    # ----- server messages -----------------------------------------------------------
+    # ----- server requests ---------------------------------------------------------------
 
-    def on_track_published(self, response: proto_rtc.TrackPublishedResponse) -> None:
-        future = self._pending.get(response.cid)
-        if future is not None and not future.done():
-            future.set_result(response.track)
-
-    def on_request_response(self, response: proto_rtc.RequestResponse) -> bool:
-        """Fail a pending publish the server refused; True if the response was ours."""
-        if response.WhichOneof("request") != "add_track":
-            return False
-        future = self._pending.get(response.add_track.cid)
-        if future is None or future.done():
-            return False
-        reason = proto_rtc.RequestResponse.Reason.Name(response.reason)
-        if response.reason == proto_rtc.RequestResponse.NOT_ALLOWED:
-            error: PublishError = PublishPermissionError(
-                "The server does not allow this session to publish that track."
-            )
-        else:
-            error = PublishError(f"The server refused the track ({reason}: {response.message}).")
-        future.set_exception(error)
-        return True
-
-    def on_server_mute(self, request: proto_rtc.MuteTrackRequest) -> None:
+    def on_server_mute(self, track_sid: str, muted: bool) -> None:
         """An administrator muted (or unmuted) one of our tracks."""
-        publication = self.publications.get(request.sid)
+        publication = self.publications.get(track_sid)
         if publication is not None and publication.track is not None:
-            logger.info("server %s track %s", "muted" if request.muted else "unmuted", request.sid)
-            publication.track._set_muted(request.muted)
+            logger.info("server %s track %s", "muted" if muted else "unmuted", track_sid)
+            publication.track.set_muted(muted)
 
-    async def on_server_unpublished(self, response: proto_rtc.TrackUnpublishedResponse) -> None:
+    async def on_server_unpublished(self, track_sid: str) -> None:
         """The server removed our track (e.g. canPublish revoked)."""
-        if response.track_sid in self.publications:
-            await self.unpublish(response.track_sid)
+        if track_sid in self.publications:
+            await self.unpublish(track_sid)
 
-    def published(self) -> list[tuple[LocalTrack, TrackPublishOptions]]:
-        """Every published track with the options it was published with."""
-        return [
-            (pub.track, self._options[sid])
-            for sid, pub in self.publications.items()
-            if pub.track is not None
-        ]
-
-    async def close(self) -> None:
+    def session_ended(self) -> None:
+        """The session's publisher connection is gone: remember what to publish again."""
+        self._to_republish = []
         for sid in list(self.publications):
             publication = self.publications.pop(sid)
-            transceiver = self._transceivers.pop(sid, None)
-            if transceiver is not None:
-                await self._retire(publication, transceiver)
-        for future in self._pending.values():
-            future.cancel()
-        if self._publisher is not None:
-            await self._publisher.close()
-            self._publisher = None
+            self._transceivers.pop(sid, None)
+            options = self._options.pop(sid)
+            if publication.track is not None:
+                self._to_republish.append((publication.track, options))
+            self._retire(publication)
+
+    async def republish(self) -> None:
+        """After a full rejoin: the same local tracks, published on the new session."""
+        pending, self._to_republish = self._to_republish, []
+        for index, (track, options) in enumerate(pending):
+            track.renew()
+            try:
+                await self.publish(track, options)
+            except BaseException:
+                self._to_republish = pending[index:]  # the next attempt tries again
+                raise
+
+    def close(self) -> None:
+        """The room ended: stop every sender track."""
+        self.session_ended()
+        self._to_republish = []

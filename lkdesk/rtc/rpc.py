@@ -7,7 +7,6 @@ ack within 7 s, default response timeout 15 s, built-in error codes 1400–1505.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,7 +16,8 @@ from typing import ClassVar
 
 from livekit.protocol import models as proto_models
 
-from lkdesk.errors import LkdeskError
+from lkdesk.core.errors import LkdeskError
+from lkdesk.core.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -233,8 +233,4 @@ class RpcManager:
             if not pending.response.done():
                 pending.response.set_exception(RpcError.builtin(RpcError.ErrorCode.SEND_FAILED))
         tasks, self._tasks = set(self._tasks), set()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(tasks)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import av
 import numpy as np
 
-from lkdesk.rtc.frames import AudioFrame, AudioFrameEvent, VideoFormat, VideoFrame, VideoFrameEvent
+from lkdesk.core.frames import AudioFrame, AudioFrameEvent, VideoFormat, VideoFrame, VideoFrameEvent
 from lkdesk.rtc.types import TrackKind
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class VideoStream:
         self._track = track
         self._format = format
         self._buffer = _FrameBuffer(capacity)
-        track._add_sink(self._buffer)
+        track.add_sink(self._buffer)
 
     @property
     def dropped_frames(self) -> int:
@@ -87,7 +87,7 @@ class VideoStream:
 
     async def aclose(self) -> None:
         """Stop receiving frames; iteration ends after the buffered ones."""
-        self._track._remove_sink(self._buffer)
+        self._track.remove_sink(self._buffer)
         self._buffer.close()
 
 
@@ -102,7 +102,7 @@ class AudioStream:
         self._track = track
         self._channels = num_channels
         self._buffer = _FrameBuffer(capacity)
-        track._add_sink(self._buffer)
+        track.add_sink(self._buffer)
 
     @property
     def dropped_frames(self) -> int:
@@ -118,7 +118,7 @@ class AudioStream:
 
     async def aclose(self) -> None:
         """Stop receiving frames; iteration ends after the buffered ones."""
-        self._track._remove_sink(self._buffer)
+        self._track.remove_sink(self._buffer)
         self._buffer.close()
 
 

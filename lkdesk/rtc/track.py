@@ -33,19 +33,19 @@ class RemoteTrack:
     def __repr__(self) -> str:
         return f"RemoteTrack(sid={self.sid!r}, kind={self.kind.name}, name={self.name!r})"
 
-    def _add_sink(self, sink: FrameSink) -> None:
+    def add_sink(self, sink: FrameSink) -> None:
         self._sinks.append(sink)
 
-    def _remove_sink(self, sink: FrameSink) -> None:
+    def remove_sink(self, sink: FrameSink) -> None:
         if sink in self._sinks:
             self._sinks.remove(sink)
 
-    def _deliver(self, frame: Any) -> None:
+    def deliver(self, frame: Any) -> None:
         self.frames_received += 1
         for sink in self._sinks:
             sink.push(frame)
 
-    def _end(self) -> None:
+    def end(self) -> None:
         """The subscription ended: streams finish after their buffered frames."""
         sinks, self._sinks = self._sinks, []
         for sink in sinks:

@@ -6,6 +6,8 @@ from enum import IntEnum
 
 from livekit.protocol import models as proto_models
 
+from lkdesk.rtc.engine.reasons import describe_disconnect
+
 
 class TrackKind(IntEnum):
     """Audio or video (names as in ``livekit.rtc.TrackKind``)."""
@@ -53,29 +55,12 @@ class ConnectionQuality(IntEnum):
 
 DisconnectReason = proto_models.DisconnectReason
 
-_REASON_TEXT = {
-    "CLIENT_INITIATED": "You left the room.",
-    "DUPLICATE_IDENTITY": "Someone joined with the same identity, so this session was ended.",
-    "SERVER_SHUTDOWN": "The server shut down.",
-    "PARTICIPANT_REMOVED": "You were removed from the room by an administrator.",
-    "ROOM_DELETED": "The room was deleted by an administrator.",
-    "STATE_MISMATCH": "The server lost this session's state.",
-    "JOIN_FAILURE": "Joining failed on the server.",
-    "MIGRATION": "The session was migrated to another server.",
-    "SIGNAL_CLOSE": "The connection to the server was lost.",
-    "ROOM_CLOSED": "The room was closed.",
-    "USER_UNAVAILABLE": "The user is unavailable.",
-    "USER_REJECTED": "The call was rejected.",
-    "CONNECTION_TIMEOUT": "The connection timed out.",
-    "MEDIA_FAILURE": "The media connection failed.",
-}
 
-
-def describe_disconnect(reason: int) -> str:
-    """Plain words for a ``DisconnectReason`` value."""
-    name = proto_models.DisconnectReason.Name(reason) if reason in _reason_values() else ""
-    return _REASON_TEXT.get(name, "The session ended.")
-
-
-def _reason_values() -> set[int]:
-    return set(proto_models.DisconnectReason.values())
+__all__ = [
+    "ConnectionQuality",
+    "ConnectionState",
+    "DisconnectReason",
+    "TrackKind",
+    "TrackSource",
+    "describe_disconnect",
+]

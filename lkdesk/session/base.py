@@ -21,7 +21,7 @@ from lkdesk.session.model import (
     Attachment,
     Capabilities,
     ChatDelivery,
-    ChatMessage,
+    ChatEntry,
     Device,
     DeviceKind,
     FileTransfer,
@@ -57,7 +57,7 @@ class Session(ABC):
         self._capabilities = capabilities
         self._status = Status(SessionState.IDLE)
         self._participants: dict[str, ParticipantState] = {}
-        self._chat: list[ChatMessage] = []
+        self._chat: list[ChatEntry] = []
         self._transfers: dict[str, FileTransfer] = {}
         self._local_media = LocalMedia()
         self._order = itertools.count()
@@ -93,9 +93,9 @@ class Session(ABC):
         return self._participants.get(identity)
 
     @property
-    def chat_history(self) -> tuple[ChatMessage, ...]:
+    def chat_history(self) -> tuple[ChatEntry, ...]:
         """Every chat message of this session, oldest first."""
-        return tuple(self._chat)
+        return tuple(self._chat)  # a real call projects its one history (call.py overrides)
 
     @property
     def transfers(self) -> tuple[FileTransfer, ...]:
@@ -129,7 +129,7 @@ class Session(ABC):
 
     @abstractmethod
     async def join(self, options: JoinOptions) -> None:
-        """Join the room. Raises a :class:`~lkdesk.errors.LkdeskError` saying what to do."""
+        """Join the room. Raises a :class:`~lkdesk.core.errors.LkdeskError` saying what to do."""
 
     @abstractmethod
     async def leave(self) -> None:
@@ -251,7 +251,7 @@ class Session(ABC):
         message_id: str | None = None,
         delivery: ChatDelivery | None = None,
         error: str = "",
-    ) -> ChatMessage:
+    ) -> ChatEntry:
         """Add a message, or update the one with ``message_id`` (its time and place stay)."""
         is_local = sender_identity == self.local_identity
         if delivery is None:
@@ -260,9 +260,9 @@ class Session(ABC):
             if message_id is not None and existing.id == message_id:
                 updated = replace(existing, text=text, delivery=delivery, error=error)
                 self._chat[i] = updated
-                self.events.emit("chat_updated", updated)
+                self._announce_chat(updated, new=False)
                 return updated
-        message = ChatMessage(
+        message = ChatEntry(
             id=message_id or uuid.uuid4().hex,
             sender_identity=sender_identity,
             sender_name=sender_name,
@@ -274,8 +274,11 @@ class Session(ABC):
             error=error,
         )
         self._chat.append(message)
-        self.events.emit("chat_message", message)
+        self._announce_chat(message, new=True)
         return message
+
+    def _announce_chat(self, entry: ChatEntry, *, new: bool) -> None:
+        self.events.emit("chat_message" if new else "chat_updated", entry)
 
     def _set_transfer(self, transfer: FileTransfer) -> None:
         self._transfers[transfer.id] = transfer

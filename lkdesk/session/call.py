@@ -11,7 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lkdesk import rtc
-from lkdesk.errors import ConnectError
+from lkdesk.core.errors import ConnectError
+from lkdesk.core.tasks import TaskSet
 from lkdesk.session.base import Session
 from lkdesk.session.call_admin import HostActions
 from lkdesk.session.call_data import ChatAndFiles
@@ -20,6 +21,7 @@ from lkdesk.session.errors import NotAvailableError, NotConnectedError
 from lkdesk.session.local_media import CAMERA, MIC, SCREEN, LocalMediaController
 from lkdesk.session.model import (
     Capabilities,
+    ChatEntry,
     Device,
     DeviceKind,
     Feature,
@@ -34,7 +36,6 @@ from lkdesk.session.model import (
 )
 from lkdesk.session.remote_audio import RemoteAudio, play_test_tone
 from lkdesk.session.targets import Credentials
-from lkdesk.session.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
@@ -403,6 +404,10 @@ class CallSession(Session):
 
     async def send_chat(self, text: str) -> None:
         await self._need_data().send_chat(text)
+
+    @property
+    def chat_history(self) -> tuple[ChatEntry, ...]:
+        return self._data.entries() if self._data is not None else ()
 
     async def retry_chat(self, message_id: str) -> None:
         await self._need_data().retry_chat(message_id)

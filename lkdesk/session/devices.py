@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lkdesk import media
-from lkdesk.errors import LkdeskError
+from lkdesk.core.errors import LkdeskError
 from lkdesk.session.model import AVAILABLE, Device, DeviceKind, Feature
 
 logger = logging.getLogger(__name__)

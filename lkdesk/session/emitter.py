@@ -1,12 +1,10 @@
-"""A tiny synchronous event emitter for sessions (no lkdesk.rtc import, so demo starts fast)."""
+"""The session's event names; the emitter itself is lkdesk.core's."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
-logger = logging.getLogger(__name__)
+from lkdesk.core.emitter import EventEmitter, Handler
 
 SessionEvent = Literal[
     "status",  # (Status)
@@ -16,40 +14,18 @@ SessionEvent = Literal[
     "video_frame",  # (TileKey, ndarray (h, w, 3) uint8 RGB)
     "video_ended",  # (TileKey)
     "local_media",  # (LocalMedia)
-    "chat_message",  # (ChatMessage) a new message
-    "chat_updated",  # (ChatMessage) a known message changed (delivery state, edit)
+    "chat_message",  # (ChatEntry) a new message
+    "chat_updated",  # (ChatEntry) a known message changed (delivery state, edit)
     "transfer",  # (FileTransfer)
     "preview_frame",  # (ndarray) local camera preview before and during the call
     "mic_level",  # (float 0..1) local microphone level
     "notice",  # (Notice)
     "capabilities",  # (Capabilities)
 ]
-Handler = Callable[..., Any]
 
 
-class Emitter:
-    """``on``/``off``/``emit``; a failing handler is logged and never stops the others."""
+class Emitter(EventEmitter[SessionEvent]):
+    """A session's events (``on``/``off``/``off_all``/``emit``)."""
 
-    def __init__(self) -> None:
-        self._handlers: dict[str, list[Handler]] = {}
 
-    def on(self, event: SessionEvent, handler: Handler) -> None:
-        """Call ``handler`` on every ``event``."""
-        self._handlers.setdefault(event, []).append(handler)
-
-    def off(self, event: SessionEvent, handler: Handler) -> None:
-        """Stop calling ``handler``; unknown handlers are ignored."""
-        handlers = self._handlers.get(event, [])
-        if handler in handlers:
-            handlers.remove(handler)
-
-    def off_all(self) -> None:
-        """Drop every handler (the UI does this when it lets go of a session)."""
-        self._handlers.clear()
-
-    def emit(self, event: SessionEvent, *args: Any) -> None:
-        for handler in list(self._handlers.get(event, ())):
-            try:
-                handler(*args)
-            except Exception:
-                logger.exception("session handler for %r failed", event)
+__all__ = ["Emitter", "Handler", "SessionEvent"]

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lkdesk import media, rtc
+from lkdesk.core.tasks import TaskSet
 from lkdesk.session.errors import NotConnectedError
-from lkdesk.session.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 

@@ -109,7 +109,7 @@ class ChatDelivery(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ChatMessage:
+class ChatEntry:
     """One chat line, or a file announcement when ``attachment`` is set."""
 
     id: str

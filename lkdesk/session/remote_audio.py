@@ -9,7 +9,8 @@ from collections.abc import Callable
 import numpy as np
 
 from lkdesk import media, rtc
-from lkdesk.session.tasks import TaskSet
+from lkdesk.core.tasks import TaskSet
+from lkdesk.session import media_links
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class RemoteAudio:
             return
         output = playback.add_input(track.sid)
         self._links[track.sid] = self._tasks.spawn(
-            media.play_track(track, output), f"audio-{track.sid}"
+            media_links.play_track(track, output), f"audio-{track.sid}"
         )
 
     def remove(self, sid: str) -> None:

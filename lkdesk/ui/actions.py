@@ -13,8 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from lkdesk.errors import LkdeskError
-from lkdesk.session.tasks import TaskSet
+from lkdesk.core.errors import LkdeskError
+from lkdesk.core.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 

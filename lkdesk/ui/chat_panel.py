@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lkdesk.session import ChatDelivery, ChatMessage, Feature, FileTransfer, TransferState
+from lkdesk.session import ChatDelivery, ChatEntry, Feature, FileTransfer, TransferState
 from lkdesk.ui.resources import icon
 from lkdesk.ui.theme import ROOM
 
@@ -52,7 +52,7 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
-def _body(message: ChatMessage) -> str:
+def _body(message: ChatEntry) -> str:
     """One message's text (or file) and, for ours, how its delivery stands."""
     if message.attachment is not None:
         a = message.attachment
@@ -116,7 +116,7 @@ class ChatPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._last_sender: tuple[str, datetime] | None = None
-        self._blocks: dict[str, tuple[str, ChatMessage]] = {}  # id -> (heading, message)
+        self._blocks: dict[str, tuple[str, ChatEntry]] = {}  # id -> (heading, message)
         self._transfers: dict[str, TransferRow] = {}
         self._file_names: dict[str, str] = {}
         self._dialog: QFileDialog | None = None
@@ -185,7 +185,7 @@ class ChatPanel(QWidget):
         self.unavailable.setText(reason)
         self.unavailable.setVisible(bool(reason))
 
-    def add_message(self, message: ChatMessage) -> None:
+    def add_message(self, message: ChatEntry) -> None:
         when = message.sent_at.astimezone()
         grouped = (
             self._last_sender is not None
@@ -206,7 +206,7 @@ class ChatPanel(QWidget):
         self._blocks[message.id] = (heading, message)
         self._render(scroll_to_end=message.is_local)
 
-    def update_message(self, message: ChatMessage) -> None:
+    def update_message(self, message: ChatEntry) -> None:
         """A message already shown changed (its delivery state, or an edit)."""
         entry = self._blocks.get(message.id)
         if entry is None:

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
-from lkdesk.errors import LkdeskError
+from lkdesk.core.errors import LkdeskError
 from lkdesk.session import (
     ApiKeyTarget,
     DemoTarget,

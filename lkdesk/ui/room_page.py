@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, 
 
 from lkdesk.session import (
     Capabilities,
-    ChatMessage,
+    ChatEntry,
     DeviceKind,
     FileTransfer,
     LocalMedia,
@@ -241,7 +241,7 @@ class RoomPage(QWidget):
         else:
             tile.clear_frame()
 
-    def _on_chat(self, message: ChatMessage) -> None:
+    def _on_chat(self, message: ChatEntry) -> None:
         self.chat.add_message(message)
         if message.is_local:
             return

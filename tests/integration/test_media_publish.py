@@ -10,6 +10,7 @@ import cv2
 import pytest
 
 from lkdesk import media, rtc
+from lkdesk.session import media_links
 from tests.integration.analysis import (
     content_region,
     decode_counter,
@@ -60,7 +61,7 @@ async def test_clip_as_camera_reaches_peer_at_full_rate(
         await camera.start()
         assert (camera.granted.width, camera.granted.height) == (640, 480)
         source = rtc.VideoSource(640, 480)
-        link = media.MediaLink(media.pump_video(camera, source), "camera")
+        link = media_links.MediaLink(media_links.pump_video(camera, source), "camera")
         await _publish_video(lk, source, "camera")
         async with asyncio.timeout(20):
             remote = await peer.subscribed_track("lkdesk", "camera")
@@ -92,7 +93,7 @@ async def test_pulseaudio_mic_is_published_with_its_frequency(
         with sine_into("lk_sink", 1000):
             await mic.start()
             source = rtc.AudioSource(48_000, 1)
-            link = media.MediaLink(media.pump_audio(mic, source), "mic")
+            link = media_links.MediaLink(media_links.pump_audio(mic, source), "mic")
             await lk.room.local_participant.publish_track(
                 rtc.LocalAudioTrack.create_audio_track("mic", source),
                 rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE),
@@ -123,7 +124,8 @@ async def test_remote_tone_is_played_to_the_speaker(
         await lk.connect(server.ws_url, server.token("lkdesk", room_name))
         track = await lk.subscribed("talker", rtc.TrackKind.KIND_AUDIO)
         await playback.start()
-        link = media.MediaLink(media.play_track(track, playback.add_input("talker")), "speaker")
+        speaker = playback.add_input("talker")
+        link = media_links.MediaLink(media_links.play_track(track, speaker), "speaker")
         async with recording("lk_sink.monitor") as recorder:
             await recorder.record(1.0)
             samples = await recorder.record(1.5)
@@ -151,7 +153,7 @@ async def test_missing_mic_is_reported_and_camera_keeps_publishing(
         await lk.connect(server.ws_url, server.token("lkdesk", room_name))
         await camera.start()
         source = rtc.VideoSource(320, 240)
-        link = media.MediaLink(media.pump_video(camera, source), "camera")
+        link = media_links.MediaLink(media_links.pump_video(camera, source), "camera")
         await _publish_video(lk, source, "camera")
         with pytest.raises(media.DeviceError) as caught:
             await mic.start()

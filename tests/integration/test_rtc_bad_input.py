@@ -12,7 +12,8 @@ import pytest
 from livekit import api
 from websockets.asyncio.server import ServerConnection, serve
 
-from lkdesk import errors, rtc
+from lkdesk import rtc
+from lkdesk.core import errors
 from tests.integration.livekit_server import LiveKitServer
 
 pytestmark = pytest.mark.integration

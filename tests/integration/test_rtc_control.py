@@ -8,7 +8,8 @@ import logging
 import pytest
 from livekit import rtc as sdk
 
-from lkdesk import errors, rtc
+from lkdesk import rtc
+from lkdesk.core import errors
 from tests.integration.analysis import make_frame
 from tests.integration.livekit_server import LiveKitServer
 from tests.integration.lkdesk_peer import LkdeskPeer, camera_peer_and_lkdesk, sample_video
@@ -60,7 +61,7 @@ async def test_slow_consumer_drops_old_frames_instead_of_growing(
         await asyncio.sleep(2.0)  # nobody reads
         assert stream.dropped_frames > 20
         assert len(stream._buffer._frames) <= 2
-        receivers = [t.receiver for t in lk.room._subscriber._pc.getTransceivers()]  # type: ignore[union-attr]
+        receivers = [t.receiver for t in lk.room._engine.subscriber._pc.getTransceivers()]  # type: ignore[union-attr]
         assert all(r.track is None or r.track._queue.qsize() < 5 for r in receivers)
         await stream.aclose()
 

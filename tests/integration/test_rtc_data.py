@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from livekit import rtc as sdk
 
-from lkdesk import errors, rtc
+from lkdesk import rtc
+from lkdesk.core import errors
 from tests.integration.livekit_server import LiveKitServer
 from tests.integration.lkdesk_peer import LkdeskPeer, eventually
 from tests.integration.peers import SdkPeer

@@ -10,7 +10,8 @@ import pytest
 from livekit import api
 from livekit import rtc as sdk
 
-from lkdesk import errors, rtc
+from lkdesk import rtc
+from lkdesk.core import errors
 from tests.integration.analysis import (
     content_region,
     decode_counter,
@@ -232,9 +233,7 @@ async def _sent_bitrate(
     publication: rtc.LocalTrackPublication, lk: LkdeskPeer, seconds: float
 ) -> float:
     """Bits per second the publisher sent for this track over ``seconds``."""
-    media = lk.room._local_media
-    assert media is not None
-    sender = media._transceivers[publication.sid].sender
+    sender = lk.room._publisher._transceivers[publication.sid].sender
 
     async def sent() -> int:
         stats = await sender.getStats()

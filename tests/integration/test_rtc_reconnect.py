@@ -43,8 +43,9 @@ async def test_scripted_signal_drop_reconnects_republishes_and_resubscribes(
             await lk.subscribed("peer", rtc.TrackKind.KIND_VIDEO)
             old_sid = lk.room.local_participant.sid
 
-            assert lk.room._signal is not None and lk.room._signal._ws is not None
-            lk.room._signal._ws.transport.abort()  # the network drops under us
+            signal = lk.room._engine.signal
+            assert signal is not None and signal._ws is not None
+            signal._ws.transport.abort()  # the network drops under us
 
             await lk.wait_for("reconnecting", deadline_s=20)
             await lk.wait_for("reconnected", deadline_s=30)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from lkdesk.rtc.frames import AudioFrame
+from lkdesk.core.frames import AudioFrame
 
 RATE = 48000
 

@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
+from lkdesk.core.frames import VideoFormat, VideoFrameEvent
 from lkdesk.media.camera import CameraCapture
 from lkdesk.media.errors import DeviceError, DeviceNotFoundError
 from lkdesk.media.states import MediaState
-from lkdesk.rtc.frames import VideoFormat, VideoFrameEvent
 from tests.integration.analysis import content_region, decode_counter, make_frame, mean_color
 
 COLOURS = [(220, 30, 30), (30, 200, 40), (40, 50, 210)]  # red, green, blue: 30 frames each

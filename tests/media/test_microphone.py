@@ -8,10 +8,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from lkdesk.core.frames import AudioFrame
 from lkdesk.media.errors import DeviceNotFoundError
 from lkdesk.media.microphone import MicrophoneCapture
 from lkdesk.media.states import MediaState
-from lkdesk.rtc.frames import AudioFrame
 from tests.integration.analysis import dominant_frequency, rms_db
 from tests.media.audio_tools import sine_into
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from lkdesk.core.frames import VideoFrameEvent
 from lkdesk.media.errors import BackendMissingError, DeviceNotFoundError
 from lkdesk.media.screen import ScreenCapture, list_monitors
 from lkdesk.media.states import MediaState
-from lkdesk.rtc.frames import VideoFrameEvent
 from tests.integration.analysis import mean_color
 
 X11_DIR = Path("/tmp/.X11-unix")

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtTest import QTest
 
-from lkdesk.session import ChatDelivery, ChatMessage, TransferState
+from lkdesk.session import ChatDelivery, ChatEntry, TransferState
 from lkdesk.ui import MainWindow
 from lkdesk.ui.chat_panel import RETRY_SCHEME, ChatPanel
 from tests.ui.helpers import join_demo, until
@@ -83,13 +83,13 @@ async def test_send_a_file_with_progress_and_save_a_copy(
 async def test_own_message_shows_sending_then_failed_with_retry_then_sent(qtbot: Any) -> None:
     panel = ChatPanel()
     qtbot.addWidget(panel)
-    sending = ChatMessage(
+    sending = ChatEntry(
         "m1", "me", "Me", "are you there?", datetime.now(UTC), True, None, ChatDelivery.SENDING
     )
     panel.add_message(sending)
     assert "Sending…" in panel.browser.toPlainText()
 
-    failed = ChatMessage(
+    failed = ChatEntry(
         "m1", "me", "Me", "are you there?", sending.sent_at, True, None, ChatDelivery.FAILED,
         "The call ended before this could be sent",
     )  # fmt: skip

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from lkdesk.core.tasks import TaskSet
 from lkdesk.session.base import Session
 from lkdesk.session.demo.cast import AGENDA, CAST, GREETINGS, YOU_LOOK, Actor, reply_to
 from lkdesk.session.demo.speech import Conversation
@@ -32,7 +33,6 @@ from lkdesk.session.model import (
     TransferState,
     VideoKind,
 )
-from lkdesk.session.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 

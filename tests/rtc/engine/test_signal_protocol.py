@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from livekit.protocol import models as proto_models
 from livekit.protocol import rtc as proto_rtc
 
-from lkdesk.errors import (
+from lkdesk.core.errors import (
     AuthenticationError,
     InvalidUrlError,
     NotLiveKitServerError,
@@ -16,8 +16,8 @@ from lkdesk.errors import (
     RoomNotFoundError,
     SignalProtocolError,
 )
-from lkdesk.rtc import signal_protocol as sp
-from lkdesk.rtc.connect_errors import error_for_http_status, scrub_secrets
+from lkdesk.rtc.engine import signal_protocol as sp
+from lkdesk.rtc.engine.connect_errors import error_for_http_status, scrub_secrets
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_malformed_urls_raise_invalid_url(bad: str) -> None:
 
 
 def test_join_url_carries_protocol_and_no_token() -> None:
-    url = sp.build_join_url("http://h:1", sp.JoinOptions())
+    url = sp.build_join_url("http://h:1", sp.JoinParams())
     assert url.startswith("ws://h:1/rtc?")
     assert f"protocol={sp.PROTOCOL_VERSION}" in url
     assert "auto_subscribe=0" in url and "access_token" not in url

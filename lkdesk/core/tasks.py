@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+
+async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any] | None]) -> None:
+    """Cancel ``tasks`` and wait until each has finished.
+
+    Unlike ``with suppress(CancelledError): await task``, a cancellation of the *caller*
+    while it waits still propagates: ``asyncio.wait`` never raises the tasks' own errors.
+    The current task is never cancelled by itself.
+    """
+    current = asyncio.current_task()
+    pending = [t for t in tasks if t is not None and t is not current and not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)
 
 
 class TaskSet:
@@ -44,10 +59,7 @@ class TaskSet:
 
     async def cancel(self, task: asyncio.Task[Any] | None) -> None:
         """Cancel one task and wait for it (our own cancellation still propagates)."""
-        if task is None or task.done():
-            return
-        task.cancel()
-        await asyncio.wait([task])
+        await cancel_and_wait([task])
 
     async def aclose(self) -> None:
         """Cancel every task and wait until all have finished."""
@@ -56,8 +68,4 @@ class TaskSet:
 
     async def cancel_all(self) -> None:
         """Cancel every task now owned, keep accepting new ones."""
-        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await cancel_and_wait(list(self._tasks))

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from lkdesk.rtc.log_redaction import redacting_logger
+from lkdesk.rtc.engine.log_redaction import redacting_logger
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsa2Rlc2sifQ.c2lnbmF0dXJlLWJ5dGVz"
 

@@ -1,7 +1,9 @@
-"""WebSocket transport for LiveKit signalling: join handshake, reader, keepalive.
+"""WebSocket pump for LiveKit signalling: join handshake, reader, writer, keepalive.
 
-Owns exactly two tasks (reader, pinger) and cancels and awaits both in :meth:`close`.
-Server messages other than pongs are queued in arrival order for one consumer.
+Owns three tasks (reader, writer, pinger) in one :class:`TaskSet`, cancelled and awaited in
+:meth:`close`. The session's rules (keepalive, RTT, request ids) live in the sans-I/O
+:class:`SignalSession`. Server messages other than pongs are queued in arrival order for
+one consumer.
 """
 
 from __future__ import annotations
@@ -22,16 +24,18 @@ from websockets.exceptions import (
     InvalidURI,
 )
 
-from lkdesk.errors import (
+from lkdesk.core.errors import (
     ConnectError,
     InvalidUrlError,
     NotLiveKitServerError,
     ServerUnreachableError,
     SignalProtocolError,
 )
-from lkdesk.rtc import signal_protocol as sp
-from lkdesk.rtc.connect_errors import error_for_http_status, scrub_secrets
-from lkdesk.rtc.log_redaction import redacting_logger
+from lkdesk.core.tasks import TaskSet
+from lkdesk.rtc.engine import signal_protocol as sp
+from lkdesk.rtc.engine.connect_errors import error_for_http_status, scrub_secrets
+from lkdesk.rtc.engine.log_redaction import redacting_logger
+from lkdesk.rtc.engine.signal_session import SignalSession
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +58,9 @@ class SignalClient:
 
     def __init__(self) -> None:
         self.events: asyncio.Queue[SignalEvent] = asyncio.Queue()
+        self.session: SignalSession | None = None
         self._ws: ClientConnection | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._last_received = time.monotonic()
-        self._rtt_ms = 0
+        self._tasks = TaskSet("signal")
         self._closing = False
         self._closed_reported = False
         self._outgoing: asyncio.Queue[proto_rtc.SignalRequest] = asyncio.Queue()
@@ -65,10 +68,10 @@ class SignalClient:
     @property
     def rtt_ms(self) -> int:
         """Last signalling round-trip time measured by ping/pong, in milliseconds."""
-        return self._rtt_ms
+        return self.session.rtt_ms if self.session is not None else 0
 
     async def join(
-        self, server_url: str, token: str, options: sp.JoinOptions, *, join_timeout: float = 10.0
+        self, server_url: str, token: str, options: sp.JoinParams, *, join_timeout: float = 10.0
     ) -> proto_rtc.JoinResponse:
         """Open the WebSocket and wait for the JoinResponse.
 
@@ -110,16 +113,11 @@ class SignalClient:
         if kind != "join":
             await self._abort()
             raise NotLiveKitServerError(f"Expected a join response, the server sent '{kind}'.")
-        self._last_received = time.monotonic()
         join = first.join
-        self._tasks.append(asyncio.create_task(self._read_loop(), name="lkdesk-signal-reader"))
-        self._tasks.append(asyncio.create_task(self._write_loop(), name="lkdesk-signal-writer"))
-        self._tasks.append(
-            asyncio.create_task(
-                self._ping_loop(join.ping_interval or 5, join.ping_timeout or 15),
-                name="lkdesk-signal-pinger",
-            )
-        )
+        self.session = session = SignalSession.from_join(join, time.monotonic())
+        self._tasks.spawn(self._read_loop(session), "reader")
+        self._tasks.spawn(self._write_loop(), "writer")
+        self._tasks.spawn(self._ping_loop(session), "pinger")
         return join
 
     async def _open(self, url: str, token: str) -> ClientConnection:
@@ -184,20 +182,19 @@ class SignalClient:
             except ConnectionError:
                 logger.debug("signalling closed; dropped %s", request.WhichOneof("message"))
 
-    async def _read_loop(self) -> None:
+    async def _read_loop(self, session: SignalSession) -> None:
         assert self._ws is not None
         reason: str | None = "signalling connection lost"
         try:
             async for frame in self._ws:
-                self._last_received = time.monotonic()
+                session.received(time.monotonic())
                 try:
                     message = sp.decode_response(frame)
                 except SignalProtocolError:
                     logger.warning("ignoring an undecodable signalling message", exc_info=True)
                     continue
                 if message.WhichOneof("message") == "pong_resp":
-                    sent = message.pong_resp.last_ping_timestamp
-                    self._rtt_ms = max(0, int(time.time() * 1000) - sent)
+                    session.on_pong(message.pong_resp, int(time.time() * 1000))
                     continue
                 self.events.put_nowait(message)
             if self._closing:
@@ -207,17 +204,17 @@ class SignalClient:
         finally:
             self._report_closed(reason)
 
-    async def _ping_loop(self, interval: float, silence_limit: float) -> None:
+    async def _ping_loop(self, session: SignalSession) -> None:
         while True:
-            await asyncio.sleep(interval)
-            if time.monotonic() - self._last_received > silence_limit:
-                logger.warning("no signalling message for %.0f s; closing", silence_limit)
+            await asyncio.sleep(session.ping_interval_s)
+            if session.is_silent(time.monotonic()):
+                logger.warning("no signalling message for %.0f s; closing", session.ping_timeout_s)
                 self._report_closed("the server stopped answering (ping timeout)")
                 if self._ws is not None:
                     await self._ws.close()
                 return
             with contextlib.suppress(ConnectionError):
-                await self.send(sp.ping_request(int(time.time() * 1000), self._rtt_ms))
+                await self.send(session.ping(int(time.time() * 1000)))
 
     def _report_closed(self, reason: str | None) -> None:
         if not self._closed_reported:
@@ -225,7 +222,7 @@ class SignalClient:
             self.events.put_nowait(SignalClosed(reason))
 
     async def close(self, *, send_leave: bool) -> None:
-        """Optionally say goodbye, close the socket, cancel and await both tasks."""
+        """Optionally say goodbye, close the socket, cancel and await the tasks."""
         if self._ws is not None and send_leave and not self._closing:
             with contextlib.suppress(ConnectionError, TimeoutError):
                 async with asyncio.timeout(2):
@@ -240,10 +237,5 @@ class SignalClient:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(2):
                     await ws.close()
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.cancel_all()
         self._report_closed(None)

@@ -45,6 +45,10 @@ class EventEmitter(Generic[EventName]):
         if callback in handlers:
             handlers.remove(callback)
 
+    def off_all(self) -> None:
+        """Drop every handler (an owner letting go of the emitter does this)."""
+        self._listeners.clear()
+
     def emit(self, event: EventName, *args: Any) -> None:
         """Call every handler of ``event`` in registration order."""
         for handler in list(self._listeners.get(event, ())):

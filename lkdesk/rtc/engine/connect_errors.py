@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from lkdesk.errors import (
+from lkdesk.core.errors import (
     AuthenticationError,
     ConnectError,
     NotLiveKitServerError,

@@ -8,8 +8,6 @@ aiortc receiver forwards decoded frames to whatever track the mid is bound to ri
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,9 +17,10 @@ from aiortc import RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcdatachannel import RTCDataChannel
 
-from lkdesk.rtc import _aiortc_adapt as adapt
-from lkdesk.rtc.ice import IceUrl, candidate_from_init, rtc_configuration
-from lkdesk.rtc.sdp_tools import MediaSection, finish_answer, guard_offer, parse_sections
+from lkdesk.core.tasks import TaskSet
+from lkdesk.rtc.engine import adapt
+from lkdesk.rtc.engine.ice import IceUrl, candidate_from_init, rtc_configuration
+from lkdesk.rtc.engine.sdp_tools import MediaSection, finish_answer, guard_offer, parse_sections
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ class SubscriberConnection:
         self._bindings: dict[str, str] = {}
         self._ssrcs: dict[str, int | None] = {}
         self._pending_candidates: list[RTCIceCandidate] = []
-        self._pumps: list[asyncio.Task[None]] = []
+        self._pumps = TaskSet("subscriber")
         self._pc.on("track", self._on_track)
         self._pc.on("datachannel", on_datachannel)
         self._on_state = on_state
@@ -66,9 +65,7 @@ class SubscriberConnection:
     def _state_changed(self) -> None:
         state = self._pc.connectionState
         if state == "connected":
-            self._pumps.append(
-                asyncio.create_task(adapt.start_idle_receivers(self._pc), name="lkdesk-catch-up")
-            )
+            self._pumps.spawn(adapt.start_idle_receivers(self._pc), "catch-up")
         self._on_state(state)
 
     @property
@@ -116,12 +113,7 @@ class SubscriberConnection:
             if new_sid is not None and section.ssrc is not None and section.ssrc != old_ssrc:
                 transceiver = transceivers.get(mid)
                 if transceiver is not None and old_ssrc is not None:
-                    adapt.rebind_receiver(
-                        transceiver.receiver,
-                        ssrc=section.ssrc,
-                        rtx_ssrc=section.rtx_ssrc,
-                        codecs=list(transceiver._codecs),
-                    )
+                    adapt.rebind_receiver(transceiver, ssrc=section.ssrc, rtx_ssrc=section.rtx_ssrc)
                 self._ssrcs[mid] = section.ssrc
             if new_sid is None:
                 self._bindings.pop(mid, None)
@@ -154,7 +146,7 @@ class SubscriberConnection:
         if mid is None:
             logger.warning("track event without a transceiver; ignored")
             return
-        self._pumps.append(asyncio.create_task(self._pump(mid, track), name=f"lkdesk-pump-{mid}"))
+        self._pumps.spawn(self._pump(mid, track), f"pump-{mid}")
 
     async def _pump(self, mid: str, track: MediaStreamTrack) -> None:
         """Always drain the receiver (its queue is unbounded) and forward to the bound sid."""
@@ -170,9 +162,4 @@ class SubscriberConnection:
     async def close(self) -> None:
         """Close the peer connection and await every pump."""
         await self._pc.close()
-        pumps, self._pumps = self._pumps, []
-        for task in pumps:
-            task.cancel()
-        for task in pumps:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._pumps.aclose()

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterable, Awaitable, Callable
 
-from lkdesk.errors import LkdeskError
+from lkdesk.core.errors import LkdeskError
 from lkdesk.media.playback import PlaybackInput
 from lkdesk.rtc import (
     AudioFrame,

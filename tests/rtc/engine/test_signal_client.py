@@ -11,9 +11,9 @@ from livekit.protocol import models as proto_models
 from livekit.protocol import rtc as proto_rtc
 from websockets.asyncio.server import ServerConnection, serve
 
-from lkdesk.rtc import ice
-from lkdesk.rtc.signal_client import SignalClient, SignalClosed
-from lkdesk.rtc.signal_protocol import JoinOptions
+from lkdesk.rtc.engine import ice
+from lkdesk.rtc.engine.signal_client import SignalClient, SignalClosed
+from lkdesk.rtc.engine.signal_protocol import JoinParams
 
 
 def _join(ping_interval: int, ping_timeout: int) -> bytes:
@@ -48,7 +48,7 @@ async def test_scripted_server_answers_pings_so_session_stays_up() -> None:
     server, url = await _scripted(behaviour)
     client = SignalClient()
     try:
-        await client.join(url, "token", JoinOptions())
+        await client.join(url, "token", JoinParams())
         await asyncio.sleep(3.5)
         assert len(pings) >= 3, pings
         assert client.events.empty(), "session ended although pongs arrived"
@@ -67,7 +67,7 @@ async def test_scripted_server_that_goes_silent_is_detected_by_ping_timeout() ->
     server, url = await _scripted(behaviour)
     client = SignalClient()
     try:
-        await client.join(url, "token", JoinOptions())
+        await client.join(url, "token", JoinParams())
         started = time.monotonic()
         async with asyncio.timeout(6):
             event = await client.events.get()

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import re
 
-import aiortc
-import pytest
-from aiortc import RTCPeerConnection, RTCRtpReceiver
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import VideoStreamTrack
 
-from lkdesk.rtc import _aiortc_adapt as adapt
-from lkdesk.rtc.sdp_tools import decodable_mids, finish_answer, guard_offer, parse_sections
-from lkdesk.rtc.subscriber import SubscriberConnection
+from lkdesk.rtc.engine.sdp_tools import decodable_mids, finish_answer, guard_offer, parse_sections
+from lkdesk.rtc.engine.subscriber import SubscriberConnection
 
 
 async def _scripted_offer(video_tracks: int) -> tuple[RTCPeerConnection, str]:
@@ -118,27 +115,3 @@ async def test_scripted_offer_with_closed_mline_without_ice_is_accepted() -> Non
 
 def test_finish_answer_without_rejections_is_identity() -> None:
     assert finish_answer("v=0\r\n", frozenset()) == "v=0\r\n"
-
-
-def test_aiortc_version_is_the_one_the_adaptation_was_written_for() -> None:
-    assert aiortc.__version__.startswith(adapt.SUPPORTED_AIORTC)
-    adapt.check_compatible()
-
-
-def test_adaptation_refuses_other_aiortc_versions(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(aiortc, "__version__", "1.17.0")
-    with pytest.raises(adapt.AiortcIncompatibleError):
-        adapt.check_compatible()
-
-
-def test_receiver_internals_the_adaptation_patches_exist() -> None:
-    names = RTCRtpReceiver.__init__.__code__.co_names
-    for field in (
-        "codecs",
-        "rtx_ssrc",
-        "started",
-        "jitter_buffer",
-        "nack_generator",
-        "timestamp_mapper",
-    ):
-        assert f"_RTCRtpReceiver__{field}" in names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from lkdesk.rtc.connect_errors import scrub_secrets
+from lkdesk.rtc.engine.connect_errors import scrub_secrets
 
 _BEARER_RE = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
 

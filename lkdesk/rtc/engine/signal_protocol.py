@@ -16,7 +16,7 @@ from livekit.protocol import models as proto_models
 from livekit.protocol import rtc as proto_rtc
 
 from lkdesk import __version__
-from lkdesk.errors import InvalidUrlError, SignalProtocolError
+from lkdesk.core.errors import InvalidUrlError, SignalProtocolError
 
 #: Signalling protocol version we announce. 15, not 17: RoomMoved (gated at > 15) is not
 #: handled yet; everything gated up to 15 is (PROTOCOL_NOTES §1.2).
@@ -29,13 +29,11 @@ _HOST_RE = re.compile(r"^[A-Za-z0-9._\-\[\]:]+$")
 
 
 @dataclass(frozen=True, slots=True)
-class JoinOptions:
+class JoinParams:
     """Query parameters of a v0 ``/rtc`` join."""
 
     auto_subscribe: bool = False
     adaptive_stream: bool = False
-    reconnect: bool = False
-    participant_sid: str = ""
     client_protocol: int = CLIENT_PROTOCOL
 
 
@@ -78,7 +76,7 @@ def normalize_server_url(url: str) -> str:
     return urllib.parse.urlunsplit((scheme, netloc, path, "", ""))
 
 
-def build_join_url(server_url: str, options: JoinOptions) -> str:
+def build_join_url(server_url: str, options: JoinParams) -> str:
     """Return the v0 signalling URL (token travels in the Authorization header, not here)."""
     base = normalize_server_url(server_url)
     params = {
@@ -91,18 +89,7 @@ def build_join_url(server_url: str, options: JoinOptions) -> str:
         "auto_subscribe": "1" if options.auto_subscribe else "0",
         "adaptive_stream": "1" if options.adaptive_stream else "0",
     }
-    if options.reconnect:
-        params["reconnect"] = "1"
-        params["sid"] = options.participant_sid
     return f"{base}/rtc?{urllib.parse.urlencode(params)}"
-
-
-def validate_url_for(join_url: str) -> str:
-    """Return the HTTP ``/rtc/validate`` URL matching a join URL (same query)."""
-    parts = urllib.parse.urlsplit(join_url)
-    scheme = "https" if parts.scheme == "wss" else "http"
-    path = parts.path + "/validate"
-    return urllib.parse.urlunsplit((scheme, parts.netloc, path, parts.query, ""))
 
 
 def encode_request(request: proto_rtc.SignalRequest) -> bytes:

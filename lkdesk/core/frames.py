@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy is not imported at load: core stays light
+    import numpy as np
+    import numpy.typing as npt
 
 
 class VideoFormat(StrEnum):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lkdesk.rtc import AudioFrame, AudioSource, VideoSource
-from lkdesk.rtc.sources import SourceVideoTrack
+from lkdesk.rtc.engine.media_tracks import SourceVideoTrack
 
 
 def _kept(source_fps: float, limit_fps: float, jitter_ms: float, seconds: float = 10) -> int:
@@ -38,7 +38,7 @@ async def test_audio_source_applies_back_pressure_and_pads_underruns() -> None:
     source = AudioSource(48_000, 1, queue_size_ms=20)
     await source.capture_frame(AudioFrame(np.ones((960, 1), np.int16), 48_000, 1))
     assert source.queued_duration == pytest.approx(0.02)
-    out = source._read(1920)
+    out = source.read_samples(1920)
     assert out[:960].all() and not out[960:].any()
     with pytest.raises(ValueError, match="48000 Hz"):
         await source.capture_frame(AudioFrame(np.ones((441, 1), np.int16), 44_100, 1))

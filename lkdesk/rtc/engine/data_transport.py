@@ -26,8 +26,8 @@ from aiortc.rtcdatachannel import RTCDataChannel
 from google.protobuf.message import DecodeError
 from livekit.protocol import models as proto_models
 
-from lkdesk.errors import LkdeskError, RoomError
-from lkdesk.rtc import _aiortc_adapt as adapt
+from lkdesk.core.errors import LkdeskError, RoomError
+from lkdesk.rtc.engine import adapt
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ offer carries an id the server echoes in its answer. Data channels ``_reliable``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -17,11 +16,12 @@ from aiortc.rtcdatachannel import RTCDataChannel
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from livekit.protocol import rtc as proto_rtc
 
-from lkdesk.errors import MediaNegotiationError
-from lkdesk.rtc import _aiortc_adapt as adapt
-from lkdesk.rtc.ice import IceUrl, candidate_from_init, rtc_configuration
-from lkdesk.rtc.sources import SourceAudioTrack, SourceVideoTrack
-from lkdesk.rtc.waits import first_set
+from lkdesk.core.errors import MediaNegotiationError
+from lkdesk.core.tasks import TaskSet
+from lkdesk.core.waits import first_set
+from lkdesk.rtc.engine import adapt
+from lkdesk.rtc.engine.ice import IceUrl, candidate_from_init, rtc_configuration
+from lkdesk.rtc.engine.media_tracks import SourceAudioTrack, SourceVideoTrack
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class PublisherConnection:
         self._answers: dict[int, asyncio.Future[str]] = {}
         self._connected = asyncio.Event()
         self._failed = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks = TaskSet("publisher")
         self._pc.on("connectionstatechange", self._state_changed)
 
     @property
@@ -61,11 +61,7 @@ class PublisherConnection:
         logger.debug("publisher connection %s", state)
         if state == "connected":
             self._connected.set()
-            self._tasks.append(
-                asyncio.create_task(
-                    adapt.start_idle_receivers(self._pc), name="lkdesk-pub-catch-up"
-                )
-            )
+            self._tasks.spawn(adapt.start_idle_receivers(self._pc), "catch-up")
         elif state in ("failed", "closed"):
             self._failed.set()
 
@@ -139,9 +135,4 @@ class PublisherConnection:
         for future in self._answers.values():
             future.cancel()
         await self._pc.close()
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.aclose()

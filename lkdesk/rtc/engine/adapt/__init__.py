@@ -1,0 +1,25 @@
+"""The only code that touches aiortc (and aioice) internals. Written for aiortc 1.16.x only.
+
+Each module adapts one thing and says why; :func:`check_compatible` runs when the engine is
+imported and fails loudly when aiortc changes under us (tests/rtc/engine/test_adapt.py pins
+the same facts).
+"""
+
+from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate
+from lkdesk.rtc.engine.adapt.receivers import (
+    rebind_receiver,
+    receiver_ssrcs,
+    start_idle_receivers,
+)
+from lkdesk.rtc.engine.adapt.sctp import undelivered_messages
+from lkdesk.rtc.engine.adapt.version import AiortcIncompatibleError, check_compatible
+
+__all__ = [
+    "AiortcIncompatibleError",
+    "check_compatible",
+    "clamp_encoder_bitrate",
+    "rebind_receiver",
+    "receiver_ssrcs",
+    "start_idle_receivers",
+    "undelivered_messages",
+]

@@ -1,0 +1,46 @@
+"""Which aiortc this adaptation layer is written for, and a check that it is that one."""
+
+from __future__ import annotations
+
+import aiortc
+from aiortc import RTCPeerConnection, RTCRtpSender
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtcsctptransport import RTCSctpTransport
+
+SUPPORTED_AIORTC = "1.16."
+RECEIVER_FIELDS = (
+    "codecs",
+    "rtx_ssrc",
+    "started",
+    "jitter_buffer",
+    "nack_generator",
+    "remote_bitrate_estimator",
+    "timestamp_mapper",
+    "kind",
+)
+SCTP_FIELDS = ("_sent_queue", "_outbound_queue", "_data_channel_queue")
+
+
+class AiortcIncompatibleError(RuntimeError):
+    """The installed aiortc is not the version this adaptation was written for."""
+
+
+def check_compatible() -> None:
+    """Fail if aiortc is not 1.16.x or lacks an internal the adaptations rely on."""
+    version = getattr(aiortc, "__version__", "?")
+    if not version.startswith(SUPPORTED_AIORTC):
+        raise AiortcIncompatibleError(
+            f"lkdesk's aiortc adaptation is written for aiortc {SUPPORTED_AIORTC}x, found {version}"
+        )
+    if "_RTCRtpSender__encoder" not in RTCRtpSender.__init__.__code__.co_names:
+        raise AiortcIncompatibleError("aiortc RTCRtpSender has no __encoder any more")
+    if not hasattr(RTCPeerConnection, "_RTCPeerConnection__connect"):
+        raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __connect any more")
+    sctp_fields = RTCSctpTransport.__init__.__code__.co_names
+    for field in SCTP_FIELDS:
+        if field not in sctp_fields:
+            raise AiortcIncompatibleError(f"aiortc RTCSctpTransport has no '{field}' any more")
+    probe = RTCRtpReceiver.__init__.__code__.co_names
+    for field in RECEIVER_FIELDS:
+        if f"_RTCRtpReceiver__{field}" not in probe:
+            raise AiortcIncompatibleError(f"aiortc RTCRtpReceiver has no '{field}' any more")

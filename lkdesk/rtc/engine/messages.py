@@ -1,0 +1,204 @@
+"""The engine's table of signalling messages: each server message to one small handler.
+
+Transport messages (offer, answer, trickle, leave) are handled here; requests the server
+answers (add_track → track_published, update_metadata → request_response) are matched to
+their waiters; everything about participants and the room goes to the engine's listener as
+a typed event. A message that fails to apply is logged and dropped, never fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from livekit.protocol import models as proto_models
+from livekit.protocol import rtc as proto_rtc
+
+from lkdesk.core.errors import PublishError, PublishPermissionError, RoomError
+from lkdesk.rtc.engine.events import (
+    EngineEvent,
+    LocalMuteRequested,
+    LocalUnpublishRequested,
+    ParticipantsUpdated,
+    QualityUpdated,
+    RoomUpdated,
+    SpeakersChanged,
+    SubscriptionFailed,
+    TokenRefreshed,
+    TrackBound,
+)
+
+if TYPE_CHECKING:
+    from lkdesk.rtc.engine.engine import RtcEngine
+
+logger = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT_S = 5.0
+PUBLISH_TIMEOUT_S = 10.0
+
+Handler = Callable[[Any], Awaitable[None] | None]
+
+
+class MessageRouter:
+    """Routes one session's signalling messages; keeps the requests waiting for answers."""
+
+    def __init__(self, engine: RtcEngine) -> None:
+        self._engine = engine
+        self._requests: dict[int, asyncio.Future[proto_rtc.RequestResponse]] = {}
+        self._tracks: dict[str, asyncio.Future[proto_models.TrackInfo]] = {}
+        self._handlers: dict[str, Handler] = {
+            "offer": self._on_offer,
+            "answer": self._on_answer,
+            "trickle": self._on_trickle,
+            "leave": self._on_leave,
+            "track_published": self._on_track_published,
+            "request_response": self._on_request_response,
+            "refresh_token": self._on_refresh_token,
+            "update": lambda m: self._emit(ParticipantsUpdated(tuple(m.participants))),
+            "speakers_changed": lambda m: self._emit(SpeakersChanged(tuple(m.speakers))),
+            "room_update": lambda m: self._emit(RoomUpdated(m.room)),
+            "connection_quality": lambda m: self._emit(QualityUpdated(tuple(m.updates))),
+            "mute": lambda m: self._emit(LocalMuteRequested(m.sid, m.muted)),
+            "track_unpublished": lambda m: self._emit(LocalUnpublishRequested(m.track_sid)),
+            "subscription_response": lambda m: self._emit(
+                SubscriptionFailed(m.track_sid, proto_models.SubscriptionError.Name(m.err))
+            ),
+        }
+
+    def _emit(self, event: EngineEvent) -> None:
+        self._engine.emit(event)
+
+    async def route(self, message: proto_rtc.SignalResponse) -> None:
+        kind = message.WhichOneof("message") or ""
+        handler = self._handlers.get(kind)
+        if handler is None:
+            logger.debug("unhandled signalling message %s", kind)
+            return
+        try:
+            result = handler(getattr(message, kind))
+            if result is not None:
+                await result
+        except Exception:  # one bad message must not end the session
+            logger.exception("handling %s failed", kind)
+
+    def session_ended(self) -> None:
+        """Requests of the old session will never be answered."""
+        futures: list[asyncio.Future[Any]] = [*self._requests.values(), *self._tracks.values()]
+        for future in futures:
+            if not future.done():
+                future.cancel()
+        self._requests.clear()
+        self._tracks.clear()
+
+    # ----- transport -------------------------------------------------------------------------
+
+    async def _on_offer(self, offer: proto_rtc.SessionDescription) -> None:
+        subscriber = self._engine.subscriber
+        signal = self._engine.signal
+        if subscriber is None or signal is None:
+            return
+        sdp, changes = await subscriber.answer(offer.sdp, dict(offer.mid_to_track_id))
+        answer = proto_rtc.SessionDescription(type="answer", sdp=sdp, id=offer.id)
+        if signal.session is not None:
+            signal.session.subscriber_offer(offer)
+            signal.session.subscriber_answer(answer)
+        self._engine.send(proto_rtc.SignalRequest(answer=answer))
+        for change in changes:
+            self._emit(TrackBound(change.mid, change.old_sid, change.new_sid))
+
+    def _on_answer(self, answer: proto_rtc.SessionDescription) -> None:
+        publisher = self._engine.publisher_connection
+        if publisher is not None:
+            publisher.on_answer(answer)
+
+    async def _on_trickle(self, trickle: proto_rtc.TrickleRequest) -> None:
+        if trickle.target == proto_rtc.SignalTarget.SUBSCRIBER:
+            subscriber = self._engine.subscriber
+            if subscriber is not None:
+                await subscriber.add_remote_candidate(trickle.candidateInit)
+        else:
+            publisher = self._engine.publisher_connection
+            if publisher is not None:
+                await publisher.add_remote_candidate(trickle.candidateInit)
+
+    def _on_leave(self, leave: proto_rtc.LeaveRequest) -> None:
+        logger.info("server asked us to leave (reason %d, action %d)", leave.reason, leave.action)
+        if leave.action in (proto_rtc.LeaveRequest.RECONNECT, proto_rtc.LeaveRequest.RESUME):
+            self._engine.connection_lost("the server asked us to reconnect")
+        else:
+            self._engine.close_soon(leave.reason or proto_models.DisconnectReason.UNKNOWN_REASON)
+
+    def _on_refresh_token(self, token: str) -> None:
+        self._engine.token = token
+        self._emit(TokenRefreshed(token))
+
+    # ----- requests and their answers ---------------------------------------------------------
+
+    async def request(
+        self, build: Callable[[int], proto_rtc.SignalRequest]
+    ) -> proto_rtc.RequestResponse:
+        """Send a request carrying a fresh request id; the server's RequestResponse."""
+        signal = self._engine.signal
+        if signal is None or signal.session is None:
+            raise RoomError("Not connected to a room.")
+        request_id = signal.session.next_request_id()
+        future: asyncio.Future[proto_rtc.RequestResponse] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._requests[request_id] = future
+        self._engine.send(build(request_id))
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                return await future
+        except TimeoutError as exc:
+            raise RoomError("The server did not confirm the change within 5 s.") from exc
+        except asyncio.CancelledError:
+            if future.cancelled():  # the session ended under us, not our caller's cancel
+                raise RoomError("The connection dropped before the server answered.") from None
+            raise
+        finally:
+            self._requests.pop(request_id, None)
+
+    async def add_track(self, request: proto_rtc.AddTrackRequest) -> proto_models.TrackInfo:
+        future: asyncio.Future[proto_models.TrackInfo] = asyncio.get_running_loop().create_future()
+        self._tracks[request.cid] = future
+        self._engine.send(proto_rtc.SignalRequest(add_track=request))
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+                return await future
+        except TimeoutError as exc:
+            raise PublishError("The server did not accept the track within 10 s.") from exc
+        except asyncio.CancelledError:
+            if future.cancelled():
+                raise PublishError("The connection dropped while publishing.") from None
+            raise
+        finally:
+            self._tracks.pop(request.cid, None)
+
+    def _on_track_published(self, response: proto_rtc.TrackPublishedResponse) -> None:
+        future = self._tracks.get(response.cid)
+        if future is not None and not future.done():
+            future.set_result(response.track)
+
+    def _on_request_response(self, response: proto_rtc.RequestResponse) -> None:
+        if response.WhichOneof("request") == "add_track":
+            future = self._tracks.get(response.add_track.cid)
+            if future is not None and not future.done():
+                future.set_exception(_publish_refused(response))
+                return
+        waiting = self._requests.pop(response.request_id, None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(response)
+        elif response.reason != proto_rtc.RequestResponse.OK:
+            logger.warning("server refused a request: %s", response.message)
+
+
+def _publish_refused(response: proto_rtc.RequestResponse) -> PublishError:
+    if response.reason == proto_rtc.RequestResponse.NOT_ALLOWED:
+        return PublishPermissionError(
+            "The server does not allow this session to publish that track."
+        )
+    reason = proto_rtc.RequestResponse.Reason.Name(response.reason)
+    return PublishError(f"The server refused the track ({reason}: {response.message}).")
