@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import contextlib
 import logging
 import time
 import uuid
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livekit.protocol import models as proto_models
+
+from lkdesk.core.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +175,7 @@ class _StreamReader:
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._error: Exception | None = None
         self.total = total
+        self._inflate: Any = None  # a zlib decompressor for deflate-raw chunks
         self.received_bytes = 0
         self.trailer_attributes: dict[str, str] = {}
 
@@ -185,12 +187,24 @@ class _StreamReader:
         return min(1.0, self.received_bytes / self.total)
 
     def _push(self, chunk: bytes) -> None:
+        if self._inflate is not None:
+            chunk = self._inflate.decompress(chunk)
         self.received_bytes += len(chunk)
-        self._queue.put_nowait(chunk)
+        if chunk:
+            self._queue.put_nowait(chunk)
 
     def _finish(self, error: Exception | None = None) -> None:
+        if self._inflate is not None and error is None:
+            tail = self._inflate.flush()
+            if tail:
+                self.received_bytes += len(tail)
+                self._queue.put_nowait(tail)
         self._error = error
         self._queue.put_nowait(None)
+
+    def _compressed(self) -> None:
+        """The sender deflated the chunks (data streams v2): inflate as they arrive."""
+        self._inflate = zlib.decompressobj(wbits=-15)
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         while True:
@@ -325,6 +339,8 @@ class IncomingStreams:
             reader._push(inline)
             reader._finish()
         else:
+            if header.compression == proto_models.DataStream.DEFLATE_RAW:
+                reader._compressed()
             self._open[header.stream_id] = (reader, sender)
         self._start(handler, reader, sender)
 
@@ -350,16 +366,16 @@ class IncomingStreams:
                 del self._open[stream_id]
                 reader._finish(ConnectionError(f"{identity} left before the stream finished"))
 
-    async def close(self) -> None:
+    def fail_open(self, reason: str) -> None:
+        """Every stream still arriving ends with ``reason`` (its handler sees the error)."""
         for reader, _ in self._open.values():
-            reader._finish(ConnectionError("the room was closed"))
+            reader._finish(ConnectionError(reason))
         self._open.clear()
+
+    async def close(self) -> None:
+        self.fail_open("the room was closed")
         tasks, self._tasks = set(self._tasks), set()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(tasks)
 
 
 def _inline_content(header: Header) -> bytes | None:
