@@ -75,15 +75,19 @@ class ProcessingStage:
             self._thread.join(timeout=2.0)
 
     def _run(self) -> None:
-        while not self._stopping:
-            self._wake.wait(IDLE_WAKE_S)
-            self._wake.clear()
-            while self._pending and not self._stopping:
-                try:
-                    block, rate = self._pending.popleft()
-                except IndexError:
-                    break
-                self._consume(block, rate)
+        try:
+            while not self._stopping:
+                self._wake.wait(IDLE_WAKE_S)
+                self._wake.clear()
+                while self._pending and not self._stopping:
+                    try:
+                        block, rate = self._pending.popleft()
+                    except IndexError:
+                        break
+                    self._consume(block, rate)
+        finally:
+            if self._processor is not None:
+                self._processor.close()
 
     def _consume(self, block: Int16, rate: int) -> None:
         mono = to_mono_48k(block, rate)
@@ -102,6 +106,8 @@ class ProcessingStage:
         settings = processing.settings
         try:
             if self._processor is None or self._processor.settings != settings:
+                if self._processor is not None:
+                    self._processor.close()
                 self._processor = VoiceProcessor(settings)
                 self._voice.reset()
             return self._processor.process(near, far)

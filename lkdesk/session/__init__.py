@@ -21,6 +21,7 @@ from lkdesk.session.errors import (
 from lkdesk.session.factory import SessionFactory
 from lkdesk.session.model import (
     Attachment,
+    AudioProcessingSettings,
     Capabilities,
     ChatMessage,
     Device,
@@ -55,6 +56,7 @@ __all__ = [
     "AdminActionError",
     "ApiKeyTarget",
     "Attachment",
+    "AudioProcessingSettings",
     "AuthKind",
     "Capabilities",
     "ChatMessage",

@@ -16,9 +16,12 @@ from lkdesk.session.base import Session
 from lkdesk.session.call_admin import HostActions
 from lkdesk.session.call_data import ChatAndFiles
 from lkdesk.session.devices import DeviceScan, scan_devices
+from lkdesk.session.end_reasons import describe_end
 from lkdesk.session.errors import NotAvailableError, NotConnectedError
 from lkdesk.session.local_media import CAMERA, MIC, SCREEN, LocalMediaController
+from lkdesk.session.mic_processing import MicProcessing
 from lkdesk.session.model import (
+    AudioProcessingSettings,
     Capabilities,
     Device,
     DeviceKind,
@@ -44,27 +47,8 @@ _QUALITY = {
     rtc.ConnectionQuality.QUALITY_POOR: Quality.POOR,
     rtc.ConnectionQuality.QUALITY_LOST: Quality.LOST,
 }
-_ADVICE = {
-    "PARTICIPANT_REMOVED": "Rejoin if you were removed by mistake, or ask the host.",
-    "ROOM_DELETED": "Ask the host whether the meeting moved to another room.",
-    "DUPLICATE_IDENTITY": "Close the other window or device that uses the same identity.",
-    "SIGNAL_CLOSE": "Check your network connection, then rejoin.",
-    "MEDIA_FAILURE": "Check your network (a firewall may block UDP), then rejoin.",
-    "CONNECTION_TIMEOUT": "Check your network connection, then rejoin.",
-    "SERVER_SHUTDOWN": "Wait a moment, then rejoin.",
-}
 _FIELD = {MIC: "mic_on", CAMERA: "camera_on", SCREEN: "screen_on"}
 _KIND_OF = {DeviceKind.MICROPHONE: MIC, DeviceKind.CAMERA: CAMERA}
-
-
-def describe_end(reason: int) -> str:
-    """Plain words for why a call ended, with what to do next."""
-    text = rtc.describe_disconnect(reason)
-    try:
-        name = rtc.DisconnectReason.Name(reason)
-    except ValueError:
-        name = ""
-    return f"{text} {_ADVICE.get(name, '')}".strip()
 
 
 class CallSession(Session):
@@ -99,10 +83,15 @@ class CallSession(Session):
         self._pumps: dict[str, asyncio.Task[Any]] = {}
         self._scan = DeviceScan()
         self._devices: dict[DeviceKind, str] = {}
-        self._local = LocalMediaController(
-            self._tasks, self._on_local_video, self._on_mic_level, self._on_local_stopped
+        self._mic = MicProcessing(
+            lambda on: self.events.emit("talking_while_muted", on), self._processing_failed
         )
-        self._audio = RemoteAudio(self._tasks, lambda t: self._notice(t, NoticeLevel.WARNING))
+        self._local = LocalMediaController(
+            self._tasks, self._on_local_video, self._on_mic_level, self._on_local_stopped, self._mic
+        )
+        self._audio = RemoteAudio(
+            self._tasks, lambda t: self._notice(t, NoticeLevel.WARNING), self._mic.reference
+        )
         self._data: ChatAndFiles | None = None
         self._host = HostActions(credentials.admin, credentials.admin_reason)
         self._leaving = False
@@ -121,8 +110,17 @@ class CallSession(Session):
                 camera=self._scan.feature(DeviceKind.CAMERA),
                 speaker=self._scan.feature(DeviceKind.SPEAKER),
                 screen_share=self._scan.screen,
+                audio_processing=self._mic.feature(),
             )
         )
+
+    async def set_audio_processing(self, settings: AudioProcessingSettings) -> None:
+        self._mic.apply(settings)
+        self._set_audio_processing(settings)
+
+    def _processing_failed(self, reason: str) -> None:
+        self._set_capabilities(replace(self.capabilities, audio_processing=Feature(False, reason)))
+        self._notice(reason, NoticeLevel.WARNING)
 
     async def start_preview(self, *, camera: bool, microphone: bool) -> None:
         """Open the chosen camera and microphone for the pre-join check (or close them)."""
