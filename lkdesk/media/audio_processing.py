@@ -24,6 +24,8 @@ room, 10 dB echo loss, AEC + NS; RESULTS.md has the table):
 Noise suppression is RNNoise (pyrnnoise: wheels for Linux and Windows) where it installs,
 WebRTC's NS elsewhere: on stationary pink noise at -42 dBFS WebRTC's NS in pywebrtc-audio
 took off only ~6 dB (the SDK's ~13 dB), RNNoise 35 dB and more with speech within 0.5 dB.
+RNNoise is bypassed while the far end talks (and 0.5 s after): in double talk it took 15 dB
+off the near-end voice at the peer; AEC3's own suppressor handles that time.
 AGC2 is capped at +6 dB: its adaptive gain starts at +15 dB before it has heard the user,
 which raised the residual echo by as much and cost 15 dB of ERLE in the first seconds.
 
@@ -51,6 +53,8 @@ Int16 = npt.NDArray[np.int16]
 NS_LEVEL = 2
 """WebRTC NS level 0-3 (6/12/18/21 dB); 2 is Chrome's "high"."""
 AGC_MAX_GAIN_DB = 6.0
+FAR_ACTIVE_PEAK = 100  # about -50 dBFS: the far end is talking
+FAR_HOLD_FRAMES = 50
 INSTALL_HINT = "Install lkdesk's dependencies again (pip install pywebrtc-audio) and restart."
 
 
@@ -127,6 +131,7 @@ class VoiceProcessor:
     def __init__(self, settings: ProcessingSettings) -> None:
         self.settings = settings
         self.speech_probability = 0.0
+        self._far_hold = 0
         backend = _load_backend() if settings.any else None
         denoiser = _load_denoiser() if settings.noise_suppression else None
         self._denoiser: Any = denoiser
@@ -155,10 +160,15 @@ class VoiceProcessor:
             return near
         out: Int16 = self._apm.process(near, far if self.settings.echo_cancellation else None)
         probability = float(self._apm.speech_probability)
+        if int(np.abs(far).max(initial=0)) > FAR_ACTIVE_PEAK:
+            self._far_hold = FAR_HOLD_FRAMES
+        elif self._far_hold:
+            self._far_hold -= 1
         if self._denoise_state is not None:
             cleaned, probability = self._denoiser.process_mono_frame(self._denoise_state, out)
-            out = np.clip(np.asarray(cleaned).reshape(-1), -32768, 32767).astype(np.int16)
             probability = float(probability)
+            if not self._far_hold:  # RNNoise eats near-end speech during double talk
+                out = np.clip(np.asarray(cleaned).reshape(-1), -32768, 32767).astype(np.int16)
         if self._agc is not None:
             out = self._agc.process(out, speech_probability=probability)
         self.speech_probability = probability
