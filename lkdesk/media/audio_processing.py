@@ -124,7 +124,7 @@ def _load_denoiser() -> Any:
 class VoiceProcessor:
     """The chain for one settings value; not thread-safe (one worker owns it).
 
-    HPF + AEC3 (+ WebRTC NS when RNNoise is missing) -> RNNoise -> AGC2, whose speech
+    HPF + AEC3 + WebRTC NS -> RNNoise (if installed) -> AGC2, whose speech
     probability comes from RNNoise's VAD when it runs.
     """
 
@@ -144,7 +144,7 @@ class VoiceProcessor:
             sample_rate=RATE,
             num_channels=1,
             echo_cancellation=settings.echo_cancellation,
-            noise_suppression=settings.noise_suppression and denoiser is None,
+            noise_suppression=settings.noise_suppression,  # also while RNNoise is bypassed
             high_pass_filter=settings.high_pass_filter,
             auto_gain_control=False,
             ns_level=NS_LEVEL,
