@@ -148,11 +148,6 @@ async def test_echo_is_cancelled_by_25_db_within_2_s_and_present_without_process
     assert reached is not None and reached <= 2.0, f"25 dB reached at {reached} s"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 3.1-3.5 dB of near-end loss in double talk (AEC3's suppressor); the "
-    "issue asks <= 3 dB. Open: see the report of issue 12.",
-)
 async def test_near_end_speech_survives_double_talk(
     livekit_server: LiveKitServer, room_name: str, voices: Voices
 ) -> None:
