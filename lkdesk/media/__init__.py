@@ -1,4 +1,4 @@
-"""lkdesk.media: devices, microphone/camera/screen capture, remote audio playback. No Qt.
+"""lkdesk.media: devices, capture, remote audio playback, microphone processing. No Qt.
 
 This is the only layer that runs threads. Capture objects produce lkdesk's own frame types
 (``lkdesk.core.frames.AudioFrame``, ``VideoFrameEvent``) as async iterators;
@@ -8,6 +8,12 @@ lkdesk.session wires devices to the room. Every object has
 """
 
 from lkdesk.media._video_thread import CaptureFormat
+from lkdesk.media.audio_processing import (
+    AudioProcessing,
+    EchoReference,
+    ProcessingSettings,
+    processing_problem,
+)
 from lkdesk.media.camera import CameraCapture
 from lkdesk.media.devices import (
     AudioDevice,
@@ -33,6 +39,7 @@ __all__ = [
     "AudioDevice",
     "AudioLevel",
     "AudioPlayback",
+    "AudioProcessing",
     "BackendMissingError",
     "CameraCapture",
     "CameraDevice",
@@ -41,13 +48,16 @@ __all__ = [
     "DeviceError",
     "DeviceFailedError",
     "DeviceNotFoundError",
+    "EchoReference",
     "MediaState",
     "MicrophoneCapture",
     "MonitorInfo",
     "PlaybackInput",
+    "ProcessingSettings",
     "ScreenCapture",
     "list_audio_inputs",
     "list_audio_outputs",
     "list_cameras",
     "list_monitors",
+    "processing_problem",
 ]

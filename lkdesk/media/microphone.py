@@ -3,6 +3,10 @@
 PortAudio calls :meth:`MicrophoneCapture._callback` on its own thread every ``frame_ms``; the
 callback copies the buffer, updates the level and hands the copy to the loop through a
 bounded :class:`ThreadHandoff` (oldest frames dropped when the consumer falls behind).
+With ``processing`` the copy goes first to a :class:`ProcessingStage` worker (echo
+cancellation against the playback mix, noise suppression, gain control), which converts
+whatever the device gives to 48 kHz mono; if the device refuses that format it is opened in
+its own rate and channel count and converted.
 
 Events (``mic.on(name, handler)``):
     ``"state_changed"`` (MediaState), ``"error"`` (DeviceError: the device failed while
@@ -20,7 +24,10 @@ import numpy.typing as npt
 
 from lkdesk.core.frames import AudioFrame
 from lkdesk.media._audio_stream import AudioStreamOwner
+from lkdesk.media._blocking import run_blocking
 from lkdesk.media._handoff import HandoffClosed, ThreadHandoff
+from lkdesk.media._processing_thread import ProcessingStage
+from lkdesk.media.audio_processing import AudioProcessing
 from lkdesk.media.devices import AudioDevice, load_sounddevice, resolve_audio_device
 from lkdesk.media.errors import DeviceError, DeviceFailedError
 from lkdesk.media.levels import SILENCE, AudioLevel, measure
@@ -53,6 +60,7 @@ class MicrophoneCapture(StatefulDevice[MicrophoneEvent]):
         latency: Latency = "high",
         fallback_to_default: bool = True,
         stall_timeout_s: float = 5.0,
+        processing: AudioProcessing | None = None,
     ) -> None:
         super().__init__()
         if channels < 1:
@@ -70,6 +78,9 @@ class MicrophoneCapture(StatefulDevice[MicrophoneEvent]):
         self._level = SILENCE
         self._owner: AudioStreamOwner | None = None
         self._handoff: ThreadHandoff[npt.NDArray[np.int16]] | None = None
+        self._processing = processing
+        self._stage: ProcessingStage | None = None
+        self._stream_rate = sample_rate
         self.device: AudioDevice | None = None
         self.fallback_reason: str | None = None
         self.overflows = 0
@@ -78,8 +89,13 @@ class MicrophoneCapture(StatefulDevice[MicrophoneEvent]):
 
     @property
     def level(self) -> AudioLevel:
-        """Level of the latest captured frame (updated every frame, even if nobody reads)."""
-        return self._level
+        """Level of the latest frame as sent (after processing, if any)."""
+        return self._stage.level if self._stage is not None else self._level
+
+    @property
+    def voice_active(self) -> bool:
+        """Someone is talking into the microphone (needs ``processing``; else False)."""
+        return self._stage is not None and self._stage.voice_active
 
     @property
     def dropped_frames(self) -> int:
@@ -94,6 +110,7 @@ class MicrophoneCapture(StatefulDevice[MicrophoneEvent]):
         try:
             await self._open()
         except DeviceError as exc:
+            await self._stop_stage()
             self._error = exc
             self._set_state(MediaState.FAILED)
             raise
@@ -111,19 +128,34 @@ class MicrophoneCapture(StatefulDevice[MicrophoneEvent]):
             self.emit("device_fallback", resolved.fallback_reason)
         maxlen = max(QUEUE_MS // self.frame_ms, 2)
         self._handoff = ThreadHandoff(asyncio.get_running_loop(), maxlen)
+        if self._processing is not None:
+            self._stage = ProcessingStage(
+                self._processing, self._handoff.put, name="lkdesk-mic-processing"
+            )
+            self._stage.start()
+        try:
+            await self._open_stream(resolved.device, self.sample_rate, self.channels)
+        except DeviceError:
+            native = round(resolved.device.default_sample_rate)
+            if self._stage is None or (native, 1) == (self.sample_rate, self.channels):
+                raise
+            logger.info("microphone refused %d Hz; converting from %d Hz", self.sample_rate, native)
+            await self._open_stream(resolved.device, native, min(resolved.device.channels, 2))
+
+    async def _open_stream(self, device: AudioDevice, rate: int, channels: int) -> None:
         owner = AudioStreamOwner(
-            resolved.device, stall_timeout_s=self._stall_timeout_s, on_failed=self._on_failed
+            device, stall_timeout_s=self._stall_timeout_s, on_failed=self._on_failed
         )
         sd = load_sounddevice()
-        device_index = resolved.device.index
+        self._stream_rate = rate
 
         def make_stream(finished: Any) -> Any:
             return sd.InputStream(
-                device=device_index,
-                samplerate=self.sample_rate,
-                channels=self.channels,
+                device=device.index,
+                samplerate=rate,
+                channels=channels,
                 dtype="int16",
-                blocksize=self.samples_per_frame,
+                blocksize=rate * self.frame_ms // 1000,
                 latency=self._latency,
                 callback=self._callback,
                 finished_callback=finished,
@@ -133,9 +165,9 @@ class MicrophoneCapture(StatefulDevice[MicrophoneEvent]):
         await owner.open(make_stream)
         logger.info(
             "microphone %r open: %d Hz, %d ch, %d ms frames",
-            resolved.device.name,
-            self.sample_rate,
-            self.channels,
+            device.name,
+            rate,
+            channels,
             self.frame_ms,
         )
 
@@ -148,6 +180,9 @@ class MicrophoneCapture(StatefulDevice[MicrophoneEvent]):
         if status.input_overflow:
             self.overflows += 1
         data: npt.NDArray[np.int16] = indata.copy()
+        if self._stage is not None:
+            self._stage.submit(data, self._stream_rate)
+            return
         self._level = measure(data)
         handoff.put(data)
 
@@ -169,9 +204,15 @@ class MicrophoneCapture(StatefulDevice[MicrophoneEvent]):
         owner, self._owner = self._owner, None
         if owner is not None:
             await owner.close()
+        await self._stop_stage()
         if self._handoff is not None:
             self._handoff.close()
         self._level = SILENCE
+
+    async def _stop_stage(self) -> None:
+        stage, self._stage = self._stage, None
+        if stage is not None:
+            await run_blocking(stage.stop, name="lkdesk-stop-processing", time_limit=5.0)
 
     async def __aenter__(self) -> MicrophoneCapture:
         await self.start()
@@ -193,4 +234,6 @@ class MicrophoneCapture(StatefulDevice[MicrophoneEvent]):
             data = await self._handoff.get()
         except HandoffClosed:
             raise StopAsyncIteration from None
+        if self._processing is not None:
+            return AudioFrame(data=data, sample_rate=48_000, num_channels=1)
         return AudioFrame(data=data, sample_rate=self.sample_rate, num_channels=self.channels)

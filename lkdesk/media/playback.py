@@ -8,6 +8,9 @@ buffers are shared between the two threads under a per-input lock held only for 
 Events (``playback.on(name, handler)``): ``"state_changed"`` (MediaState), ``"error"``
 (DeviceError: the output device failed; pushing stays harmless, audio is simply not heard),
 ``"device_fallback"`` (str), ``"device_changed"`` (AudioDevice).
+
+With a ``reference`` (:class:`EchoReference`), every block written to the device is also
+written there: the microphone's echo canceller subtracts exactly what was played.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from lkdesk.core.frames import AudioFrame
 from lkdesk.media._audio_stream import AudioStreamOwner
 from lkdesk.media.devices import AudioDevice, load_sounddevice, resolve_audio_device
+from lkdesk.media.echo_reference import EchoReference
 from lkdesk.media.errors import DeviceError, DeviceFailedError
 from lkdesk.media.jitter import JitterBuffer, Samples
 from lkdesk.media.levels import SILENCE, AudioLevel, measure
@@ -142,6 +146,7 @@ class AudioPlayback(StatefulDevice[PlaybackEvent]):
         latency: Latency = "high",
         fallback_to_default: bool = True,
         stall_timeout_s: float = 5.0,
+        reference: EchoReference | None = None,
     ) -> None:
         super().__init__()
         if not 0 < jitter_ms <= max_buffer_ms:
@@ -158,6 +163,7 @@ class AudioPlayback(StatefulDevice[PlaybackEvent]):
         self._inputs: dict[str, PlaybackInput] = {}
         self._snapshot: tuple[PlaybackInput, ...] = ()  # what the callback iterates
         self._inputs_lock = threading.Lock()
+        self._reference = reference  # gets the final mix: the echo canceller's far end
         self._master_volume = 1.0
         self._level = SILENCE
         self._mix: Samples = np.zeros(self.block_size, dtype=np.float32)
@@ -301,6 +307,8 @@ class AudioPlayback(StatefulDevice[PlaybackEvent]):
         if master != 1.0:
             mix *= np.float32(master)
         np.clip(mix, -1.0, 1.0, out=mix)
+        if self._reference is not None:
+            self._reference.write(mix, self.sample_rate)
         self._level = measure(mix)
         outdata[:] = mix[:, np.newaxis]
 

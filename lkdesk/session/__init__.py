@@ -21,6 +21,7 @@ from lkdesk.session.errors import (
 from lkdesk.session.factory import SessionFactory
 from lkdesk.session.model import (
     Attachment,
+    AudioProcessingSettings,
     Capabilities,
     ChatDelivery,
     ChatEntry,
@@ -56,6 +57,7 @@ __all__ = [
     "AdminActionError",
     "ApiKeyTarget",
     "Attachment",
+    "AudioProcessingSettings",
     "AuthKind",
     "Capabilities",
     "ChatDelivery",

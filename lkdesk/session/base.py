@@ -19,6 +19,7 @@ from typing import Any
 from lkdesk.session.emitter import Emitter, Handler, SessionEvent
 from lkdesk.session.model import (
     Attachment,
+    AudioProcessingSettings,
     Capabilities,
     ChatDelivery,
     ChatEntry,
@@ -60,6 +61,7 @@ class Session(ABC):
         self._chat: list[ChatEntry] = []
         self._transfers: dict[str, FileTransfer] = {}
         self._local_media = LocalMedia()
+        self._audio_processing = AudioProcessingSettings()
         self._order = itertools.count()
 
     # ----- observing ----------------------------------------------------------------------
@@ -83,6 +85,15 @@ class Session(ABC):
     @property
     def local_media(self) -> LocalMedia:
         return self._local_media
+
+    @property
+    def audio_processing(self) -> AudioProcessingSettings:
+        """Echo cancellation, noise suppression and gain control on the microphone."""
+        return self._audio_processing
+
+    async def set_audio_processing(self, settings: AudioProcessingSettings) -> None:
+        """Switch microphone processing (live, also before joining)."""
+        self._set_audio_processing(settings)
 
     @property
     def participants(self) -> tuple[ParticipantState, ...]:
@@ -202,6 +213,11 @@ class Session(ABC):
         if capabilities != self._capabilities:
             self._capabilities = capabilities
             self.events.emit("capabilities", capabilities)
+
+    def _set_audio_processing(self, settings: AudioProcessingSettings) -> None:
+        if settings != self._audio_processing:
+            self._audio_processing = settings
+            self.events.emit("audio_processing", settings)
 
     def _upsert(self, state: ParticipantState) -> ParticipantState:
         """Add or replace a participant; keeps the join order of one already present."""

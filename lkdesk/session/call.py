@@ -17,9 +17,12 @@ from lkdesk.session.base import Session
 from lkdesk.session.call_admin import HostActions
 from lkdesk.session.call_data import ChatAndFiles
 from lkdesk.session.devices import DeviceScan, scan_devices
+from lkdesk.session.end_reasons import describe_end
 from lkdesk.session.errors import NotAvailableError, NotConnectedError
 from lkdesk.session.local_media import CAMERA, MIC, SCREEN, LocalMediaController
+from lkdesk.session.mic_processing import MicProcessing
 from lkdesk.session.model import (
+    AudioProcessingSettings,
     Capabilities,
     ChatEntry,
     Device,
@@ -28,45 +31,20 @@ from lkdesk.session.model import (
     JoinOptions,
     NoticeLevel,
     ParticipantState,
-    Quality,
     SessionState,
     Status,
     TileKey,
     VideoKind,
 )
 from lkdesk.session.remote_audio import RemoteAudio, play_test_tone
+from lkdesk.session.snapshots import snapshot
 from lkdesk.session.targets import Credentials
 
 logger = logging.getLogger(__name__)
 
-_QUALITY = {
-    rtc.ConnectionQuality.QUALITY_EXCELLENT: Quality.EXCELLENT,
-    rtc.ConnectionQuality.QUALITY_GOOD: Quality.GOOD,
-    rtc.ConnectionQuality.QUALITY_POOR: Quality.POOR,
-    rtc.ConnectionQuality.QUALITY_LOST: Quality.LOST,
-}
-_ADVICE = {
-    "PARTICIPANT_REMOVED": "Rejoin if you were removed by mistake, or ask the host.",
-    "ROOM_DELETED": "Ask the host whether the meeting moved to another room.",
-    "DUPLICATE_IDENTITY": "Close the other window or device that uses the same identity.",
-    "SIGNAL_CLOSE": "Check your network connection, then rejoin.",
-    "MEDIA_FAILURE": "Check your network (a firewall may block UDP), then rejoin.",
-    "CONNECTION_TIMEOUT": "Check your network connection, then rejoin.",
-    "SERVER_SHUTDOWN": "Wait a moment, then rejoin.",
-}
 _FIELD = {MIC: "mic_on", CAMERA: "camera_on", SCREEN: "screen_on"}
 _NOT_IN_A_CALL = (rtc.ConnectionState.CONN_DISCONNECTED, rtc.ConnectionState.CONN_CONNECTING)
 _KIND_OF = {DeviceKind.MICROPHONE: MIC, DeviceKind.CAMERA: CAMERA}
-
-
-def describe_end(reason: int) -> str:
-    """Plain words for why a call ended, with what to do next."""
-    text = rtc.describe_disconnect(reason)
-    try:
-        name = rtc.DisconnectReason.Name(reason)
-    except ValueError:
-        name = ""
-    return f"{text} {_ADVICE.get(name, '')}".strip()
 
 
 class CallSession(Session):
@@ -101,10 +79,15 @@ class CallSession(Session):
         self._pumps: dict[str, asyncio.Task[Any]] = {}
         self._scan = DeviceScan()
         self._devices: dict[DeviceKind, str] = {}
-        self._local = LocalMediaController(
-            self._tasks, self._on_local_video, self._on_mic_level, self._on_local_stopped
+        self._mic = MicProcessing(
+            lambda on: self.events.emit("talking_while_muted", on), self._processing_failed
         )
-        self._audio = RemoteAudio(self._tasks, lambda t: self._notice(t, NoticeLevel.WARNING))
+        self._local = LocalMediaController(
+            self._tasks, self._on_local_video, self._on_mic_level, self._on_local_stopped, self._mic
+        )
+        self._audio = RemoteAudio(
+            self._tasks, lambda t: self._notice(t, NoticeLevel.WARNING), self._mic.reference
+        )
         self._data: ChatAndFiles | None = None
         self._host = HostActions(credentials.admin, credentials.admin_reason)
         self._leaving = False
@@ -123,8 +106,17 @@ class CallSession(Session):
                 camera=self._scan.feature(DeviceKind.CAMERA),
                 speaker=self._scan.feature(DeviceKind.SPEAKER),
                 screen_share=self._scan.screen,
+                audio_processing=self._mic.feature(),
             )
         )
+
+    async def set_audio_processing(self, settings: AudioProcessingSettings) -> None:
+        self._mic.apply(settings)
+        self._set_audio_processing(settings)
+
+    def _processing_failed(self, reason: str) -> None:
+        self._set_capabilities(replace(self.capabilities, audio_processing=Feature(False, reason)))
+        self._notice(reason, NoticeLevel.WARNING)
 
     async def start_preview(self, *, camera: bool, microphone: bool) -> None:
         """Open the chosen camera and microphone for the pre-join check (or close them)."""
@@ -199,7 +191,7 @@ class CallSession(Session):
         self.local_identity = local.identity
         self._upsert(ParticipantState(local.identity, local.name or self.local_name, is_local=True))
         for participant in room.remote_participants.values():
-            self._upsert(self._snapshot(participant))
+            self._upsert(snapshot(participant))
         self._local.room = room
         self._data = ChatAndFiles(self, room, self._tasks)
         self._set_status(Status(SessionState.CONNECTED))
@@ -235,7 +227,7 @@ class CallSession(Session):
     def _wire(self, room: rtc.Room) -> None:
         refresh = self._refresh
         handlers: dict[str, Callable[..., object]] = {
-            "participant_connected": lambda p: self._upsert(self._snapshot(p)),
+            "participant_connected": lambda p: self._upsert(snapshot(p)),
             "participant_disconnected": lambda p: self._remove(p.identity, "left"),
             "track_published": lambda _pub, p: refresh(p),
             "track_unpublished": lambda _pub, p: refresh(p),
@@ -256,24 +248,9 @@ class CallSession(Session):
     def _refresh(self, participant: rtc.Participant) -> None:
         if isinstance(participant, rtc.RemoteParticipant):
             if participant.identity in self._participants:
-                self._upsert(self._snapshot(participant))
+                self._upsert(snapshot(participant))
         else:
             self._update(self.local_identity, name=participant.name or self.local_name)
-
-    @staticmethod
-    def _snapshot(participant: rtc.RemoteParticipant) -> ParticipantState:
-        live = {pub.source for pub in participant.track_publications.values() if not pub.muted}
-        return ParticipantState(
-            identity=participant.identity,
-            name=participant.name,
-            mic_on=rtc.TrackSource.SOURCE_MICROPHONE in live,
-            camera_on=rtc.TrackSource.SOURCE_CAMERA in live,
-            screen_on=rtc.TrackSource.SOURCE_SCREENSHARE in live,
-            speaking=participant.is_speaking,
-            audio_level=participant.audio_level,
-            quality=_QUALITY.get(participant.connection_quality, Quality.GOOD),
-            can_publish=participant.permissions.can_publish,
-        )
 
     def _on_track_subscribed(
         self,

@@ -21,6 +21,8 @@ SessionEvent = Literal[
     "mic_level",  # (float 0..1) local microphone level
     "notice",  # (Notice)
     "capabilities",  # (Capabilities)
+    "audio_processing",  # (AudioProcessingSettings)
+    "talking_while_muted",  # (bool) voice on the muted microphone: show "You are muted"
 ]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from lkdesk import media, rtc
 from lkdesk.core.tasks import TaskSet
 from lkdesk.session.errors import NotConnectedError
+from lkdesk.session.mic_processing import MicProcessing
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +40,11 @@ class _Running:
     publication: rtc.LocalTrackPublication | None = None
 
 
-def _capture(kind: str, device: str | None) -> Any:
+def _capture(kind: str, device: str | None, processing: MicProcessing | None) -> Any:
     if kind == MIC:
-        return media.MicrophoneCapture(device)
+        return media.MicrophoneCapture(
+            device, processing=processing.media if processing is not None else None
+        )
     if kind == CAMERA:
         if device and not device.isdigit():  # a video file standing in for a camera
             return media.CameraCapture(device, 640, 480, 30, loop_file=True)
@@ -60,8 +63,10 @@ class LocalMediaController:
         on_video: Callable[[str, Any], None],
         on_level: Callable[[float], None],
         on_stopped: Callable[[str, str], None],
+        processing: MicProcessing | None = None,
     ) -> None:
         self._tasks = tasks
+        self._processing = processing
         self._on_video = on_video
         self._on_level = on_level
         self._on_stopped = on_stopped
@@ -86,7 +91,7 @@ class LocalMediaController:
         running = self._running.get(kind)
         if running is not None and running.device == device:
             return
-        capture = _capture(kind, device)
+        capture = _capture(kind, device, self._processing)
         opening = asyncio.ensure_future(capture.start())
         try:
             await asyncio.shield(opening)  # DeviceError says what is wrong with the device
@@ -197,6 +202,8 @@ class LocalMediaController:
                     if count % LEVEL_EVERY == 0:
                         muted = running.track is not None and running.track.muted
                         self._on_level(0.0 if muted else running.capture.level.normalized)
+                        if self._processing is not None:
+                            self._processing.observe(running.capture, muted)
                     continue
                 if running.source is not None:
                     running.source.capture_frame(item.frame, timestamp_us=item.timestamp_us)

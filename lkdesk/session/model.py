@@ -173,8 +173,18 @@ class Capabilities:
     chat: Feature = AVAILABLE
     files: Feature = AVAILABLE
     speaker: Feature = AVAILABLE
+    audio_processing: Feature = AVAILABLE
     admin: Feature = AVAILABLE
     move_participants: Feature = AVAILABLE
+
+
+@dataclass(frozen=True, slots=True)
+class AudioProcessingSettings:
+    """How the microphone is cleaned up before it is sent (each on by default)."""
+
+    echo_cancellation: bool = True
+    noise_suppression: bool = True
+    auto_gain_control: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,14 @@ TONE_S = 0.8
 class RemoteAudio:
     """Plays subscribed audio tracks on the chosen speaker; the device opens on first use."""
 
-    def __init__(self, tasks: TaskSet, on_problem: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        tasks: TaskSet,
+        on_problem: Callable[[str], None],
+        reference: media.EchoReference | None = None,
+    ) -> None:
         self._tasks = tasks
+        self._reference = reference  # the playback mix feeds the microphone's echo canceller
         self._on_problem = on_problem
         self._playback: media.AudioPlayback | None = None
         self._failed = False
@@ -55,7 +61,7 @@ class RemoteAudio:
     async def _ensure(self) -> media.AudioPlayback | None:
         if self._playback is not None or self._failed:
             return self._playback
-        playback = media.AudioPlayback(self.device)
+        playback = media.AudioPlayback(self.device, reference=self._reference)
         try:
             await playback.start()
         except media.DeviceError as exc:

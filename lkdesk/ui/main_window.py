@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 from lkdesk.core.errors import LkdeskError
 from lkdesk.session import (
     ApiKeyTarget,
+    AudioProcessingSettings,
     DemoTarget,
     DeviceKind,
     InvalidTargetError,
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.prejoin.preview_changed.connect(self._preview_changed)
         self.prejoin.test_speaker_clicked.connect(self._test_speaker)
         self.prejoin.device_changed.connect(self._device_changed)
+        self.prejoin.processing.changed.connect(self.set_audio_processing)
         self.room.leave_requested.connect(self.leave)
         self.room.settings_requested.connect(self.open_settings)
         self.ended.home_clicked.connect(self.back_to_start)
@@ -199,12 +201,15 @@ class MainWindow(QMainWindow):
         bridge = self._adopt(session)
         bridge.preview_frame.connect(self.prejoin.preview.set_frame)
         bridge.mic_level.connect(self.prejoin.set_level)
+        bridge.audio_processing.connect(self.prejoin.processing.set_settings)
         devices = {kind: self.settings.device(kind) for kind in DeviceKind}
+        self.set_audio_processing(self.settings.audio_processing)
         self.pages.setCurrentWidget(self.prejoin)
         self.prejoin.bind(
             session, self.settings.display_name or default_name(), devices,
             self.settings.join_with("mic"), self.settings.join_with("camera"),
         )
+        self.prejoin.processing.set_settings(self.settings.audio_processing)
         self.setWindowTitle(f"{session.room_name} – lkdesk")
 
     def _preview_changed(self, camera: bool, microphone: bool) -> None:
@@ -233,6 +238,13 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.runner.run(self.session.select_device(kind, device_id), "switch the device",
                             on_error=self.prejoin.show_error)
+
+    def set_audio_processing(self, settings: AudioProcessingSettings) -> None:
+        """Remember the microphone processing switches and apply them to the session."""
+        self.settings.audio_processing = settings
+        if self.session is not None:
+            self.runner.run(self.session.set_audio_processing(settings),
+                            "change the sound processing", on_error=self._show_failure)
 
     # ----- the call -------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from lkdesk.session import Device, DeviceKind, Feature, JoinOptions, Session
+from lkdesk.ui.audio_processing_controls import AudioProcessingControls
 from lkdesk.ui.control_bar import RoomButton
 from lkdesk.ui.painting import Frame, fit_rect, frame_image, paint_avatar, usable
 from lkdesk.ui.theme import ROOM
@@ -201,6 +202,8 @@ class PreJoinPage(QWidget):
         speaker_row.addWidget(speaker, 1)
         speaker_row.addWidget(self.test_button)
         form.addRow("Speaker", speaker_row)
+        self.processing = AudioProcessingControls()
+        form.addRow("Sound", self.processing)
         column.addLayout(form)
         self.media_note = QLabel()
         self.media_note.setProperty("role", "muted")
@@ -247,6 +250,8 @@ class PreJoinPage(QWidget):
         self.media_note.setText("\n".join(dict.fromkeys(notes)))
         self.media_note.setVisible(bool(notes))
         self.test_button.setEnabled(caps.speaker.available)
+        self.processing.set_settings(session.audio_processing)
+        self.processing.set_feature(caps.audio_processing)
         self.preview.identity = session.local_identity
         self.preview.name = self.name.text() or "You"
         self.error.hide()

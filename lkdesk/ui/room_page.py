@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from lkdesk.session import (
+    AudioProcessingSettings,
     Capabilities,
     ChatEntry,
     DeviceKind,
@@ -24,6 +25,7 @@ from lkdesk.session import (
     VideoKind,
 )
 from lkdesk.ui.actions import ActionRunner
+from lkdesk.ui.audio_hints import ECHO_OFF_TEXT, MUTED_TEXT, HintPill
 from lkdesk.ui.bridge import SessionBridge
 from lkdesk.ui.chat_panel import ChatPanel
 from lkdesk.ui.control_bar import ControlBar
@@ -60,6 +62,8 @@ class RoomPage(QWidget):
         self.area = VideoArea()
         self.toasts = Toasts(self.area)
         self.banner = Banner(self.area)
+        self.muted_hint = HintPill(self.area, MUTED_TEXT, "MutedHint", row=1)
+        self.echo_hint = HintPill(self.area, ECHO_OFF_TEXT, "EchoOffHint")
         self.chat = ChatPanel()
         self.people = ParticipantsPanel()
         self.side = QFrame()
@@ -144,7 +148,10 @@ class RoomPage(QWidget):
         b.transfer.connect(self._on_transfer)
         b.notice.connect(self._on_notice)
         b.capabilities.connect(self._on_capabilities)
+        b.talking_while_muted.connect(self.muted_hint.set_shown)
+        b.audio_processing.connect(self._on_processing)
         self._on_capabilities(session.capabilities)
+        self._on_processing(session.audio_processing)
         self.controls.set_media(session.local_media)
         for state in session.participants:
             self._on_joined(state)
@@ -158,6 +165,8 @@ class RoomPage(QWidget):
         self._clock.stop()
         self.toasts.clear()
         self.banner.hide()
+        self.muted_hint.hide()
+        self.echo_hint.hide()
         for key in list(self.area.tiles):
             self.area.remove_tile(key)
         for identity in list(self.people.rows):
@@ -261,6 +270,9 @@ class RoomPage(QWidget):
         self.controls.set_capabilities(caps)
         self.chat.set_features(caps.chat, caps.files)
         self.people.set_admin(caps.admin, caps.move_participants)
+
+    def _on_processing(self, settings: AudioProcessingSettings) -> None:
+        self.echo_hint.set_shown(not settings.echo_cancellation)
 
     def _count(self) -> None:
         self.controls.set_people_count(len(self.people.rows))

@@ -1,10 +1,11 @@
-"""Per-user settings in QSettings: display name, devices, shortcuts, theme, geometry."""
+"""Per-user settings in QSettings: display name, devices, audio processing, shortcuts, theme,
+geometry."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from lkdesk.session import DeviceKind
+from lkdesk.session import AudioProcessingSettings, DeviceKind
 from lkdesk.ui.theme import ThemeMode
 
 
@@ -51,6 +52,21 @@ class AppSettings:
 
     def set_device(self, kind: DeviceKind, device_id: str) -> None:
         self._s.setValue(f"devices/{kind.value}", device_id)
+
+    @property
+    def audio_processing(self) -> AudioProcessingSettings:
+        """Echo cancellation, noise suppression, auto gain (each on unless turned off)."""
+        return AudioProcessingSettings(
+            self._bool("audio/echo_cancellation", True),
+            self._bool("audio/noise_suppression", True),
+            self._bool("audio/auto_gain_control", True),
+        )
+
+    @audio_processing.setter
+    def audio_processing(self, settings: AudioProcessingSettings) -> None:
+        self._s.setValue("audio/echo_cancellation", settings.echo_cancellation)
+        self._s.setValue("audio/noise_suppression", settings.noise_suppression)
+        self._s.setValue("audio/auto_gain_control", settings.auto_gain_control)
 
     def join_with(self, what: str) -> bool:
         """Whether to join with "mic" or "camera" on (last choice; on by default)."""

@@ -1,0 +1,131 @@
+"""The processing worker: captured blocks in, processed 10 ms 48 kHz mono frames out.
+
+PortAudio's thread only appends a copy to a bounded ``deque`` and sets an event; this thread
+converts the format (any rate, any channel count -> 48 kHz mono, never passed through as is),
+re-chunks into 10 ms frames, runs :class:`VoiceProcessor` against the echo reference, measures
+level and voice activity, and hands each frame on with ``on_frame`` (a ThreadHandoff's put).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from lkdesk.media.audio_processing import (
+    AudioProcessing,
+    VoiceActivity,
+    VoiceProcessor,
+)
+from lkdesk.media.echo_reference import FRAME, RATE, resample_linear
+from lkdesk.media.levels import SILENCE, AudioLevel, measure
+
+logger = logging.getLogger(__name__)
+
+Int16 = npt.NDArray[np.int16]
+MAX_PENDING = 50  # captured blocks waiting for the worker (oldest dropped beyond)
+IDLE_WAKE_S = 0.5
+
+
+def to_mono_48k(block: Int16, rate: int) -> npt.NDArray[np.float32]:
+    """A captured (samples, channels) int16 block as 48 kHz mono float32 (int16 scale)."""
+    if block.ndim == 2 and block.shape[1] > 1:
+        mono = block.mean(axis=1, dtype=np.float32)
+    else:
+        mono = block.reshape(-1).astype(np.float32)
+    return resample_linear(mono, rate, RATE)
+
+
+class ProcessingStage:
+    """One worker thread per open microphone; ``stop()`` ends and joins it."""
+
+    def __init__(
+        self, processing: AudioProcessing, on_frame: Callable[[Int16], object], name: str
+    ) -> None:
+        self._processing = processing
+        self._on_frame = on_frame
+        self._pending: deque[tuple[Int16, int]] = deque(maxlen=MAX_PENDING)
+        self._wake = threading.Event()
+        self._stopping = False
+        self._partial = np.zeros(0, dtype=np.float32)
+        self._voice = VoiceActivity()
+        self._processor: VoiceProcessor | None = None
+        self.level: AudioLevel = SILENCE
+        self.voice_active = False
+        self.frames = 0
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, block: Int16, rate: int) -> None:
+        """Capture thread: queue a copy of a captured block. No locks, no waiting."""
+        self._pending.append((block, rate))
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Blocking: end the worker and wait for it (run it off the loop)."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping:
+                self._wake.wait(IDLE_WAKE_S)
+                self._wake.clear()
+                while self._pending and not self._stopping:
+                    try:
+                        block, rate = self._pending.popleft()
+                    except IndexError:
+                        break
+                    self._consume(block, rate)
+        finally:
+            if self._processor is not None:
+                self._processor.close()
+
+    def _consume(self, block: Int16, rate: int) -> None:
+        mono = to_mono_48k(block, rate)
+        data = np.concatenate([self._partial, mono]) if self._partial.size else mono
+        whole = data.size - data.size % FRAME
+        for start in range(0, whole, FRAME):
+            frame = np.clip(data[start : start + FRAME], -32768, 32767).astype(np.int16)
+            self._emit(self._process(frame))
+        self._partial = data[whole:].copy()
+
+    def _process(self, near: Int16) -> Int16:
+        processing = self._processing
+        far = processing.reference.read()  # consumed even when off: keeps the alignment
+        if processing.failure is not None:
+            return near
+        settings = processing.settings
+        try:
+            if self._processor is None or self._processor.settings != settings:
+                if self._processor is not None:
+                    self._processor.close()
+                self._processor = VoiceProcessor(settings)
+                self._voice.reset()
+            return self._processor.process(near, far)
+        except Exception as exc:
+            processing.failure = (
+                f"Audio processing stopped working ({exc}); your microphone is sent unprocessed."
+            )
+            logger.exception("audio processing failed; passing the microphone through")
+            return near
+
+    def _emit(self, frame: Int16) -> None:
+        self.level = measure(frame)
+        processor = self._processor
+        probability = (
+            processor.speech_probability
+            if processor is not None and processor.settings.any and self._processing.failure is None
+            else None
+        )
+        self.voice_active = self._voice.update(self.level.rms_dbfs, probability)
+        self.frames += 1
+        self._on_frame(frame.reshape(-1, 1))
