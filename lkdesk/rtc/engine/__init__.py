@@ -1,0 +1,1 @@
+"""lkdesk's WebRTC engine: signalling, the publisher and subscriber peer connections, resume."""

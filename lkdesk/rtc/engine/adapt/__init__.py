@@ -1,0 +1,1 @@
+"""The engine's adaptations of aiortc/aioice internals, each pinned and tested."""
