@@ -215,9 +215,13 @@ class DatagramBridge:
             await self._close_all()
 
     async def _close_all(self) -> None:
+        # When aiortc stops the transport it is closing its _connection itself right now;
+        # closing it twice concurrently would race over aioice's socket list.
+        closing_by_aiortc = self._ice._connection if self._stopped.done() else None
         owned, self._owned = self._owned, {}
         for conn in owned:
-            await conn.close()
+            if conn is not closing_by_aiortc:
+                await conn.close()
         for waiter in owned.values():
             with contextlib.suppress(asyncio.CancelledError):
                 await waiter

@@ -406,6 +406,9 @@ class IceRestarter:
     async def aclose(self) -> None:
         """Stop any restart in progress and close the connections it retired."""
         await self._abandon()
+        outcome = self._outcome
+        if outcome is not None and outcome.done() and not outcome.cancelled():
+            outcome.exception()  # a failure nobody waited for is not an error at exit
         retiring = list(self._retiring)
         for task in retiring:
             task.cancel()

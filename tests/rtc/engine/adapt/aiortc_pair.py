@@ -24,6 +24,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamT
 from aiortc.rtcdatachannel import RTCDataChannel
 
 from lkdesk.rtc.engine.adapt.ice_restart import IceRestarter
+from lkdesk.rtc.engine.adapt.receiver_recovery import install_video_recovery
 
 COLOUR = (200, 40, 120)
 WAIT_S = 10.0
@@ -110,6 +111,11 @@ class Pair:
         channel.on("message", self.b.received.messages.append)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
+        # As the engine will: outages here (blocked paths, expired consent) lose packets the
+        # sender cannot always resend, and aiortc's own receiver would then stay frozen.
+        for transceiver in self.b.pc.getTransceivers():
+            if transceiver.receiver.track is track:
+                install_video_recovery(transceiver.receiver)
         task = asyncio.get_running_loop().create_task(self._pump(track), name="test-pump")
         self._tasks.add(task)
 

@@ -215,20 +215,31 @@ async def test_dtls_and_sctp_outlive_an_expired_ice_consent_and_a_restart_revive
     await no_tasks_left()
 
 
-async def test_closing_the_peer_connection_mid_restart_closes_every_ice_connection() -> None:
+async def test_closing_the_peer_connections_mid_restart_closes_every_ice_connection() -> None:
     require_sandbox()
     peers = Pair()
+    owned = []
     try:
         await peers.connect()
         await peers.a.restarter.prepare()
-        bridge = peers.a.restarter.bridge
-        assert bridge is not None
-        owned = list(bridge._owned)
-        assert len(owned) == 2
+        await peers.a.pc.setLocalDescription(await peers.a.pc.createOffer())
+        await peers.b.restarter.prepare()
+        with udp_ports_dropped(peers.a.local_ports() + peers.b.local_ports()):
+            await peers.b.pc.setRemoteDescription(peers.a.pc.localDescription)
+            await peers.b.pc.setLocalDescription(await peers.b.pc.createAnswer())
+            peers.b.restarter.start()
+            await peers.a.pc.setRemoteDescription(peers.b.pc.localDescription)
+            peers.a.restarter.start()
+            for peer in (peers.a, peers.b):
+                bridge = peer.restarter.bridge
+                assert bridge is not None and peer.restarter.state == "checking"
+                owned += list(bridge._owned)
+            assert len(owned) == 4
+            for peer in (peers.a, peers.b):
+                await peer.pc.close()  # before anyone calls the restarters' aclose()
     finally:
         await peers.aclose()
     assert all(conn._closed for conn in owned)
-    assert bridge._owned == {}
     await no_tasks_left()
 
 
