@@ -41,6 +41,11 @@ class TrackPublication:
         self._info = info
 
     @property
+    def info(self) -> proto_models.TrackInfo:
+        """The server's latest TrackInfo for this publication."""
+        return self._info
+
+    @property
     def name(self) -> str:
         return self._info.name
 

@@ -175,6 +175,14 @@ class TrackPublisher:
         if track_sid in self.publications:
             await self.unpublish(track_sid)
 
+    def published_infos(self) -> list[tuple[str, proto_models.TrackInfo]]:
+        """(cid, TrackInfo) of each published track, as a resume's SyncState lists them."""
+        return [
+            (pub.track.sender_track.id, pub.info)
+            for pub in self.publications.values()
+            if pub.track is not None
+        ]
+
     def session_ended(self) -> None:
         """The session's publisher connection is gone: remember what to publish again."""
         self._to_republish = []

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from livekit.protocol import models as proto_models
+from livekit.protocol import rtc as proto_rtc
 
 from lkdesk.core.emitter import EventEmitter
 from lkdesk.core.errors import ConnectError, RoomError
@@ -95,6 +96,7 @@ class Room(EventEmitter[EventTypes]):
             on_data=lambda packet: self._data.on_packet(packet),
             restore=self._restore_after_rejoin,
             closed=self._on_closed,
+            sync_state=self._sync_state,
         )
         self._subscriptions = Subscriptions(
             self._engine, emit=self.emit, owner_of=lambda sid: self._roster.owner_of(sid)
@@ -119,6 +121,8 @@ class Room(EventEmitter[EventTypes]):
         )
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.Joined: self._on_joined,
+            ev.SessionLost: self._on_session_lost,
+            ev.Resumed: lambda _e: self._subscriptions.resend_track_settings(),
             ev.StateChanged: self._on_state,
             ev.ParticipantsUpdated: lambda e: self._roster.update(
                 e.participants, self.local_participant
@@ -273,18 +277,32 @@ class Room(EventEmitter[EventTypes]):
         previous, self.connection_state = self.connection_state, state
         self.emit("connection_state_changed", state)
         if state == ConnectionState.CONN_RECONNECTING:
-            self._publisher.session_ended()
-            self._subscriptions.session_ended()
-            self._data.session_ended()
             self.emit("reconnecting")
         elif state == ConnectionState.CONN_CONNECTED and previous == _RECONNECTING:
             self.emit("reconnected")
         elif state == ConnectionState.CONN_DISCONNECTED:
             self.disconnect_reason = event.reason
 
+    def _on_session_lost(self, _event: ev.SessionLost) -> None:
+        """A full rejoin follows: the old session's tracks, media and streams end."""
+        self._publisher.session_ended()
+        self._subscriptions.session_ended()
+        self._data.session_ended()
+
     async def _on_closed(self, reason: int) -> None:
         await self._end_models()
         self.emit("disconnected", reason)
+
+    def _sync_state(self) -> proto_rtc.SyncState:
+        """The models' part of a resume's SyncState (PROTOCOL_NOTES §6.2)."""
+        wanted, disabled = self._subscriptions.sync()
+        state = proto_rtc.SyncState(
+            subscription=proto_rtc.UpdateSubscription(track_sids=wanted, subscribe=True),
+            track_sids_disabled=disabled,
+        )
+        for cid, info in self._publisher.published_infos():
+            state.publish_tracks.add(cid=cid, track=info)
+        return state
 
     async def _restore_after_rejoin(self) -> None:
         await self._publisher.republish()

@@ -115,6 +115,17 @@ class Subscriptions:
         if entry is not None:
             entry[0].deliver(frame)
 
+    def resend_track_settings(self) -> None:
+        """After a resume, the server is told again what each received video should be."""
+        for _track, publication, _participant in self._received.values():
+            if not publication.enabled or publication.video_dimensions is not None:
+                self.request_track_settings(publication)
+
+    def sync(self) -> tuple[list[str], list[str]]:
+        """Tracks we want, and those we want but paused (for a resume's SyncState)."""
+        disabled = [sid for sid, (_t, pub, _p) in self._received.items() if not pub.enabled]
+        return sorted(self._wanted), disabled
+
     # ----- sessions --------------------------------------------------------------------------
 
     def session_ended(self) -> None:

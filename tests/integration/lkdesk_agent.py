@@ -38,6 +38,9 @@ class Agent:
         self._sent: list[dict[str, Any]] = []
         self._received: list[dict[str, Any]] = []
         self._video: dict[str, dict[str, Any]] = {}
+        self._frames: dict[str, list[list[Any]]] = {}
+        self._data: list[dict[str, Any]] = []
+        self.room.on("data_received", self._on_data)
         for name in ("reconnecting", "reconnected", "disconnected", "connection_state_changed"):
             self.room.on(name, self._forwarder(name))  # type: ignore[arg-type]
         self.room.on("track_subscribed", self._on_track_subscribed)
@@ -109,6 +112,38 @@ class Agent:
     async def video_report(self, identity: str) -> dict[str, Any]:
         return dict(self._video.get(identity, {}))
 
+    async def frame_log(self, identity: str, since: float = 0.0) -> list[list[Any]]:
+        """Decoded frames of ``identity``'s video: [time, counter, [r, g, b]] (every 5th)."""
+        return [f for f in self._frames.get(identity, []) if f[0] >= since]
+
+    async def ice_info(self) -> dict[str, Any]:
+        """Local candidates and states of both peer connections (test-only internals)."""
+        engine = self.room._engine
+        info: dict[str, Any] = {}
+        if engine.subscriber is not None:
+            info["subscriber"] = _ice_of(engine.subscriber._pc)
+        if engine.publisher_connection is not None:
+            info["publisher"] = _ice_of(engine.publisher_connection._pc)
+        return info
+
+    async def recovery_stats(self) -> list[dict[str, int]]:
+        subscriber = self.room._engine.subscriber
+        return [vars(r.stats) for r in subscriber.recoveries] if subscriber else []
+
+    async def send_data(self, text: str, topic: str = "data") -> float:
+        assert self.room.local_participant is not None
+        await self.room.local_participant.publish_data(text, reliable=True, topic=topic)
+        return time.monotonic()
+
+    async def data_log(self) -> list[dict[str, Any]]:
+        return list(self._data)
+
+    def _on_data(self, packet: rtc.DataPacket) -> None:
+        if packet.topic in ("lk-chat-topic",):
+            return
+        sender = getattr(packet.participant, "identity", None)
+        self._data.append({"t": time.monotonic(), "from": sender, "text": packet.data.decode()})
+
     async def state(self) -> dict[str, Any]:
         local = self.room.local_participant
         return {
@@ -145,21 +180,36 @@ class Agent:
         stats = self._video.setdefault(
             identity, {"frames": 0, "color": None, "counter": None, "last": None, "gaps": []}
         )
+        frames = self._frames.setdefault(identity, [])
         stream = rtc.VideoStream(track, capacity=2)
         try:
             async for event in stream:
                 now = time.monotonic()
+                frame = event.frame.data
+                height, width = frame.shape[:2]
+                colour = mean_color(frame, content_region(width, height))
+                frames.append([now, decode_counter(frame), list(colour)])
                 if stats["last"] is not None and now - stats["last"] > 0.5:
                     stats["gaps"].append([stats["last"], now])
                 stats["last"] = now
                 stats["frames"] += 1
-                if stats["frames"] % 5 == 1:
-                    frame = event.frame.data
-                    height, width = frame.shape[:2]
-                    stats["color"] = mean_color(frame, content_region(width, height))
-                    stats["counter"] = decode_counter(frame)
+                stats["color"], stats["counter"] = frames[-1][2], frames[-1][1]
         finally:
             await stream.aclose()
+
+
+def _ice_of(pc: Any) -> dict[str, Any]:
+    sctp = pc.sctp
+    transport = (
+        sctp.transport.transport
+        if sctp is not None
+        else pc.getTransceivers()[0].receiver.transport.transport
+    )
+    return {
+        "ice_state": pc.iceConnectionState,
+        "connection_state": pc.connectionState,
+        "local": [f"{c.ip}:{c.port}" for c in transport.iceGatherer.getLocalCandidates()],
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -193,6 +243,11 @@ async def main() -> None:
             "start_chat",
             "chat_report",
             "video_report",
+            "frame_log",
+            "ice_info",
+            "recovery_stats",
+            "send_data",
+            "data_log",
             "state",
             "disconnect",
         )

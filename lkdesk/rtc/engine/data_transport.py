@@ -7,9 +7,11 @@ connection. While the room reconnects, reliable sends wait in call order (a boun
 them) and go out once the connection is back; lossy ones are dropped, as lossy data may be.
 
 Packets handed to a channel that died before the server acknowledged them are not lost: the
-transport keeps the newest reliable packets, asks SCTP (through the aiortc adaptation) how many
-of them the server has not acknowledged when the connection is lost, and sends exactly those
-again, in order, before anything new once the room is back (re-stamped for a new session).
+transport keeps the newest reliable packets. After a resume it sends again, with their own
+sequence numbers, those after the last one the server says it received. Before a full rejoin
+it asks SCTP (through the aiortc adaptation) how many of them the server never acknowledged
+and sends exactly those again, re-stamped for the new session. Either way they go out in
+order, before anything new.
 
 Receiving listens on every channel (the server's subscriber-side ones and, for old servers,
 the publisher's) and drops reliable duplicates per sender and session.
@@ -77,10 +79,15 @@ class DataTransport:
         self._online.set()
 
     def go_offline(self) -> None:
-        """The connection was lost: keep what the server did not acknowledge, hold new sends."""
-        if not self._online.is_set():
-            return
+        """The connection was lost: new sends wait until it is back."""
         self._online.clear()
+
+    def prepare_rejoin(self) -> None:
+        """A full rejoin follows: keep what the old session's SCTP never got acknowledged.
+
+        Called while the old connection still exists, after any resume attempt (whose ICE
+        restart may have let SCTP deliver more in the meantime).
+        """
         missing = self._count_undelivered()
         kept = list(self._replay)[len(self._replay) - missing :] if missing else []
         self._resend.extend(kept)
@@ -100,21 +107,34 @@ class DataTransport:
             missing = len(self._replay)
         return min(missing, len(self._replay))
 
-    async def come_back(self, *, new_session: bool) -> None:
+    async def come_back(self, *, new_session: bool, server_last_seq: int = 0) -> None:
         """The room is connected again: resend what was lost, then release waiting sends.
 
-        ``new_session`` (a full rejoin) restarts the sequence and the duplicate filter.
+        A full rejoin (``new_session``) restarts the sequence and the duplicate filter and
+        resends, re-stamped, what SCTP had not delivered. A resume keeps both and resends,
+        with their own sequence numbers, the packets after ``server_last_seq`` (the server
+        drops any it already has, so SCTP's own retransmissions do no harm).
         """
         if new_session:
             self._sequence = 0
             self._last_seen.clear()
-        if self._resend:
+            resend = self._resend
+        else:
+            resend = [p for p in self._replay if p.sequence > server_last_seq]
+        if resend:
             reliable, _lossy = await self._channels()
-            resend, self._resend = self._resend, []
             for packet in resend:
-                self._transmit(reliable, packet)
+                if new_session:
+                    self._transmit(reliable, packet)
+                else:
+                    reliable.send(packet.SerializeToString())  # still in the replay buffer
             logger.info("resent %d reliable packets after reconnecting", len(resend))
+        self._resend = []
         self.go_online()
+
+    def receive_states(self) -> dict[str, int]:
+        """The newest reliable sequence received from each sender (for a resume's SyncState)."""
+        return dict(self._last_seen)
 
     def close(self, reason: str) -> None:
         """The room ended: sends waiting for a connection fail with ``reason``."""

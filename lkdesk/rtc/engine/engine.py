@@ -26,17 +26,28 @@ from lkdesk.core.waits import first_set
 from lkdesk.rtc.engine import ice
 from lkdesk.rtc.engine import signal_protocol as sp
 from lkdesk.rtc.engine.data_transport import DataTransport
-from lkdesk.rtc.engine.events import EngineEvent, Joined, LinkState, StateChanged
+from lkdesk.rtc.engine.events import EngineEvent, Joined, LinkState, Resumed, StateChanged
 from lkdesk.rtc.engine.messages import MessageRouter
 from lkdesk.rtc.engine.publisher import PublisherConnection
 from lkdesk.rtc.engine.reasons import ended_message
 from lkdesk.rtc.engine.reconnect import Reconnector
 from lkdesk.rtc.engine.signal_client import SignalClient, SignalClosed
+from lkdesk.rtc.engine.signal_session import SignalSession
 from lkdesk.rtc.engine.subscriber import SubscriberConnection
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_OPEN_TIMEOUT_S = 10.0
+#: A resume's ICE restarts normally take well under a second; longer means the path is
+#: still down, and another attempt (a fresh restart) is the way on.
+RESUME_MEDIA_TIMEOUT_S = 6.0
+#: No datagram at all from the server for this long means the media path is dead (the
+#: server's ICE keepalive, every 2 s, and answers to our consent checks normally arrive).
+#: Shorter outages heal on the same path: SCTP retransmits, video receivers ask for a
+#: keyframe; an ICE restart started inside an outage fails on the server's side (its checks
+#: give up within ~1.5 s) and would only delay that. A path whose local address left the
+#: machine is given up at once.
+SILENCE_LIMIT_S = 12.0
 PUBLISHER_CONNECT_TIMEOUT_S = 15.0
 
 Listener = Callable[[EngineEvent], None]
@@ -55,7 +66,8 @@ class RtcEngine:
     """One room's connections, across reconnects.
 
     ``restore`` runs after each full rejoin (republishing); ``closed`` once the room ended
-    for good and every connection is closed.
+    for good and every connection is closed; ``sync_state`` gives the models' part of a
+    resume's SyncState (published tracks, subscriptions, paused tracks).
     """
 
     def __init__(
@@ -66,11 +78,14 @@ class RtcEngine:
         on_data: PacketSink,
         restore: Callable[[], Awaitable[None]],
         closed: Callable[[int], Awaitable[None]],
+        sync_state: Callable[[], proto_rtc.SyncState],
     ) -> None:
         self._listener = listener
         self._on_frame = on_frame
         self._restore = restore
         self._closed = closed
+        self._sync_state = sync_state
+        self._resume_refused = False
         self.data = DataTransport(self.open_data_channels, on_data)
         self.state = LinkState.DISCONNECTED
         self.token = ""
@@ -82,11 +97,13 @@ class RtcEngine:
         self._publisher: PublisherConnection | None = None
         self._publisher_lock = asyncio.Lock()
         self._ice_urls: list[ice.IceUrl] = []
+        self._ice_offered: list[ice.IceUrl] = []
         self._force_relay = False
         self._session_tasks = TaskSet("engine-session")
         self._media_connected = asyncio.Event()
         self._media_failed = asyncio.Event()
         self._router = MessageRouter(self)
+        self._silence_watch: asyncio.Task[None] | None = None
         self._reconnector = Reconnector(self)
 
     # ----- lifecycle ---------------------------------------------------------------------
@@ -115,11 +132,12 @@ class RtcEngine:
             join_timeout=self.options.join_timeout_s,
         )
         self.join = join
+        self._resume_refused = False
         self._session_tasks = TaskSet("engine-session", on_error=self._task_failed)
         self._media_connected = asyncio.Event()
         self._media_failed = asyncio.Event()
-        urls = ice.flatten(join.ice_servers)
-        self._ice_urls = await ice.reachable(urls, self.options.stun_probe_budget_s)
+        self._ice_offered = ice.flatten(join.ice_servers)
+        self._ice_urls = await ice.reachable(self._ice_offered, self.options.stun_probe_budget_s)
         self._force_relay = (
             join.client_configuration.force_relay == proto_models.ClientConfigSetting.ENABLED
         )
@@ -132,6 +150,7 @@ class RtcEngine:
         )
         self._listener(Joined(join, rejoin=rejoin))
         self._session_tasks.spawn(self._dispatch(signal), "dispatcher")
+        self._silence_watch = self._session_tasks.spawn(self._watch_silence(), "silence-watch")
         if join.subscriber_primary:  # else we may not subscribe: nothing to wait for yet
             await self._wait_media(self.options.media_timeout_s)
 
@@ -163,14 +182,110 @@ class RtcEngine:
         """End from inside a callback or the dispatcher (the closer is owned by the reconnector)."""
         self._reconnector.spawn_close(reason)
 
-    def connection_lost(self, why: str) -> None:
-        """Signalling or media broke: reconnect in the background (once)."""
+    def connection_lost(self, why: str, *, resume: bool = True) -> None:
+        """Signalling or media broke: reconnect in the background (once).
+
+        ``resume=False`` when the server said only a full rejoin can help.
+        """
+        if not resume:
+            self._resume_refused = True
         if self.state != LinkState.CONNECTED:
             return
         logger.warning("connection lost (%s); reconnecting", why)
         self.data.go_offline()
         self.set_state(LinkState.RECONNECTING)
         self._reconnector.start()
+
+    def can_resume(self) -> bool:
+        """Whether the next reconnect may resume this session (else: a full rejoin)."""
+        join = self.join
+        return (
+            not self._resume_refused
+            and join is not None
+            and join.client_configuration.resume_connection
+            != proto_models.ClientConfigSetting.DISABLED
+            and self._signal is not None
+            and self._signal.session is not None
+            and self._subscriber is not None
+            and self._media_connected.is_set()
+        )
+
+    async def resume_session(self) -> None:
+        """Resume: signalling back to the same session, SyncState, ICE restarted on both PCs.
+
+        The server answers with a ReconnectResponse and re-offers the subscriber with new
+        ICE credentials; we restart the publisher's ICE ourselves. Raises when the server
+        refuses (``ResumeRefused``) or the media path does not come back in time.
+        """
+        old = self._signal
+        assert old is not None and old.session is not None and self._subscriber is not None
+        session = old.session
+        await old.close(send_leave=False)
+        signal = SignalClient()
+        params = sp.JoinParams(auto_subscribe=False, resume_sid=session.participant_sid)
+        self._subscriber.expect_ice_restart(self._ice_urls)
+        reconnect = await signal.resume(
+            self.url, self.token, params, session, limit_s=self.options.join_timeout_s
+        )
+        self._signal = signal
+        offered = ice.flatten(reconnect.ice_servers)
+        if offered:
+            self._ice_urls = await self._reachable_again(offered)
+            self._subscriber.expect_ice_restart(self._ice_urls)
+        self._session_tasks.spawn(self._dispatch(signal), "dispatcher")
+        self.send(proto_rtc.SignalRequest(sync_state=self._full_sync_state(session)))
+        async with asyncio.timeout(RESUME_MEDIA_TIMEOUT_S):
+            if self._publisher is not None:
+                await self._publisher.restart_ice(self._ice_urls)
+            await self._subscriber.ice_restarted()
+        for connection in (self._subscriber, self._publisher):
+            if connection is not None:
+                connection.liveness.reset()  # the restarted path counts from now
+        await self._session_tasks.cancel(self._silence_watch)
+        self._silence_watch = self._session_tasks.spawn(self._watch_silence(), "silence-watch")
+        await self.data.come_back(new_session=False, server_last_seq=reconnect.last_message_seq)
+        self.emit(Resumed())
+
+    async def _reachable_again(self, offered: list[ice.IceUrl]) -> list[ice.IceUrl]:
+        """The servers a ReconnectResponse names (fresh TURN credentials), probing only URLs
+        not seen before: a resume must not wait a second for a STUN server known to be mute."""
+        known = {u.url for u in self._ice_offered}
+        kept = {u.url for u in self._ice_urls}
+        new = [u for u in offered if u.url not in known]
+        answered = {u.url for u in await ice.reachable(new, self.options.stun_probe_budget_s)}
+        self._ice_offered = offered
+        return [u for u in offered if u.url in kept or u.url in answered]
+
+    def _full_sync_state(self, session: SignalSession) -> proto_rtc.SyncState:
+        state = self._sync_state()
+        if session.last_subscriber_answer is not None:
+            state.answer.CopyFrom(session.last_subscriber_answer)
+        if session.last_subscriber_offer is not None:
+            state.offer.CopyFrom(session.last_subscriber_offer)
+        state.data_channels.extend(self._data_channel_infos())
+        for sender, last in self.data.receive_states().items():
+            state.datachannel_receive_states.add(publisher_sid=sender, last_seq=last)
+        return state
+
+    def _data_channel_infos(self) -> list[proto_rtc.DataChannelInfo]:
+        infos = []
+        if self._publisher is not None:
+            for channel in (self._publisher.reliable, self._publisher.lossy):
+                if channel.id is not None:
+                    infos.append(
+                        proto_rtc.DataChannelInfo(
+                            label=channel.label, id=channel.id, target=proto_rtc.PUBLISHER
+                        )
+                    )
+        if self._subscriber is not None:
+            for channel in self._subscriber.data_channels:
+                if channel.id is not None:
+                    infos.append(
+                        proto_rtc.DataChannelInfo(
+                            label=channel.label, id=channel.id, target=proto_rtc.SUBSCRIBER
+                        )
+                    )
+        return infos
 
     async def restore_after_rejoin(self) -> None:
         """Called by the reconnector once a new session is up."""
@@ -211,6 +326,26 @@ class RtcEngine:
             self._media_failed.set()
             if state == "failed":
                 self.connection_lost("the media connection failed")
+
+    async def _watch_silence(self) -> None:
+        """Declare the connection lost when a connected PC hears nothing for a while (or its
+        local address went away); keep the video receivers' idea of the RTT current."""
+        while True:
+            await asyncio.sleep(1.0)
+            signal, subscriber = self._signal, self._subscriber
+            if signal is not None and signal.rtt_ms and subscriber is not None:
+                for recovery in subscriber.recoveries:  # NACK and keyframe pacing follow RTT
+                    recovery.set_rtt(signal.rtt_ms / 1000)
+            for connection in (self._subscriber, self._publisher):
+                if connection is None or connection.connection_state != "connected":
+                    continue
+                silent = connection.liveness.silent_for()
+                if silent > SILENCE_LIMIT_S:
+                    self.connection_lost(f"nothing received from the server for {silent:.0f} s")
+                    return
+                if silent > 1.0 and connection.liveness.local_address_gone():
+                    self.connection_lost("this machine's network address changed")
+                    return
 
     # ----- signalling --------------------------------------------------------------------
 

@@ -32,6 +32,16 @@ class Joined:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionLost:
+    """The session is gone for good (a full rejoin follows): media and streams of it end."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """The same session continues after a resume: re-send per-track settings."""
+
+
+@dataclass(frozen=True, slots=True)
 class StateChanged:
     """The link changed state; ``reason`` is a ``DisconnectReason`` when it ended."""
 
@@ -96,6 +106,8 @@ class TokenRefreshed:
 
 EngineEvent = (
     Joined
+    | SessionLost
+    | Resumed
     | StateChanged
     | ParticipantsUpdated
     | SpeakersChanged

@@ -125,8 +125,10 @@ class MessageRouter:
 
     def _on_leave(self, leave: proto_rtc.LeaveRequest) -> None:
         logger.info("server asked us to leave (reason %d, action %d)", leave.reason, leave.action)
-        if leave.action in (proto_rtc.LeaveRequest.RECONNECT, proto_rtc.LeaveRequest.RESUME):
-            self._engine.connection_lost("the server asked us to reconnect")
+        if leave.action == proto_rtc.LeaveRequest.RESUME:
+            self._engine.connection_lost("the server asked us to resume")
+        elif leave.action == proto_rtc.LeaveRequest.RECONNECT:
+            self._engine.connection_lost("the server asked us to rejoin", resume=False)
         else:
             self._engine.close_soon(leave.reason or proto_models.DisconnectReason.UNKNOWN_REASON)
 

@@ -8,6 +8,7 @@ offer carries an id the server echoes in its answer. Data channels ``_reliable``
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 
@@ -39,6 +40,8 @@ class PublisherConnection:
         send_signal: Callable[[proto_rtc.SignalRequest], None],
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
+        self._force_relay = force_relay
+        self._restarter = adapt.IceRestarter(self._pc)
         self._send_signal = send_signal
         self.reliable: RTCDataChannel = self._pc.createDataChannel("_reliable", ordered=True)
         self.lossy: RTCDataChannel = self._pc.createDataChannel(
@@ -55,6 +58,11 @@ class PublisherConnection:
     @property
     def connection_state(self) -> str:
         return self._pc.connectionState
+
+    @functools.cached_property
+    def liveness(self) -> adapt.Liveness:
+        """When this connection last received anything (see adapt/liveness.py)."""
+        return adapt.Liveness(self._pc)
 
     def _state_changed(self) -> None:
         state = self._pc.connectionState
@@ -109,6 +117,18 @@ class PublisherConnection:
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
             await adapt.start_idle_receivers(self._pc)
 
+    async def restart_ice(self, ice_urls: list[IceUrl]) -> None:
+        """Offer with fresh ICE credentials and run checks on them (a resume's step).
+
+        DTLS, SRTP and SCTP (our data channels, with what they still owe the server) carry
+        on. Raises ``IceRestartError`` or ``MediaNegotiationError`` when it does not work.
+        """
+        servers = rtc_configuration(ice_urls, force_relay=self._force_relay).iceServers
+        await self._restarter.prepare(servers)
+        await self.negotiate()
+        self._restarter.start()
+        await self._restarter.wait()
+
     def on_answer(self, description: proto_rtc.SessionDescription) -> None:
         """Route a server answer to the offer it answers (servers without ids: the latest)."""
         offer_id = description.id or self._offer_id
@@ -134,5 +154,6 @@ class PublisherConnection:
     async def close(self) -> None:
         for future in self._answers.values():
             future.cancel()
+        await self._restarter.aclose()
         await self._pc.close()
         await self._tasks.aclose()

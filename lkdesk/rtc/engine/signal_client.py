@@ -43,6 +43,15 @@ MAX_SIGNAL_MESSAGE = 4 * 1024 * 1024
 _WS_LOGGER = redacting_logger(f"{__name__}.websocket")
 
 
+class ResumeRefused(ConnectError):
+    """The server no longer has the session to resume (it answered with a leave)."""
+
+    def __init__(self, reason: int, action: int) -> None:
+        super().__init__(f"The server could not resume the session (reason {reason}).")
+        self.reason = reason
+        self.action = action
+
+
 @dataclass(frozen=True, slots=True)
 class SignalClosed:
     """Queued after the last message: why signalling ended (``None`` = we closed it)."""
@@ -77,6 +86,48 @@ class SignalClient:
 
         Raises a :class:`ConnectError` subclass naming the cause; leaves nothing open.
         """
+        first = await self._handshake(server_url, token, options, join_timeout)
+        kind = first.WhichOneof("message")
+        if kind != "join":
+            await self._abort()
+            raise NotLiveKitServerError(f"Expected a join response, the server sent '{kind}'.")
+        join = first.join
+        self._start(SignalSession.from_join(join, time.monotonic()))
+        return join
+
+    async def resume(
+        self,
+        server_url: str,
+        token: str,
+        options: sp.JoinParams,
+        session: SignalSession,
+        *,
+        limit_s: float = 10.0,
+    ) -> proto_rtc.ReconnectResponse:
+        """Reconnect signalling to the session ``options.resume_sid`` names.
+
+        The server answers with a ReconnectResponse; like livekit-client, any other message
+        but ``leave`` also means the session was found (it is queued for the consumer). A
+        ``leave`` raises :class:`ResumeRefused`: only a full rejoin can help.
+        """
+        first = await self._handshake(server_url, token, options, limit_s)
+        session.received(time.monotonic())
+        self._start(session)
+        if first.WhichOneof("message") == "reconnect":
+            return first.reconnect
+        self.events.put_nowait(first)
+        return proto_rtc.ReconnectResponse()
+
+    def _start(self, session: SignalSession) -> None:
+        self.session = session
+        self._tasks.spawn(self._read_loop(session), "reader")
+        self._tasks.spawn(self._write_loop(), "writer")
+        self._tasks.spawn(self._ping_loop(session), "pinger")
+
+    async def _handshake(
+        self, server_url: str, token: str, options: sp.JoinParams, join_timeout: float
+    ) -> proto_rtc.SignalResponse:
+        """Open the socket and read the server's first message (a leave raises)."""
         url = sp.build_join_url(server_url, options)
         try:
             async with asyncio.timeout(join_timeout):
@@ -103,22 +154,15 @@ class SignalClient:
         except BaseException:
             await self._abort()
             raise
-        kind = first.WhichOneof("message")
-        if kind == "leave":
+        if first.WhichOneof("message") == "leave":
             await self._abort()
+            if options.resume_sid:
+                raise ResumeRefused(first.leave.reason, first.leave.action)
             raise ConnectError(
                 "The server ended the session while joining (reason "
                 f"{first.leave.reason}). Try again in a moment."
             )
-        if kind != "join":
-            await self._abort()
-            raise NotLiveKitServerError(f"Expected a join response, the server sent '{kind}'.")
-        join = first.join
-        self.session = session = SignalSession.from_join(join, time.monotonic())
-        self._tasks.spawn(self._read_loop(session), "reader")
-        self._tasks.spawn(self._write_loop(), "writer")
-        self._tasks.spawn(self._ping_loop(session), "pinger")
-        return join
+        return first
 
     async def _open(self, url: str, token: str) -> ClientConnection:
         try:

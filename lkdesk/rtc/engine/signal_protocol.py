@@ -34,6 +34,9 @@ class JoinParams:
 
     auto_subscribe: bool = False
     adaptive_stream: bool = False
+    #: Resume this participant's session instead of joining anew (PROTOCOL_NOTES §6.1).
+    resume_sid: str = ""
+    reconnect_reason: int = 0
     client_protocol: int = CLIENT_PROTOCOL
 
 
@@ -89,6 +92,10 @@ def build_join_url(server_url: str, options: JoinParams) -> str:
         "auto_subscribe": "1" if options.auto_subscribe else "0",
         "adaptive_stream": "1" if options.adaptive_stream else "0",
     }
+    if options.resume_sid:
+        params["reconnect"] = "1"
+        params["sid"] = options.resume_sid
+        params["reconnect_reason"] = str(options.reconnect_reason)
     return f"{base}/rtc?{urllib.parse.urlencode(params)}"
 
 

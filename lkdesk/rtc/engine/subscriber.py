@@ -8,6 +8,8 @@ aiortc receiver forwards decoded frames to whatever track the mid is bound to ri
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,16 +53,28 @@ class SubscriberConnection:
         on_datachannel: Callable[[RTCDataChannel], None],
         on_state: Callable[[str], None],
     ) -> None:
-        self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
+        configuration = rtc_configuration(ice_urls, force_relay=force_relay)
+        self._pc = RTCPeerConnection(configuration)
+        self._force_relay = force_relay
+        self._ice_servers = configuration.iceServers
+        self._restarter = adapt.IceRestarter(self._pc)
+        self._restarted = asyncio.Event()
         self._on_frame = on_frame
         self._bindings: dict[str, str] = {}
         self._ssrcs: dict[str, int | None] = {}
         self._pending_candidates: list[RTCIceCandidate] = []
         self._pumps = TaskSet("subscriber")
         self._pc.on("track", self._on_track)
-        self._pc.on("datachannel", on_datachannel)
+        self.data_channels: list[RTCDataChannel] = []
+        self.recoveries: list[adapt.VideoRecovery] = []
+        self._on_datachannel = on_datachannel
+        self._pc.on("datachannel", self._adopt_channel)
         self._on_state = on_state
         self._pc.on("connectionstatechange", self._state_changed)
+
+    def _adopt_channel(self, channel: RTCDataChannel) -> None:
+        self.data_channels.append(channel)
+        self._on_datachannel(channel)
 
     def _state_changed(self) -> None:
         state = self._pc.connectionState
@@ -72,6 +86,11 @@ class SubscriberConnection:
     def connection_state(self) -> str:
         return self._pc.connectionState
 
+    @functools.cached_property
+    def liveness(self) -> adapt.Liveness:
+        """When this connection last received anything (see adapt/liveness.py)."""
+        return adapt.Liveness(self._pc)
+
     @property
     def bindings(self) -> dict[str, str]:
         """Current mid → track sid map (copy)."""
@@ -80,18 +99,42 @@ class SubscriberConnection:
     async def answer(
         self, offer_sdp: str, mid_to_track_id: dict[str, str]
     ) -> tuple[str, list[BindingChange]]:
-        """Apply a server offer; return our answer SDP and how track bindings changed."""
+        """Apply a server offer; return our answer SDP and how track bindings changed.
+
+        An offer with new ICE credentials (the server restarts ICE after every resume) is
+        answered with fresh local credentials and candidates, and checks run on them while
+        DTLS, SRTP and SCTP carry on (adapt/ice_restart.py).
+        """
         guarded = guard_offer(offer_sdp)
         if guarded.rejected_mids:
             logger.info("rejecting undecodable or closed m-lines %s", sorted(guarded.rejected_mids))
+        restart = self._restarter.is_restart(guarded.sdp)
+        if restart:
+            await self._restarter.prepare(self._ice_servers)
         await self._pc.setRemoteDescription(RTCSessionDescription(guarded.sdp, "offer"))
         sections = parse_sections(guarded.sdp)
         changes = self._rebind(sections, guarded.rejected_mids, mid_to_track_id)
         answer = await self._pc.createAnswer()
         await self._pc.setLocalDescription(answer)
+        if restart:
+            self._restarter.start()
+            self._restarted.set()
         await self._flush_candidates()
         await adapt.start_idle_receivers(self._pc)
         return finish_answer(self._pc.localDescription.sdp, guarded.rejected_mids), changes
+
+    def expect_ice_restart(self, ice_urls: list[IceUrl]) -> None:
+        """A resume began: the server's next offer restarts ICE, with these servers."""
+        self._ice_servers = rtc_configuration(ice_urls, force_relay=self._force_relay).iceServers
+        self._restarted.clear()
+
+    async def ice_restarted(self) -> None:
+        """Wait for the server's ICE-restart offer, then for the new path to carry media.
+
+        Raises ``IceRestartError`` when the checks fail or time out.
+        """
+        await self._restarted.wait()
+        await self._restarter.wait()
 
     def _rebind(
         self,
@@ -146,6 +189,9 @@ class SubscriberConnection:
         if mid is None:
             logger.warning("track event without a transceiver; ignored")
             return
+        if track.kind == "video":  # lost frames are dropped and a keyframe asked for
+            receiver = next(t.receiver for t in self._pc.getTransceivers() if t.mid == mid)
+            self.recoveries.append(adapt.install_video_recovery(receiver))
         self._pumps.spawn(self._pump(mid, track), f"pump-{mid}")
 
     async def _pump(self, mid: str, track: MediaStreamTrack) -> None:
@@ -161,5 +207,6 @@ class SubscriberConnection:
 
     async def close(self) -> None:
         """Close the peer connection and await every pump."""
+        await self._restarter.aclose()
         await self._pc.close()
         await self._pumps.aclose()

@@ -6,6 +6,9 @@ the same facts).
 """
 
 from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate
+from lkdesk.rtc.engine.adapt.ice_restart import IceRestarter, IceRestartError
+from lkdesk.rtc.engine.adapt.liveness import Liveness
+from lkdesk.rtc.engine.adapt.receiver_recovery import VideoRecovery, install_video_recovery
 from lkdesk.rtc.engine.adapt.receivers import (
     rebind_receiver,
     receiver_ssrcs,
@@ -16,8 +19,13 @@ from lkdesk.rtc.engine.adapt.version import AiortcIncompatibleError, check_compa
 
 __all__ = [
     "AiortcIncompatibleError",
+    "IceRestartError",
+    "IceRestarter",
+    "Liveness",
+    "VideoRecovery",
     "check_compatible",
     "clamp_encoder_bitrate",
+    "install_video_recovery",
     "rebind_receiver",
     "receiver_ssrcs",
     "start_idle_receivers",
