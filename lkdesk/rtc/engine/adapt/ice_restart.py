@@ -162,7 +162,21 @@ class IceRestarter:
     """ICE restarts for one ``RTCPeerConnection`` (which must bundle everything).
 
     The engine creates one per peer connection and calls :meth:`aclose` when done with it
-    (``pc.close()`` also closes every connection a restart made).
+    (``pc.close()`` also closes every connection a restart made). A remote restart (the
+    LiveKit subscriber after a resume)::
+
+        if restarter.is_restart(offer_sdp):
+            await restarter.prepare()        # before setRemoteDescription(offer)
+        ...setRemoteDescription, createAnswer, setLocalDescription...
+        restarter.start()                    # then send the answer; trickle as usual
+        await restarter.wait()               # IceRestartResult, or IceRestartError
+
+    A local restart (the LiveKit publisher after a resume)::
+
+        await restarter.prepare()            # before createOffer()
+        ...createOffer, setLocalDescription, send, setRemoteDescription(answer)...
+        restarter.start()
+        await restarter.wait()
     """
 
     def __init__(

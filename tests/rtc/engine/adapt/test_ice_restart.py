@@ -14,6 +14,7 @@ from typing import Any
 
 import aioice.ice
 import pytest
+from aiortc.rtcicetransport import RTCIceParameters
 from aiortc.rtcsctptransport import RTCSctpTransport
 
 from lkdesk.rtc.engine.adapt import ice_restart
@@ -241,6 +242,17 @@ async def test_closing_the_peer_connections_mid_restart_closes_every_ice_connect
         await peers.aclose()
     assert all(conn._closed for conn in owned)
     await no_tasks_left()
+
+
+async def test_aiortc_alone_never_applies_new_remote_credentials(pair: Pair) -> None:
+    """Why this adaptation exists (pins aiortc 1.16): a started ICE transport ignores start()."""
+    sctp = pair.a.pc.sctp
+    assert sctp is not None
+    ice = sctp.transport.transport
+    before = (ice._connection.remote_username, ice._connection.remote_password)
+    await ice.start(RTCIceParameters(usernameFragment="nEwU", password="n" * 22))
+    assert (ice._connection.remote_username, ice._connection.remote_password) == before
+    assert ice.state == "completed"
 
 
 def test_the_aiortc_and_aioice_internals_it_relies_on_are_still_there() -> None:

@@ -11,6 +11,7 @@ import asyncio
 import fractions
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import av
 import numpy as np
@@ -26,12 +27,25 @@ from aiortc.rtcrtpparameters import (
 from aiortc.rtcrtpreceiver import RemoteStreamTrack, RTCRtpReceiver
 from aiortc.rtp import RtpPacket
 
-from lkdesk.rtc import _aiortc_adapt
 from lkdesk.rtc.engine.adapt import receiver_recovery
 from lkdesk.rtc.engine.adapt.frame_assembler import KEYFRAME_REQUEST_INTERVAL_S
 from lkdesk.rtc.engine.adapt.receiver_recovery import install_video_recovery
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+
+
+def _reuse_m_line(receiver: RTCRtpReceiver, ssrc: int) -> bool:
+    """lkdesk's own m-line rebinding, wherever the engine restructuring has put it."""
+    try:
+        from lkdesk.rtc.engine.adapt.receivers import rebind_receiver
+    except ImportError:  # before the move of lkdesk/rtc/_aiortc_adapt.py into the engine
+        from lkdesk.rtc._aiortc_adapt import rebind_receiver as rebind
+
+        return rebind(receiver, ssrc=ssrc, rtx_ssrc=None, codecs=[VP8])
+    transceiver = SimpleNamespace(receiver=receiver, _codecs=[VP8])
+    return rebind_receiver(transceiver, ssrc=ssrc, rtx_ssrc=None)
+
+
 MEDIA_SSRC = 5678
 FRAME_S = 1 / 30
 DECODE_WAIT_S = 5.0
@@ -216,7 +230,7 @@ async def test_recovery_follows_an_m_line_reused_for_a_new_stream(
     recovery = install_video_recovery(rx, clock=clock)
     assert install_video_recovery(rx) is recovery
     await _play(rx, Sender(), 3, clock=clock)
-    assert _aiortc_adapt.rebind_receiver(rx, ssrc=9999, rtx_ssrc=None, codecs=[VP8])
+    assert _reuse_m_line(rx, 9999)
     second = Sender(ssrc=9999)
     second.seq = 40_000
     await _play(rx, second, 5, clock=clock)
