@@ -18,7 +18,7 @@ own code):
   set: decoder errors reach the assembler (held frames, rate-limited PLI) instead of
   triggering one PLI each;
 * ``_handle_rtp_packet`` is wrapped on the instance: it sends the assembler's NACK retries,
-  and it re-installs the shim when lkdesk's m-line rebinding (``_aiortc_adapt``) replaced
+  and it re-installs the shim when lkdesk's m-line rebinding (``receivers.rebind_receiver``) replaced
   the jitter buffer for a new stream.
 
 Audio is left alone. From aiortc's code (not measured here): its 16-packet audio buffer
@@ -182,7 +182,7 @@ class VideoRecovery:
     async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         receiver = self._receiver
         if getattr(receiver, _JITTER_BUFFER) is not self._shim:
-            # _aiortc_adapt.rebind_receiver reset the stream state for a new SSRC.
+            # receivers.rebind_receiver reset the stream state for a new SSRC.
             self._assembler = VideoFrameAssembler(rtt_s=self._rtt_s)
             self._streams += 1
             setattr(receiver, _JITTER_BUFFER, self._shim)

@@ -30,18 +30,13 @@ from aiortc.rtp import RtpPacket
 from lkdesk.rtc.engine.adapt import receiver_recovery
 from lkdesk.rtc.engine.adapt.frame_assembler import KEYFRAME_REQUEST_INTERVAL_S
 from lkdesk.rtc.engine.adapt.receiver_recovery import install_video_recovery
+from lkdesk.rtc.engine.adapt.receivers import rebind_receiver
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
 
 
 def _reuse_m_line(receiver: RTCRtpReceiver, ssrc: int) -> bool:
-    """lkdesk's own m-line rebinding, wherever the engine restructuring has put it."""
-    try:
-        from lkdesk.rtc.engine.adapt.receivers import rebind_receiver
-    except ImportError:  # before the move of lkdesk/rtc/_aiortc_adapt.py into the engine
-        from lkdesk.rtc._aiortc_adapt import rebind_receiver as rebind
-
-        return rebind(receiver, ssrc=ssrc, rtx_ssrc=None, codecs=[VP8])
+    """lkdesk's own m-line rebinding (adapt/receivers.py)."""
     transceiver = SimpleNamespace(receiver=receiver, _codecs=[VP8])
     return rebind_receiver(transceiver, ssrc=ssrc, rtx_ssrc=None)
 
