@@ -1,4 +1,7 @@
-"""Full reconnect after the connection drops (fault injected by aborting our own socket)."""
+"""Resume after signalling drops (fault injected in-process by aborting our own socket).
+
+Real-network faults, including a crashed server (a full rejoin), are in test_faults.py.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ def _close(color: tuple[float, float, float], expected: tuple[int, int, int]) ->
     return max(abs(c - e) for c, e in zip(color, expected, strict=True)) < 30
 
 
-async def test_scripted_signal_drop_reconnects_republishes_and_resubscribes(
+async def test_scripted_signal_drop_resumes_keeping_the_session_tracks_and_subscriptions(
     livekit_server: LiveKitServer, room_name: str
 ) -> None:
     server = livekit_server
@@ -50,7 +53,8 @@ async def test_scripted_signal_drop_reconnects_republishes_and_resubscribes(
             await lk.wait_for("reconnecting", deadline_s=20)
             await lk.wait_for("reconnected", deadline_s=30)
             assert lk.room.connection_state == rtc.ConnectionState.CONN_CONNECTED
-            assert lk.room.local_participant.sid != old_sid
+            assert lk.room.local_participant.sid == old_sid  # resumed, not rejoined
+            assert not peer.events["participant_disconnected"]
             assert not lk.events["disconnected"]
 
             video = await lk.subscribed("peer", rtc.TrackKind.KIND_VIDEO)
@@ -58,7 +62,7 @@ async def test_scripted_signal_drop_reconnects_republishes_and_resubscribes(
             assert _close(mean_color(frames[-1], content_region(320, 240)), GREEN)
 
             async with asyncio.timeout(20):
-                remote = await peer.room_track_after("lkdesk", "camera", old_sid)
+                remote = await peer.subscribed_track("lkdesk", "camera")
                 received = await peer.collect_video(remote, frames=5)
             assert _close(mean_color(received[-1].rgb, content_region(320, 240)), MAGENTA)
 

@@ -18,8 +18,8 @@ own code):
   set: decoder errors reach the assembler (held frames, rate-limited PLI) instead of
   triggering one PLI each;
 * ``_handle_rtp_packet`` is wrapped on the instance: it sends the assembler's NACK retries,
-  and it re-installs the shim when lkdesk's m-line rebinding (``receivers.rebind_receiver``) replaced
-  the jitter buffer for a new stream.
+  and it re-installs the shim when lkdesk's m-line rebinding (``receivers.rebind_receiver``)
+  replaced the jitter buffer for a new stream.
 
 Audio is left alone. From aiortc's code (not measured here): its 16-packet audio buffer
 also stops at a hole, but overflows after 16 more packets (about 0.3 s) and goes on, so
