@@ -62,6 +62,8 @@ class RoomPage(QWidget):
         self.area = VideoArea()
         self.toasts = Toasts(self.area)
         self.banner = Banner(self.area)
+        self._reconnecting_since: float | None = None
+        self._reconnect_note = ""
         self.muted_hint = HintPill(self.area, MUTED_TEXT, "MutedHint", row=1)
         self.echo_hint = HintPill(self.area, ECHO_OFF_TEXT, "EchoOffHint")
         self.chat = ChatPanel()
@@ -192,8 +194,12 @@ class RoomPage(QWidget):
         if status.state is SessionState.CONNECTING:
             self.banner.show_text(f"Joining {self._s().room_name}…")
         elif status.state is SessionState.RECONNECTING:
-            self.banner.show_text(f"Reconnecting… {status.message}".strip())
+            if self._reconnecting_since is None:
+                self._reconnecting_since = time.monotonic()
+            self._reconnect_note = status.message
+            self._show_reconnecting()
         elif status.state is SessionState.CONNECTED:
+            self._reconnecting_since = None
             self.banner.hide()
             self._announce = True
             if not self._clock.isActive():
@@ -277,7 +283,18 @@ class RoomPage(QWidget):
     def _count(self) -> None:
         self.controls.set_people_count(len(self.people.rows))
 
+    def _show_reconnecting(self) -> None:
+        """The banner while the connection is away: for how long, and what happens to chat."""
+        if self._reconnecting_since is None:
+            return
+        away = int(time.monotonic() - self._reconnecting_since)
+        self.banner.show_text(
+            f"Reconnecting… {away // 60}:{away % 60:02d} · {self._reconnect_note} "
+            "Messages you write now are sent when it is back."
+        )
+
     def _tick(self) -> None:
+        self._show_reconnecting()
         if self.session is None:
             return
         seconds = int(time.monotonic() - self._started)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from lkdesk.session import (
@@ -90,6 +92,10 @@ async def test_reconnecting_is_shown_and_cleared(window: MainWindow) -> None:
     session._set_status(Status(SessionState.RECONNECTING, "Your connection dropped."))
     assert window.room.banner.isVisible()
     assert "Reconnecting" in window.room.banner.label.text()
+    window.room._reconnecting_since = time.monotonic() - 65  # it has been away a while
+    window.room._tick()
+    text = window.room.banner.label.text()
+    assert "Reconnecting… 1:05" in text and "sent when it is back" in text
     session._set_status(Status(SessionState.CONNECTED))
     assert not window.room.banner.isVisible()
 
