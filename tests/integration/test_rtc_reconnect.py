@@ -6,6 +6,8 @@ Real-network faults, including a crashed server (a full rejoin), are in test_fau
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import timedelta
 
 import pytest
 
@@ -72,3 +74,27 @@ async def test_scripted_signal_drop_resumes_keeping_the_session_tracks_and_subsc
         await lk.aclose()
         await peer.aclose()
     assert lk.room.connection_state == rtc.ConnectionState.CONN_DISCONNECTED
+
+
+async def test_resume_uses_the_refreshed_token_after_the_first_one_expired(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    """The join token is already past its expiry (within the server's 60 s leeway): once
+    the leeway is gone only the token the server refreshed can resume the session."""
+    server = livekit_server
+    expired = server.token("lkdesk", room_name, ttl=timedelta(seconds=-57))
+    lk = LkdeskPeer()
+    try:
+        await lk.connect(server.ws_url, expired)
+        await lk.wait_for("token_refreshed", deadline_s=10)
+        assert lk.room.token != expired
+        sid = lk.room.local_participant.sid
+        await asyncio.sleep(max(0.0, 4.0 - (time.monotonic() - lk.events["connected"][0][0])))
+        signal = lk.room._engine.signal
+        assert signal is not None and signal._ws is not None
+        signal._ws.transport.abort()  # the old token is now refused outright
+        await lk.wait_for("reconnected", deadline_s=20)
+        assert lk.room.local_participant.sid == sid
+        assert not lk.events["disconnected"]
+    finally:
+        await lk.aclose()
