@@ -23,7 +23,7 @@ from livekit.protocol import rtc as proto_rtc
 from lkdesk.core.errors import MediaNegotiationError, RoomError
 from lkdesk.core.tasks import TaskSet
 from lkdesk.core.waits import first_set
-from lkdesk.rtc.engine import ice
+from lkdesk.rtc.engine import commands, ice
 from lkdesk.rtc.engine import signal_protocol as sp
 from lkdesk.rtc.engine.data_transport import DataTransport
 from lkdesk.rtc.engine.events import EngineEvent, Joined, LinkState, Resumed, StateChanged
@@ -32,8 +32,8 @@ from lkdesk.rtc.engine.publisher import PublisherConnection
 from lkdesk.rtc.engine.reasons import ended_message
 from lkdesk.rtc.engine.reconnect import Reconnector
 from lkdesk.rtc.engine.signal_client import SignalClient, SignalClosed
-from lkdesk.rtc.engine.signal_session import SignalSession
 from lkdesk.rtc.engine.subscriber import SubscriberConnection
+from lkdesk.rtc.engine.sync_state import build_sync_state
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +233,10 @@ class RtcEngine:
             self._ice_urls = await self._reachable_again(offered)
             self._subscriber.expect_ice_restart(self._ice_urls)
         self._session_tasks.spawn(self._dispatch(signal), "dispatcher")
-        self.send(proto_rtc.SignalRequest(sync_state=self._full_sync_state(session)))
+        state = build_sync_state(
+            self._sync_state(), session, self._publisher, self._subscriber, self.data
+        )
+        self.send(proto_rtc.SignalRequest(sync_state=state))
         async with asyncio.timeout(RESUME_MEDIA_TIMEOUT_S):
             if self._publisher is not None:
                 await self._publisher.restart_ice(self._ice_urls)
@@ -255,37 +258,6 @@ class RtcEngine:
         answered = {u.url for u in await ice.reachable(new, self.options.stun_probe_budget_s)}
         self._ice_offered = offered
         return [u for u in offered if u.url in kept or u.url in answered]
-
-    def _full_sync_state(self, session: SignalSession) -> proto_rtc.SyncState:
-        state = self._sync_state()
-        if session.last_subscriber_answer is not None:
-            state.answer.CopyFrom(session.last_subscriber_answer)
-        if session.last_subscriber_offer is not None:
-            state.offer.CopyFrom(session.last_subscriber_offer)
-        state.data_channels.extend(self._data_channel_infos())
-        for sender, last in self.data.receive_states().items():
-            state.datachannel_receive_states.add(publisher_sid=sender, last_seq=last)
-        return state
-
-    def _data_channel_infos(self) -> list[proto_rtc.DataChannelInfo]:
-        infos = []
-        if self._publisher is not None:
-            for channel in (self._publisher.reliable, self._publisher.lossy):
-                if channel.id is not None:
-                    infos.append(
-                        proto_rtc.DataChannelInfo(
-                            label=channel.label, id=channel.id, target=proto_rtc.PUBLISHER
-                        )
-                    )
-        if self._subscriber is not None:
-            for channel in self._subscriber.data_channels:
-                if channel.id is not None:
-                    infos.append(
-                        proto_rtc.DataChannelInfo(
-                            label=channel.label, id=channel.id, target=proto_rtc.SUBSCRIBER
-                        )
-                    )
-        return infos
 
     async def restore_after_rejoin(self) -> None:
         """Called by the reconnector once a new session is up."""
@@ -379,41 +351,19 @@ class RtcEngine:
     # ----- commands --------------------------------------------------------------------------
 
     def update_subscription(self, track_sid: str, participant_sid: str, subscribe: bool) -> None:
-        self.send(
-            proto_rtc.SignalRequest(
-                subscription=proto_rtc.UpdateSubscription(
-                    track_sids=[track_sid],
-                    subscribe=subscribe,
-                    participant_tracks=[
-                        proto_models.ParticipantTracks(
-                            participant_sid=participant_sid, track_sids=[track_sid]
-                        )
-                    ],
-                )
-            )
-        )
+        self.send(commands.subscription(track_sid, participant_sid, subscribe))
 
     def update_track_settings(
         self, track_sid: str, *, enabled: bool, width: int = 0, height: int = 0
     ) -> None:
-        self.send(
-            proto_rtc.SignalRequest(
-                track_setting=proto_rtc.UpdateTrackSettings(
-                    track_sids=[track_sid], disabled=not enabled, width=width, height=height
-                )
-            )
-        )
+        self.send(commands.track_settings(track_sid, enabled, width, height))
 
     async def update_metadata(
         self, *, name: str, metadata: str, attributes: dict[str, str]
     ) -> proto_rtc.RequestResponse:
         """Send UpdateParticipantMetadata and wait (5 s) for the server's RequestResponse."""
         return await self._router.request(
-            lambda request_id: proto_rtc.SignalRequest(
-                update_metadata=proto_rtc.UpdateParticipantMetadata(
-                    name=name, metadata=metadata, attributes=attributes, request_id=request_id
-                )
-            )
+            lambda request_id: commands.metadata(name, metadata, attributes, request_id)
         )
 
     async def add_track(self, request: proto_rtc.AddTrackRequest) -> proto_models.TrackInfo:
