@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc.rtcdatachannel import RTCDataChannel
@@ -22,6 +22,7 @@ from livekit.protocol import rtc as proto_rtc
 
 from lkdesk.core.errors import MediaNegotiationError, RoomError
 from lkdesk.core.tasks import TaskSet
+from lkdesk.core.tls import ServerTrust
 from lkdesk.core.waits import first_set
 from lkdesk.rtc.engine import ice
 from lkdesk.rtc.engine import signal_protocol as sp
@@ -49,6 +50,7 @@ class EngineOptions:
     join_timeout_s: float = 10.0
     media_timeout_s: float = 15.0
     stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
+    trust: ServerTrust = field(default_factory=ServerTrust)  # wss://, turns: (+ system store)
 
 
 class RtcEngine:
@@ -81,7 +83,7 @@ class RtcEngine:
         self._subscriber: SubscriberConnection | None = None
         self._publisher: PublisherConnection | None = None
         self._publisher_lock = asyncio.Lock()
-        self._ice_urls: list[ice.IceUrl] = []
+        self._ice = ice.IcePlan()
         self._force_relay = False
         self._session_tasks = TaskSet("engine-session")
         self._media_connected = asyncio.Event()
@@ -106,7 +108,7 @@ class RtcEngine:
 
     async def start_session(self, *, rejoin: bool) -> None:
         """Signalling, ICE configuration, subscriber PC; then wait for media (if we subscribe)."""
-        signal = SignalClient()
+        signal = SignalClient(self.options.trust)
         self._signal = signal
         join = await signal.join(
             self.url,
@@ -119,13 +121,14 @@ class RtcEngine:
         self._media_connected = asyncio.Event()
         self._media_failed = asyncio.Event()
         urls = ice.flatten(join.ice_servers)
-        self._ice_urls = await ice.reachable(urls, self.options.stun_probe_budget_s)
+        self._ice = await ice.plan(urls, self.options.stun_probe_budget_s, self.options.trust)
         self._force_relay = (
             join.client_configuration.force_relay == proto_models.ClientConfigSetting.ENABLED
         )
         self._subscriber = SubscriberConnection(
-            self._ice_urls,
+            self._ice.urls,
             force_relay=self._force_relay,
+            turn_tls=self._ice.turn_tls,
             on_frame=self._on_frame,
             on_datachannel=self.data.attach,
             on_state=self._on_subscriber_state,
@@ -197,11 +200,7 @@ class RtcEngine:
 
     async def _wait_media(self, limit_s: float) -> None:
         if not await first_set(self._media_connected, self._media_failed, limit_s):
-            raise MediaNegotiationError(
-                "Signalling worked but the media connection to the server could not be "
-                "established (UDP blocked, or the server's ICE address is unreachable). "
-                "Check firewalls and the server's rtc.node_ip setting."
-            )
+            raise MediaNegotiationError(ice.media_failure_message(self._ice))
 
     def _on_subscriber_state(self, state: str) -> None:
         logger.debug("subscriber connection %s", state)
@@ -292,7 +291,10 @@ class RtcEngine:
                 raise RoomError("Not connected to a room.")
             if self._publisher is None:
                 self._publisher = PublisherConnection(
-                    self._ice_urls, force_relay=self._force_relay, send_signal=self.send
+                    self._ice.urls,
+                    force_relay=self._force_relay,
+                    send_signal=self.send,
+                    turn_tls=self._ice.turn_tls,
                 )
                 await self._publisher.negotiate()
             publisher = self._publisher

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -37,8 +38,10 @@ class PublisherConnection:
         *,
         force_relay: bool,
         send_signal: Callable[[proto_rtc.SignalRequest], None],
+        turn_tls: ssl.SSLContext | None = None,
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
+        self._turn_tls = turn_tls
         self._send_signal = send_signal
         self.reliable: RTCDataChannel = self._pc.createDataChannel("_reliable", ordered=True)
         self.lossy: RTCDataChannel = self._pc.createDataChannel(
@@ -85,7 +88,9 @@ class PublisherConnection:
     async def negotiate(self) -> None:
         """Offer our current state and apply the server's answer (serialized)."""
         async with self._lock:
-            await self._pc.setLocalDescription(await self._pc.createOffer())
+            offer = await self._pc.createOffer()
+            adapt.prepare_gathering(self._pc, turn_tls=self._turn_tls)
+            await self._pc.setLocalDescription(offer)
             self._offer_id += 1
             offer_id = self._offer_id
             answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()

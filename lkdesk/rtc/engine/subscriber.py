@@ -9,6 +9,7 @@ aiortc receiver forwards decoded frames to whatever track the mid is bound to ri
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,8 +51,10 @@ class SubscriberConnection:
         on_frame: FrameHandler,
         on_datachannel: Callable[[RTCDataChannel], None],
         on_state: Callable[[str], None],
+        turn_tls: ssl.SSLContext | None = None,
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
+        self._turn_tls = turn_tls
         self._on_frame = on_frame
         self._bindings: dict[str, str] = {}
         self._ssrcs: dict[str, int | None] = {}
@@ -88,6 +91,7 @@ class SubscriberConnection:
         sections = parse_sections(guarded.sdp)
         changes = self._rebind(sections, guarded.rejected_mids, mid_to_track_id)
         answer = await self._pc.createAnswer()
+        adapt.prepare_gathering(self._pc, turn_tls=self._turn_tls)
         await self._pc.setLocalDescription(answer)
         await self._flush_candidates()
         await adapt.start_idle_receivers(self._pc)

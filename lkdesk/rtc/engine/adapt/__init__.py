@@ -6,6 +6,7 @@ the same facts).
 """
 
 from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate
+from lkdesk.rtc.engine.adapt.ice_gathering import prepare_gathering
 from lkdesk.rtc.engine.adapt.receivers import (
     rebind_receiver,
     receiver_ssrcs,
@@ -18,6 +19,7 @@ __all__ = [
     "AiortcIncompatibleError",
     "check_compatible",
     "clamp_encoder_bitrate",
+    "prepare_gathering",
     "rebind_receiver",
     "receiver_ssrcs",
     "start_idle_receivers",

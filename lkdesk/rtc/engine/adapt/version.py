@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiortc
+from aioice import Connection
 from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcsctptransport import RTCSctpTransport
@@ -36,6 +37,10 @@ def check_compatible() -> None:
         raise AiortcIncompatibleError("aiortc RTCRtpSender has no __encoder any more")
     if not hasattr(RTCPeerConnection, "_RTCPeerConnection__connect"):
         raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __connect any more")
+    if "_RTCPeerConnection__iceTransports" not in RTCPeerConnection.__init__.__code__.co_names:
+        raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __iceTransports any more")
+    if "turn_ssl" not in Connection.__init__.__code__.co_names:
+        raise AiortcIncompatibleError("aioice Connection has no turn_ssl any more")
     sctp_fields = RTCSctpTransport.__init__.__code__.co_names
     for field in SCTP_FIELDS:
         if field not in sctp_fields:
