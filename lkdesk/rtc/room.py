@@ -192,6 +192,14 @@ class Room(EventEmitter[EventTypes]):
             raise
         self.emit("connected")
 
+    def media_routes(self) -> dict[str, str]:
+        """lkdesk's own (not in livekit.rtc): how media reaches the server right now.
+
+        ``{"subscriber": ..., "publisher": ..., "relay_offered": ...}`` with "udp", "tcp"
+        (ICE-TCP), "turn/udp", "turn/tcp" or "turn/tls"; "" while not connected.
+        """
+        return self._engine.media_routes()
+
     async def disconnect(self) -> None:
         """Leave the room; every task, socket and decoder thread is stopped."""
         await self._engine.close(proto_models.DisconnectReason.CLIENT_INITIATED, send_leave=True)

@@ -57,8 +57,13 @@ class Agent:
 
     # ----- commands -----------------------------------------------------------------------
 
-    async def connect(self, url: str, token: str) -> dict[str, Any]:
-        await self.room.connect(url, token)
+    async def connect(
+        self, url: str, token: str, trusted_ca_pem: str = "", media_timeout_s: float = 15.0
+    ) -> dict[str, Any]:
+        options = rtc.RoomOptions(
+            trust=rtc.ServerTrust(trusted_ca_pem), media_timeout_s=media_timeout_s
+        )
+        await self.room.connect(url, token, options)
         self.chat = rtc.Chat(self.room)
         self.chat.on("message_received", self._on_chat)
         assert self.room.local_participant is not None
@@ -109,6 +114,9 @@ class Agent:
     async def video_report(self, identity: str) -> dict[str, Any]:
         return dict(self._video.get(identity, {}))
 
+    async def media_routes(self) -> dict[str, str]:
+        return self.room.media_routes()
+
     async def state(self) -> dict[str, Any]:
         local = self.room.local_participant
         return {
@@ -143,7 +151,8 @@ class Agent:
     async def _watch_video(self, track: rtc.RemoteTrack, identity: str) -> None:
         """Keep per-identity figures on received video: frames, colour, counter, gaps."""
         stats = self._video.setdefault(
-            identity, {"frames": 0, "color": None, "counter": None, "last": None, "gaps": []}
+            identity,
+            {"frames": 0, "color": None, "counter": None, "first": None, "last": None, "gaps": []},
         )
         stream = rtc.VideoStream(track, capacity=2)
         try:
@@ -152,6 +161,7 @@ class Agent:
                 if stats["last"] is not None and now - stats["last"] > 0.5:
                     stats["gaps"].append([stats["last"], now])
                 stats["last"] = now
+                stats["first"] = stats["first"] or now
                 stats["frames"] += 1
                 if stats["frames"] % 5 == 1:
                     frame = event.frame.data
@@ -193,6 +203,7 @@ async def main() -> None:
             "start_chat",
             "chat_report",
             "video_report",
+            "media_routes",
             "state",
             "disconnect",
         )

@@ -240,6 +240,14 @@ class RtcEngine:
     def publisher_connection(self) -> PublisherConnection | None:
         return self._publisher
 
+    def media_routes(self) -> dict[str, str]:
+        """How each peer connection reaches the server, and which TURN entry was chosen."""
+        routes = {"relay_offered": self._ice.relay}
+        for name, pc in (("subscriber", self._subscriber), ("publisher", self._publisher)):
+            if pc is not None:
+                routes[name] = pc.media_route
+        return routes
+
     # ----- commands --------------------------------------------------------------------------
 
     def update_subscription(self, track_sid: str, participant_sid: str, subscribe: bool) -> None:

@@ -12,7 +12,7 @@ import logging
 import ssl
 from collections.abc import Callable
 
-from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcdatachannel import RTCDataChannel
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from livekit.protocol import rtc as proto_rtc
@@ -50,6 +50,7 @@ class PublisherConnection:
         self._lock = asyncio.Lock()
         self._offer_id = 0
         self._answers: dict[int, asyncio.Future[str]] = {}
+        self._pending_candidates: list[RTCIceCandidate] = []
         self._connected = asyncio.Event()
         self._failed = asyncio.Event()
         self._tasks = TaskSet("publisher")
@@ -58,6 +59,11 @@ class PublisherConnection:
     @property
     def connection_state(self) -> str:
         return self._pc.connectionState
+
+    @property
+    def media_route(self) -> str:
+        """How media reaches the server: "udp", "tcp", "turn/udp|tcp|tls" ("" yet)."""
+        return adapt.media_route(self._pc)
 
     def _state_changed(self) -> None:
         state = self._pc.connectionState
@@ -112,6 +118,9 @@ class PublisherConnection:
             finally:
                 self._answers.pop(offer_id, None)
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+            pending, self._pending_candidates = self._pending_candidates, []
+            for candidate in pending:
+                await self._pc.addIceCandidate(candidate)
             await adapt.start_idle_receivers(self._pc)
 
     def on_answer(self, description: proto_rtc.SessionDescription) -> None:
@@ -124,9 +133,20 @@ class PublisherConnection:
         future.set_result(description.sdp)
 
     async def add_remote_candidate(self, candidate_init: str) -> None:
+        """Add a trickled server candidate; kept until the answer is applied.
+
+        The server trickles its candidates as soon as it has our offer, often before its
+        answer. Dropping them was harmless while the server's checks to our host address
+        taught aioice its address anyway; behind a firewall dropping UDP (relay only) no
+        check gets in until we send to the server first, so every candidate counts.
+        """
         candidate = candidate_from_init(candidate_init)
-        if candidate is not None and self._pc.remoteDescription is not None:
-            await self._pc.addIceCandidate(candidate)
+        if candidate is None:
+            return
+        if self._pc.remoteDescription is None:
+            self._pending_candidates.append(candidate)
+            return
+        await self._pc.addIceCandidate(candidate)
 
     async def wait_connected(self, limit_s: float) -> None:
         """Wait until ICE and DTLS are up; raise :class:`MediaNegotiationError` otherwise."""

@@ -76,6 +76,11 @@ class SubscriberConnection:
         return self._pc.connectionState
 
     @property
+    def media_route(self) -> str:
+        """How media reaches the server: "udp", "tcp", "turn/udp|tcp|tls" ("" yet)."""
+        return adapt.media_route(self._pc)
+
+    @property
     def bindings(self) -> dict[str, str]:
         """Current mid → track sid map (copy)."""
         return dict(self._bindings)

@@ -6,7 +6,7 @@ the same facts).
 """
 
 from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate
-from lkdesk.rtc.engine.adapt.ice_gathering import prepare_gathering
+from lkdesk.rtc.engine.adapt.ice_gathering import media_route, prepare_gathering
 from lkdesk.rtc.engine.adapt.receivers import (
     rebind_receiver,
     receiver_ssrcs,
@@ -19,6 +19,7 @@ __all__ = [
     "AiortcIncompatibleError",
     "check_compatible",
     "clamp_encoder_bitrate",
+    "media_route",
     "prepare_gathering",
     "rebind_receiver",
     "receiver_ssrcs",

@@ -20,6 +20,7 @@ RECEIVER_FIELDS = (
     "kind",
 )
 SCTP_FIELDS = ("_sent_queue", "_outbound_queue", "_data_channel_queue")
+ICE_CONNECTION_FIELDS = ("turn_ssl", "turn_transport", "_nominated", "_protocols")
 
 
 class AiortcIncompatibleError(RuntimeError):
@@ -39,8 +40,9 @@ def check_compatible() -> None:
         raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __connect any more")
     if "_RTCPeerConnection__iceTransports" not in RTCPeerConnection.__init__.__code__.co_names:
         raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __iceTransports any more")
-    if "turn_ssl" not in Connection.__init__.__code__.co_names:
-        raise AiortcIncompatibleError("aioice Connection has no turn_ssl any more")
+    for field in ICE_CONNECTION_FIELDS:
+        if field not in Connection.__init__.__code__.co_names:
+            raise AiortcIncompatibleError(f"aioice Connection has no '{field}' any more")
     sctp_fields = RTCSctpTransport.__init__.__code__.co_names
     for field in SCTP_FIELDS:
         if field not in sctp_fields:
