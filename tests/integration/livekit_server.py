@@ -136,6 +136,8 @@ def render_config(
     prefix = 128 if ":" in node_ip else 32
     # An explicit bind (IPv6 only): offer ICE candidates on the node address only.
     ips = f'\n  ips:\n    includes: ["{node_ip}/{prefix}"]' if bind is not None else ""
+    # TURN relays from the node address of its bind address's family (0.0.0.0: IPv4).
+    turn_bind = f'\n  bind_addresses: ["{node_ip}"]' if ":" in node_ip else ""
     tls = ""
     if turn_tls is not None:
         tls = f"""
@@ -163,7 +165,7 @@ turn:
   udp_port: {ports.turn_udp}
   relay_range_start: {ports.relay_start}
   relay_range_end: {ports.relay_start + RELAY_PORTS - 1}
-  allow_restricted_peer_cidrs: ["{node_ip}/{prefix}"]{tls}
+  allow_restricted_peer_cidrs: ["{node_ip}/{prefix}"]{turn_bind}{tls}
 room:
   enable_remote_unmute: true
   empty_timeout: 30
