@@ -137,10 +137,10 @@ _CODES = {
 # The platform verifiers (macOS, Windows) report text only.
 _WORDS = (
     (("self signed", "self-signed"), CertificateFault.SELF_SIGNED),
-    (("expired",), CertificateFault.EXPIRED),
+    (("expired", "validity period"), CertificateFault.EXPIRED),
     (("not yet valid",), CertificateFault.NOT_YET_VALID),
-    (("hostname mismatch", "requested host", "doesn't match", "does not match"),
-     CertificateFault.WRONG_HOST),
+    (("hostname mismatch", "requested host", "doesn't match", "does not match",
+      "cn name"), CertificateFault.WRONG_HOST),
     (("not trusted", "untrusted", "unknown ca", "local issuer", "root certificate"),
      CertificateFault.UNKNOWN_CA),
 )  # fmt: skip
@@ -156,13 +156,16 @@ class CertificateProblem:
 
 def certificate_problem(error: ssl.SSLCertVerificationError, host: str) -> CertificateProblem:
     """Name the fault of a failed verification of ``host``'s certificate and what to do."""
-    fault = _CODES.get(error.verify_code or -1)
-    if fault is None:
-        text = f"{error.verify_message or ''} {error.reason or ''} {error}".lower()
+    detail = str(getattr(error, "verify_message", None) or error)
+    fault = None
+    if getattr(error, "reason", None) == "CERTIFICATE_VERIFY_FAILED":  # OpenSSL's verdict
+        fault = _CODES.get(getattr(error, "verify_code", None) or -1)
+    if fault is None:  # the platform verifier's words (truststore on macOS/Windows)
+        text = f"{detail} {error}".lower()
         fault = next(
             (f for words, f in _WORDS if any(w in text for w in words)), CertificateFault.OTHER
         )
-    return CertificateProblem(fault, _message(fault, host, error.verify_message or str(error)))
+    return CertificateProblem(fault, _message(fault, host, detail))
 
 
 _TRUST_HINT = "or trust this server's CA in the server's settings (Trusted CA)."
