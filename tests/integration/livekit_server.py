@@ -136,8 +136,10 @@ def render_config(
     prefix = 128 if ":" in node_ip else 32
     # An explicit bind (IPv6 only): offer ICE candidates on the node address only.
     ips = f'\n  ips:\n    includes: ["{node_ip}/{prefix}"]' if bind is not None else ""
-    # TURN relays from the node address of its bind address's family (0.0.0.0: IPv4).
-    turn_bind = f'\n  bind_addresses: ["{node_ip}"]' if ":" in node_ip else ""
+    # TURN listens on the node address only: bound to 0.0.0.0 in a namespace with several
+    # addresses it answers a namespace host (netns.py) from the address of the veth facing it,
+    # and a client's connected UDP socket (aioice's, and lkdesk's probe) drops that answer.
+    turn_bind = f'\n  bind_addresses: ["{node_ip}"]'
     tls = ""
     if turn_tls is not None:
         tls = f"""
