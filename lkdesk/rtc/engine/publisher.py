@@ -159,5 +159,6 @@ class PublisherConnection:
     async def close(self) -> None:
         for future in self._answers.values():
             future.cancel()
+        adapt.bound_turn_release(self._pc)
         await self._pc.close()
         await self._tasks.aclose()

@@ -170,5 +170,6 @@ class SubscriberConnection:
 
     async def close(self) -> None:
         """Close the peer connection and await every pump."""
+        adapt.bound_turn_release(self._pc)
         await self._pc.close()
         await self._pumps.aclose()

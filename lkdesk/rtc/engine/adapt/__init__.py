@@ -6,7 +6,11 @@ the same facts).
 """
 
 from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate
-from lkdesk.rtc.engine.adapt.ice_gathering import media_route, prepare_gathering
+from lkdesk.rtc.engine.adapt.ice_gathering import (
+    bound_turn_release,
+    media_route,
+    prepare_gathering,
+)
 from lkdesk.rtc.engine.adapt.receivers import (
     rebind_receiver,
     receiver_ssrcs,
@@ -17,6 +21,7 @@ from lkdesk.rtc.engine.adapt.version import AiortcIncompatibleError, check_compa
 
 __all__ = [
     "AiortcIncompatibleError",
+    "bound_turn_release",
     "check_compatible",
     "clamp_encoder_bitrate",
     "media_route",

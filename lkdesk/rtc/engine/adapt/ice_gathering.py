@@ -8,8 +8,10 @@ an ``ssl.SSLContext`` in the same place, so before a peer connection gathers (be
 ``setLocalDescription``) every not-yet-gathered connection gets lkdesk's verifying context
 (core/tls.py) instead. The host name checked is the ``turns:`` URL's host.
 
-Once connected, :func:`media_route` tells which path media took (UDP, ICE-TCP, TURN over
-UDP/TCP/TLS), read from aioice's nominated pair: aiortc's stats do not say.
+:func:`bound_turn_release` keeps closing a connection whose TURN server is out of reach
+from taking ~40 s. Once connected, :func:`media_route` tells which path media took (UDP,
+ICE-TCP, TURN over UDP/TCP/TLS), read from aioice's nominated pair: aiortc's stats do not
+say.
 
 Relies on aiortc 1.16 keeping its ICE transports in ``RTCPeerConnection.__iceTransports``
 and each gatherer's aioice connection in ``RTCIceGatherer._connection`` with ``turn_ssl``,
@@ -18,10 +20,14 @@ and each gatherer's aioice connection in ``RTCIceGatherer._connection`` with ``t
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import ssl
 from typing import Any
 
 from aiortc import RTCPeerConnection
+
+logger = logging.getLogger(__name__)
 
 _TRANSPORTS = "_RTCPeerConnection__iceTransports"
 
@@ -57,3 +63,38 @@ def media_route(pc: RTCPeerConnection) -> str:
             return "turn/udp"
         return str(local.transport).lower()
     return ""
+
+
+TURN_RELEASE_LIMIT_S = 2.0
+
+
+def bound_turn_release(pc: RTCPeerConnection, limit_s: float = TURN_RELEASE_LIMIT_S) -> None:
+    """Call before ``pc.close()``: give each TURN allocation ``limit_s`` to be released.
+
+    aioice deletes an allocation by sending REFRESH(lifetime 0) and waiting for the answer
+    with full STUN retransmission (~40 s) before the connection counts as closed. After a
+    network change (the old path is dead) a rejoin would wait that long for ``close()``.
+    The server frees an allocation it does not hear from when its lifetime ends (RFC 8656
+    §6), and aioice closes the socket even when the deletion is cancelled.
+    """
+    for transport in getattr(pc, _TRANSPORTS):
+        for protocol in transport._connection._protocols:
+            inner = getattr(protocol.transport, _TURN_INNER, None)
+            if inner is None or getattr(inner, "_lkdesk_bounded", False):
+                continue
+            inner.delete = _bounded(inner.delete, limit_s)
+            inner._lkdesk_bounded = True
+
+
+_TURN_INNER = "_TurnTransport__inner_protocol"
+
+
+def _bounded(delete: Any, limit_s: float) -> Any:
+    async def bounded_delete() -> None:
+        try:
+            async with asyncio.timeout(limit_s):
+                await delete()
+        except TimeoutError:
+            logger.info("TURN allocation not released within %.0f s (path gone?)", limit_s)
+
+    return bounded_delete

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiortc
 from aioice import Connection
+from aioice.turn import TurnTransport
 from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcsctptransport import RTCSctpTransport
@@ -40,6 +41,8 @@ def check_compatible() -> None:
         raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __connect any more")
     if "_RTCPeerConnection__iceTransports" not in RTCPeerConnection.__init__.__code__.co_names:
         raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __iceTransports any more")
+    if "_TurnTransport__inner_protocol" not in TurnTransport.__init__.__code__.co_names:
+        raise AiortcIncompatibleError("aioice TurnTransport has no __inner_protocol any more")
     for field in ICE_CONNECTION_FIELDS:
         if field not in Connection.__init__.__code__.co_names:
             raise AiortcIncompatibleError(f"aioice Connection has no '{field}' any more")
