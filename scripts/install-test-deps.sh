@@ -26,6 +26,9 @@ readonly APT_PACKAGES=(
     chromium xvfb x11-xserver-utils x11-utils imagemagick nodejs npm
     # network namespace sandbox and the faults injected into it (tc, iptables, ss -K)
     iproute2 util-linux iptables
+    # connectivity tests: a TLS-terminating reverse proxy and an HTTP CONNECT proxy, both
+    # started by the tests themselves on free ports (never as system services)
+    nginx tinyproxy
     # Qt (offscreen and xcb) and OpenCV runtime libs
     libgl1 libegl1 libfontconfig1
     libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
@@ -40,7 +43,7 @@ readonly APT_PACKAGES=(
 # (../shared/tools/check_install_steps.py finds programs the tests run; keep this list in step.)
 readonly REQUIRED_PROGRAMS=(
     unshare:util-linux nsenter:util-linux ip:iproute2 ss:iproute2 tc:iproute2
-    iptables:iptables
+    iptables:iptables nginx:nginx tinyproxy:tinyproxy
     dbus-daemon:dbus-daemon dbus-send:dbus-bin gnome-keyring-daemon:gnome-keyring
     pulseaudio:pulseaudio pactl:pulseaudio-utils parec:pulseaudio-utils paplay:pulseaudio-utils
     sox:sox espeak-ng:espeak-ng
@@ -82,6 +85,21 @@ install_apt() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
         "${wanted[@]}"
+    no_system_services
+}
+
+# nginx and tinyproxy install a system service listening on ports 80 and 8888. The tests run
+# their own instances; stop and disable the packaged ones where an init system started them.
+no_system_services() {
+    local service
+    for service in nginx tinyproxy; do
+        if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+            as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
+        elif [[ -x /etc/init.d/$service ]]; then
+            as_root /etc/init.d/"$service" stop >/dev/null 2>&1 || true
+            as_root update-rc.d "$service" disable >/dev/null 2>&1 || true
+        fi
+    done
 }
 
 find_go() {

@@ -7,6 +7,7 @@
 """
 
 from lkdesk.admin.errors import (
+    AdminCertificateError,
     AdminError,
     AdminServerError,
     AdminTimeoutError,
@@ -27,6 +28,7 @@ from lkdesk.admin.service import DEFAULT_TIMEOUT, RoomAdmin
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "AdminCertificateError",
     "AdminError",
     "AdminServerError",
     "AdminTimeoutError",

@@ -3,7 +3,8 @@
 ::
 
     AdminError
-    ├── AdminUnreachableError      nothing answered (refused, DNS, TLS, connection lost)
+    ├── AdminUnreachableError      nothing answered (refused, DNS, TLS, proxy, connection lost)
+    │   ├── AdminCertificateError  the server's TLS certificate was rejected (``.fault``)
     │   └── AdminTimeoutError      no answer within the timeout
     ├── InvalidCredentialsError    wrong API key/secret, or an expired/foreign token
     ├── MissingGrantError          the token lacks a grant (``.grant``, ``.room``)
@@ -26,6 +27,14 @@ class AdminError(LkdeskError):
 
 class AdminUnreachableError(AdminError):
     """Nothing answered at the server URL, or the connection broke."""
+
+
+class AdminCertificateError(AdminUnreachableError):
+    """The server's TLS certificate was not accepted; ``fault`` names why (core.tls)."""
+
+    def __init__(self, message: str, fault: str) -> None:
+        super().__init__(message)
+        self.fault = fault
 
 
 class AdminTimeoutError(AdminUnreachableError):

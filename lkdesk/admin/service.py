@@ -35,6 +35,7 @@ from lkdesk.admin.models import (
     track_summary,
 )
 from lkdesk.admin.translate import Call, Context, translate
+from lkdesk.core.tls import ServerTrust, client_context_async
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,10 @@ class RoomAdmin:
         api_secret: str | None = None,
         token: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        trust: ServerTrust | None = None,
     ) -> None:
         self.url = _check_url(url)
+        self._trust = trust or ServerTrust()
         if token is None and not (api_key and api_secret):
             raise InvalidRequestError("Give either an API key and secret, or a token.")
         if token is not None and (api_key or api_secret):
@@ -67,19 +70,33 @@ class RoomAdmin:
         self._api_secret = api_secret or ""
         self._token = token.strip() if token is not None else None
         self._api: lkapi.LiveKitAPI | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._closed = False
 
     @classmethod
     def with_api_key(
-        cls, url: str, api_key: str, api_secret: str, *, timeout: float = DEFAULT_TIMEOUT
+        cls,
+        url: str,
+        api_key: str,
+        api_secret: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        trust: ServerTrust | None = None,
     ) -> RoomAdmin:
         """Sign each call with the API key/secret."""
-        return cls(url, api_key=api_key, api_secret=api_secret, timeout=timeout)
+        return cls(url, api_key=api_key, api_secret=api_secret, timeout=timeout, trust=trust)
 
     @classmethod
-    def with_token(cls, url: str, token: str, *, timeout: float = DEFAULT_TIMEOUT) -> RoomAdmin:
+    def with_token(
+        cls,
+        url: str,
+        token: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        trust: ServerTrust | None = None,
+    ) -> RoomAdmin:
         """Send ``token`` (with roomAdmin / roomList / roomCreate as needed) on each call."""
-        return cls(url, token=token, timeout=timeout)
+        return cls(url, token=token, timeout=timeout, trust=trust)
 
     def __repr__(self) -> str:
         auth = "token" if self._token is not None else f"api_key={self._api_key!r}"
@@ -96,6 +113,9 @@ class RoomAdmin:
         api, self._api = self._api, None
         if api is not None:
             await api.aclose()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -326,21 +346,28 @@ class RoomAdmin:
         target = f"participant '{identity}' in room '{room}'"
         return Call(method, action, "roomAdmin", room, target, dest)
 
-    def _service(self) -> RoomService:
+    async def _service(self) -> RoomService:
+        """The RoomService client, on a session that verifies TLS with the server's trust
+        and honours HTTPS_PROXY / NO_PROXY (``trust_env``)."""
         if self._closed:
             raise InvalidRequestError("This RoomAdmin is closed; create a new one.")
         if self._api is None:
-            timeout = aiohttp.ClientTimeout(total=self.timeout)
+            context = await client_context_async(self._trust)
+            self._session = session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                connector=aiohttp.TCPConnector(ssl=context),
+                trust_env=True,
+            )
             if self._token is not None:
-                self._api = lkapi.LiveKitAPI.with_token(self._token, self.url, timeout=timeout)
+                self._api = lkapi.LiveKitAPI.with_token(self._token, self.url, session=session)
             else:
                 self._api = lkapi.LiveKitAPI(
-                    self.url, self._api_key, self._api_secret, timeout=timeout
+                    self.url, self._api_key, self._api_secret, session=session
                 )
         return self._api.room
 
     async def _call(self, call: Call, op: _Op[_T]) -> _T:
-        service = self._service()
+        service = await self._service()
         log.debug("RoomService.%s on %s", call.method, self.url)
         try:
             async with asyncio.timeout(self.timeout):

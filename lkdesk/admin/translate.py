@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 from livekit.api.twirp_client import ServerError
 
 from lkdesk.admin.errors import (
+    AdminCertificateError,
     AdminError,
     AdminServerError,
     AdminTimeoutError,
@@ -20,6 +23,7 @@ from lkdesk.admin.errors import (
 )
 from lkdesk.auth.errors import MalformedTokenError
 from lkdesk.auth.tokens import TokenInfo, decode_token
+from lkdesk.core.tls import certificate_problem
 
 _INVALID_CODES = {
     "invalid_argument",
@@ -62,9 +66,25 @@ def translate(exc: BaseException, call: Call, ctx: Context) -> AdminError:
             f"trying to {call.action}. Check that it is running and reachable, then retry."
         )
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return AdminUnreachableError(
+        cert_error = exc.certificate_error
+        if isinstance(cert_error, ssl.SSLCertVerificationError):
+            problem = certificate_problem(cert_error, _host(ctx.url))
+            return AdminCertificateError(problem.message, problem.fault.value)
+        return AdminCertificateError(
             f"The TLS certificate of {ctx.url} is not trusted, so lkdesk did not send the "
-            "request. Check the URL, or install the server's certificate authority."
+            "request. Check the URL, or trust this server's CA in the server's settings.",
+            "invalid",
+        )
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return AdminUnreachableError(
+            f"The proxy (HTTPS_PROXY) refused to connect to {_host(ctx.url)} (HTTP "
+            f"{exc.status}). Ask your network administrator to allow this server, or add it "
+            "to NO_PROXY if it is reachable directly."
+        )
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return AdminUnreachableError(
+            f"The proxy (HTTPS_PROXY) could not be reached to call {ctx.url}. Check the "
+            "proxy setting or that the proxy is running."
         )
     if isinstance(exc, aiohttp.ClientConnectorError):
         reason = exc.os_error.strerror or type(exc.os_error).__name__
@@ -174,3 +194,7 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
         if secret:
             text = text.replace(secret, "[redacted]")
     return text
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url

@@ -67,6 +67,7 @@ def _record(profile: Profile) -> dict[str, Any]:
         "auth_kind": profile.auth_kind.value,
         "api_key": profile.api_key,
         "tokens": [{"room": t.room, "identity": t.identity} for t in profile.tokens],
+        "trusted_ca_pem": profile.trusted_ca_pem,
     }
 
 
@@ -79,4 +80,5 @@ def _profile(item: dict[str, Any]) -> Profile:
         auth_kind=AuthKind(item["auth_kind"]),
         api_key=str(item.get("api_key", "")),
         tokens=tokens,
+        trusted_ca_pem=str(item.get("trusted_ca_pem", "")),
     )

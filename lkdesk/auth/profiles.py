@@ -2,7 +2,8 @@
 
 A :class:`Profile` holds only non-secret data and is what the config file stores. The
 API secret and saved tokens live in a secret store and travel in :class:`ApiCredentials`
-and :class:`SavedToken`, whose secret fields are hidden from ``repr``.
+and :class:`SavedToken`, whose secret fields are hidden from ``repr``. A CA certificate the
+user chose to trust for the server is public data and stays in the profile.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from lkdesk.auth.errors import InvalidProfileError
+from lkdesk.core.tls import CaCertificateError, describe_ca
 
 URL_SCHEMES = ("ws", "wss", "http", "https")
 
@@ -42,6 +44,7 @@ class Profile:
     auth_kind: AuthKind
     api_key: str = ""  # the public half of the key pair; the secret is in the secret store
     tokens: tuple[TokenRef, ...] = ()
+    trusted_ca_pem: str = field(default="", repr=False)  # PEM; empty: system trust store only
 
     @classmethod
     def new(cls, label: str, server_url: str, auth_kind: AuthKind, *, api_key: str = "") -> Profile:
@@ -55,6 +58,11 @@ class Profile:
             raise InvalidProfileError("A profile needs a name; enter a label for it.")
         if self.auth_kind is AuthKind.API_KEY and not self.api_key.strip():
             raise InvalidProfileError(f"Profile '{label}' uses an API key: enter the API key.")
+        if self.trusted_ca_pem:
+            try:
+                describe_ca(self.trusted_ca_pem)
+            except CaCertificateError as exc:
+                raise InvalidProfileError(str(exc)) from None
         return replace(
             self,
             label=label,

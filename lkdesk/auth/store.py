@@ -93,6 +93,13 @@ class ProfileStore:
         self._write(_upsert(self.list_profiles(), profile))
         return profile
 
+    def set_trusted_ca(self, profile_id: str, pem: str) -> Profile:
+        """Trust the CA certificate(s) ``pem`` for this server ("" : system trust store only)."""
+        profile = replace(self.get_profile(profile_id), trusted_ca_pem=pem.strip()).validated()
+        self._write(_upsert(self.list_profiles(), profile))
+        log.info("profile %s trusts %s", profile_id, "a CA of its own" if pem else "system CAs")
+        return profile
+
     def forget_profile(self, profile_id: str) -> None:
         """Remove a profile, its API secret and all its saved tokens."""
         profile = self.get_profile(profile_id)

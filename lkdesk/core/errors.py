@@ -62,3 +62,15 @@ class PublishError(RoomError):
 
 class PublishPermissionError(PublishError):
     """The server does not allow this participant to publish that source or data."""
+
+
+class CertificateError(ConnectError):
+    """The server's TLS certificate was not accepted; ``fault`` names why (see core.tls)."""
+
+    def __init__(self, message: str, fault: str) -> None:
+        super().__init__(message)
+        self.fault = fault
+
+
+class ProxyError(ConnectError):
+    """The HTTP proxy from the environment (HTTPS_PROXY) refused or broke the connection."""

@@ -1,6 +1,7 @@
 """lkdesk's LiveKit client on aiortc. Public names mirror the official ``livekit.rtc``."""
 
 from lkdesk.core.frames import AudioFrame, AudioFrameEvent, VideoFormat, VideoFrame, VideoFrameEvent
+from lkdesk.core.tls import ServerTrust
 from lkdesk.rtc.chat import Chat, ChatMessage, DeliveryState, ReceivedFile, save_file
 from lkdesk.rtc.data import DataPacket, SipDTMF
 from lkdesk.rtc.data_streams import (
@@ -66,6 +67,7 @@ __all__ = [
     "RoomOptions",
     "RpcError",
     "RpcInvocationData",
+    "ServerTrust",
     "SipDTMF",
     "TextStreamInfo",
     "TextStreamReader",

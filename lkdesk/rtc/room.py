@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from livekit.protocol import models as proto_models
@@ -19,6 +19,7 @@ from livekit.protocol import rtc as proto_rtc
 
 from lkdesk.core.emitter import EventEmitter
 from lkdesk.core.errors import ConnectError, RoomError
+from lkdesk.core.tls import ServerTrust
 from lkdesk.rtc.data import RoomData
 from lkdesk.rtc.engine import events as ev
 from lkdesk.rtc.engine import ice
@@ -72,12 +73,17 @@ _STATES = {
 
 @dataclass(frozen=True, slots=True)
 class RoomOptions:
-    """How to join. ``auto_subscribe`` subscribes to every track lkdesk can decode."""
+    """How to join. ``auto_subscribe`` subscribes to every track lkdesk can decode.
+
+    ``trust`` adds the CA the user trusts for this server to the system's trust store, for
+    ``wss://`` signalling and TURN over TLS.
+    """
 
     auto_subscribe: bool = True
     join_timeout_s: float = 10.0
     media_timeout_s: float = 15.0
     stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
+    trust: ServerTrust = field(default_factory=ServerTrust)
 
 
 class Room(EventEmitter[EventTypes]):
@@ -181,6 +187,7 @@ class Room(EventEmitter[EventTypes]):
             join_timeout_s=self._options.join_timeout_s,
             media_timeout_s=self._options.media_timeout_s,
             stun_probe_budget_s=self._options.stun_probe_budget_s,
+            trust=self._options.trust,
         )
         try:
             await self._engine.connect(url, token, engine_options)
@@ -188,6 +195,14 @@ class Room(EventEmitter[EventTypes]):
             await self._end_models()
             raise
         self.emit("connected")
+
+    def media_routes(self) -> dict[str, str]:
+        """lkdesk's own (not in livekit.rtc): how media reaches the server right now.
+
+        ``{"subscriber": ..., "publisher": ..., "relay_offered": ...}`` with "udp", "tcp"
+        (ICE-TCP), "turn/udp", "turn/tcp" or "turn/tls"; "" while not connected.
+        """
+        return self._engine.media_routes()
 
     async def disconnect(self) -> None:
         """Leave the room; every task, socket and decoder thread is stopped."""

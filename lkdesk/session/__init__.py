@@ -52,6 +52,7 @@ from lkdesk.session.targets import (
     check_url,
     describe_token,
 )
+from lkdesk.session.trust import TrustedCa, describe_trusted_ca, read_ca_file
 
 __all__ = [
     "AdminActionError",
@@ -93,7 +94,10 @@ __all__ = [
     "TokenRef",
     "TokenTarget",
     "TransferState",
+    "TrustedCa",
     "VideoKind",
     "check_url",
     "describe_token",
+    "describe_trusted_ca",
+    "read_ca_file",
 ]

@@ -169,7 +169,8 @@ class CallSession(Session):
         self._wire(room)
         self._set_status(Status(SessionState.CONNECTING))
         try:
-            await room.connect(credentials.url, credentials.token, self._room_options)
+            room_options = replace(self._room_options, trust=credentials.trust)
+            await room.connect(credentials.url, credentials.token, room_options)
         except ConnectError as exc:
             self._room = None  # joining again is allowed
             self._set_status(Status(SessionState.ENDED, str(exc)))

@@ -25,9 +25,11 @@ class HostActions:
             raise NotAvailableError(self._reason)
         if self._admin is None:
             if access.token:
-                self._admin = RoomAdmin.with_token(access.url, access.token)
+                self._admin = RoomAdmin.with_token(access.url, access.token, trust=access.trust)
             else:
-                self._admin = RoomAdmin.with_api_key(access.url, access.api_key, access.api_secret)
+                self._admin = RoomAdmin.with_api_key(
+                    access.url, access.api_key, access.api_secret, trust=access.trust
+                )
         return self._admin
 
     async def _call(self, make: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,6 +25,7 @@ from lkdesk.auth import (
     open_keyring,
 )
 from lkdesk.auth.profiles import normalise_url
+from lkdesk.core.tls import ServerTrust
 from lkdesk.session.errors import InvalidTargetError, SessionError
 from lkdesk.session.targets import (
     Credentials,
@@ -87,7 +89,9 @@ class ProfileBook:
             return ()
         return await self._run(self._store.list_profiles)
 
-    async def save_api_key(self, label: str, url: str, api_key: str, api_secret: str) -> Profile:
+    async def save_api_key(
+        self, label: str, url: str, api_key: str, api_secret: str, *, trusted_ca_pem: str = ""
+    ) -> Profile:
         """Save (or update, by URL and key) an API-key profile; the secret goes to the keyring."""
         store = self._need_store()
         url = _url(url)
@@ -101,9 +105,12 @@ class ProfileBook:
             profile = Profile(
                 existing[0].id, label or existing[0].label, url, AuthKind.API_KEY, api_key
             )
+        profile = replace(profile, trusted_ca_pem=trusted_ca_pem.strip())
         return await self._run(lambda: store.save_profile(profile, api_secret=api_secret))
 
-    async def save_token(self, label: str, url: str, token: str) -> Profile:
+    async def save_token(
+        self, label: str, url: str, token: str, *, trusted_ca_pem: str = ""
+    ) -> Profile:
         """Save ``token`` under a token profile for ``url`` (created when missing)."""
         store = self._need_store()
         url = _url(url)
@@ -118,7 +125,14 @@ class ProfileBook:
             new = Profile.new(label or url, url, AuthKind.TOKENS)
             profile = await self._run(lambda: store.save_profile(new))
         await self._run(lambda: store.save_token(profile.id, token))
+        if trusted_ca_pem.strip() != profile.trusted_ca_pem:
+            await self._run(lambda: store.set_trusted_ca(profile.id, trusted_ca_pem))
         return await self._run(lambda: store.get_profile(profile.id))
+
+    async def set_trusted_ca(self, profile_id: str, pem: str) -> Profile:
+        """Trust the CA in ``pem`` for this saved server ("" : the system's CAs only)."""
+        store = self._need_store()
+        return await self._run(lambda: store.set_trusted_ca(profile_id, pem))
 
     async def forget(self, profile_id: str) -> None:
         store = self._need_store()
@@ -132,9 +146,10 @@ class ProfileBook:
             room = check_room(target.room)
             credentials = await self._run(lambda: store.api_credentials(profile.id))
             name = target.display_name.strip() or "Guest"
-            return mint_credentials(profile.server_url, credentials, room, name)
+            trust = ServerTrust(profile.trusted_ca_pem)
+            return mint_credentials(profile.server_url, credentials, room, name, trust)
         saved = await self._run(lambda: store.get_token(profile.id, target.room, target.identity))
-        return resolve_token(TokenTarget(profile.server_url, saved.token))
+        return resolve_token(TokenTarget(profile.server_url, saved.token, profile.trusted_ca_pem))
 
     def _need_store(self) -> ProfileStore:
         if self._store is None:

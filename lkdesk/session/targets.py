@@ -23,6 +23,7 @@ from lkdesk.auth import (
     mint_token,
 )
 from lkdesk.auth.profiles import normalise_url
+from lkdesk.core.tls import CaCertificateError, ServerTrust, describe_ca
 from lkdesk.session.errors import InvalidTargetError
 
 
@@ -35,10 +36,14 @@ class DemoTarget:
 
 @dataclass(frozen=True, slots=True)
 class TokenTarget:
-    """A server URL and an access token made by someone else."""
+    """A server URL and an access token made by someone else.
+
+    ``trusted_ca_pem``: a CA certificate the user chose to trust for this server.
+    """
 
     url: str
     token: str = field(repr=False)
+    trusted_ca_pem: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,7 @@ class ApiKeyTarget:
     api_secret: str = field(repr=False)
     room: str = ""
     display_name: str = ""
+    trusted_ca_pem: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,7 @@ class AdminAccess:
     api_key: str = ""
     api_secret: str = field(default="", repr=False)
     token: str = field(default="", repr=False)
+    trust: ServerTrust = field(default_factory=ServerTrust)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,8 @@ class Credentials:
     admin_reason: str = ""  # why admin actions are unavailable, when they are
     remint: Callable[[str], Credentials] | None = field(default=None, repr=False, compare=False)
     """For API-key targets: a fresh token for another display name."""
+    trust: ServerTrust = field(default_factory=ServerTrust)
+    """What to trust for TLS (wss://, https://, TURN/TLS) besides the system trust store."""
 
 
 def check_url(url: str) -> str:
@@ -161,7 +170,8 @@ def resolve_token(target: TokenTarget) -> Credentials:
         )
     if not details.room:
         raise InvalidTargetError("token", "This token names no room; it cannot join one.")
-    admin = AdminAccess(url, token=target.token.strip()) if details.is_admin else None
+    trust = check_trusted_ca(target.trusted_ca_pem)
+    admin = AdminAccess(url, token=target.token.strip(), trust=trust) if details.is_admin else None
     return Credentials(
         url=url,
         token=target.token.strip(),
@@ -171,6 +181,7 @@ def resolve_token(target: TokenTarget) -> Credentials:
         name_editable=False,
         admin=admin,
         admin_reason="" if admin else "Your token does not have the roomAdmin grant.",
+        trust=trust,
     )
 
 
@@ -188,7 +199,7 @@ def resolve_api_key(target: ApiKeyTarget) -> Credentials:
     room = check_room(target.room)
     name = target.display_name.strip() or "Guest"
     credentials = ApiCredentials(target.api_key.strip(), target.api_secret)
-    return mint_credentials(url, credentials, room, name)
+    return mint_credentials(url, credentials, room, name, check_trusted_ca(target.trusted_ca_pem))
 
 
 def check_room(room: str) -> str:
@@ -198,20 +209,40 @@ def check_room(room: str) -> str:
     return room
 
 
-def mint_credentials(url: str, credentials: ApiCredentials, room: str, name: str) -> Credentials:
+def check_trusted_ca(pem: str) -> ServerTrust:
+    """The trust for a CA the user picked; field ``trusted_ca`` when it is no certificate."""
+    if not pem.strip():
+        return ServerTrust()
+    try:
+        describe_ca(pem)
+    except CaCertificateError as exc:
+        raise InvalidTargetError("trusted_ca", str(exc)) from None
+    return ServerTrust(pem.strip())
+
+
+def mint_credentials(
+    url: str,
+    credentials: ApiCredentials,
+    room: str,
+    name: str,
+    trust: ServerTrust | None = None,
+) -> Credentials:
     """Mint a token for ``name`` in ``room``; admin actions use the same key."""
+    trust = trust or ServerTrust()
     identity = f"{_slug(name)}-{secrets.token_hex(2)}"
     grants = TokenGrants(room=room, room_join=True, can_update_own_metadata=True)
     try:
         token = mint_token(credentials, identity=identity, grants=grants, name=name)
     except TokenMintError as exc:
         raise InvalidTargetError("api_key", str(exc)) from None
-    admin = AdminAccess(url, api_key=credentials.api_key, api_secret=credentials.api_secret)
+    admin = AdminAccess(
+        url, api_key=credentials.api_key, api_secret=credentials.api_secret, trust=trust
+    )
 
     def remint(new_name: str) -> Credentials:
-        return mint_credentials(url, credentials, room, new_name.strip() or name)
+        return mint_credentials(url, credentials, room, new_name.strip() or name, trust)
 
-    return Credentials(url, token, room, identity, name, True, admin, remint=remint)
+    return Credentials(url, token, room, identity, name, True, admin, remint=remint, trust=trust)
 
 
 def _slug(name: str) -> str:

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.start.join_requested.connect(self.open_target)
         self.start.forget_requested.connect(self._forget)
         self.start.session_only_requested.connect(self._session_only)
+        self.start.trusted_ca_changed.connect(self._set_trusted_ca)
         self.prejoin.join_clicked.connect(self.join)
         self.prejoin.back_clicked.connect(self.back_to_start)
         self.prejoin.preview_changed.connect(self._preview_changed)
@@ -137,6 +138,17 @@ class MainWindow(QMainWindow):
         self.runner.run(forget(), "forget the server",
                         on_error=lambda m: self.start.show_error("profile", m))
 
+    def _set_trusted_ca(self, profile_id: str, pem: str) -> None:
+        book = self.factory.book
+        if book is None:
+            return
+
+        async def save() -> None:
+            self.start.profile_updated(await book.set_trusted_ca(profile_id, pem))
+
+        self.runner.run(save(), "save the server's trusted CA",
+                        on_error=lambda m: self.start.show_error("profile", m))
+
     def _session_only(self) -> None:
         if self.factory.book is not None:
             self.factory.book.use_session_only_secrets()
@@ -173,10 +185,11 @@ class MainWindow(QMainWindow):
             return ""
         try:
             if isinstance(target, TokenTarget):
-                await book.save_token(request.save_label, target.url, target.token)
+                await book.save_token(request.save_label, target.url, target.token,
+                                      trusted_ca_pem=target.trusted_ca_pem)
             elif isinstance(target, ApiKeyTarget):
                 await book.save_api_key(request.save_label, target.url, target.api_key,
-                                        target.api_secret)
+                                        target.api_secret, trusted_ca_pem=target.trusted_ca_pem)
             else:
                 return ""
         except LkdeskError as exc:

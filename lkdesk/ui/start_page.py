@@ -35,6 +35,7 @@ from lkdesk.session import (
     describe_token,
 )
 from lkdesk.ui.resources import icon, pixmap
+from lkdesk.ui.trusted_ca import TrustedCaPicker
 
 GUIDANCE = (
     "<b>No server yet?</b> Run one on this computer with "
@@ -83,6 +84,7 @@ class StartPage(QWidget):
     join_requested = Signal(object)
     forget_requested = Signal(str)
     session_only_requested = Signal()
+    trusted_ca_changed = Signal(str, str)  # profile id, PEM ("" : system CAs only)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,6 +179,10 @@ class StartPage(QWidget):
         form.addWidget(forget)
         self._profile_form.hide()
         column.addWidget(self._profile_form)
+        self.profile_ca = TrustedCaPicker()
+        self.profile_ca.changed.connect(self._profile_ca_changed)
+        self.profile_ca.hide()
+        column.addWidget(self.profile_ca)
         self.profile_error = _label("", "error")
         self.profile_error.hide()
         column.addWidget(self.profile_error)
@@ -194,6 +200,8 @@ class StartPage(QWidget):
         url_form.addRow("Server URL", self.url)
         column.addLayout(url_form)
         column.addWidget(self.url_error)
+        self.trusted_ca = TrustedCaPicker()
+        column.addWidget(self.trusted_ca)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._token_tab(), "I have a token")
         self.tabs.addTab(self._key_tab(), "I have an API key")
@@ -274,6 +282,7 @@ class StartPage(QWidget):
         if keyring_problem:
             self.save.setChecked(False)
         self._profile_form.hide()
+        self.profile_ca.hide()
 
     def _add_item(self, text: str, profile_id: str, room: str, identity: str) -> None:
         item = QListWidgetItem(icon("server", self.palette().text().color().name(), 20), text)
@@ -289,8 +298,11 @@ class StartPage(QWidget):
         self.profile_error.hide()
         if selected is None:
             self._profile_form.hide()
+            self.profile_ca.hide()
             return
         profile_id, room, _ = selected
+        self.profile_ca.set_pem(self._profiles[profile_id].trusted_ca_pem)
+        self.profile_ca.show()
         is_key = self._profiles[profile_id].auth_kind is AuthKind.API_KEY
         self.profile_room.setVisible(is_key)
         self.profile_room.setText("" if is_key else room)
@@ -308,6 +320,15 @@ class StartPage(QWidget):
                 return
         target = ProfileTarget(profile_id, room=room, identity=identity)
         self.join_requested.emit(JoinRequest(target))
+
+    def profile_updated(self, profile: Profile) -> None:
+        """A saved server changed (e.g. its trusted CA) without the list changing."""
+        self._profiles[profile.id] = profile
+
+    def _profile_ca_changed(self, pem: str) -> None:
+        selected = self._selected()
+        if selected is not None:
+            self.trusted_ca_changed.emit(selected[0], pem)
 
     def _forget(self) -> None:
         selected = self._selected()
@@ -356,10 +377,10 @@ class StartPage(QWidget):
             except InvalidTargetError as exc:
                 self.show_error("token", str(exc))
                 return
-            target = TokenTarget(url, token)
+            target = TokenTarget(url, token, self.trusted_ca.pem)
         else:
             target = ApiKeyTarget(url, self.api_key.text(), self.api_secret.text(),
-                                  room=self.room.text())
+                                  room=self.room.text(), trusted_ca_pem=self.trusted_ca.pem)
         label = url.strip() if self.save.isChecked() and self.save.isEnabled() else None
         self.join_requested.emit(JoinRequest(target, label))
 
@@ -382,6 +403,9 @@ class StartPage(QWidget):
             "room": (self.key_error, self.room),
             "profile": (self.profile_error, None),
         }
+        if field == "trusted_ca":
+            self.trusted_ca.show_error(message)
+            return
         label, widget = widgets.get(field, (self.form_error, None))
         label.setText(message)
         label.show()

@@ -4,6 +4,10 @@ The server runs inside the sandbox's network namespace (see tests/sandbox/run-in
 signalling on 127.0.0.1, media candidates on the veth address ``LKDESK_NETNS_IP``, and the
 only STUN/TURN server it hands out is its own embedded TURN server on that address, so no
 peer ever contacts anything outside the namespace.
+
+Options for the connectivity tests (issue 14): :class:`TurnTls` adds the embedded TURN
+server's TLS listener (``turns:<domain>:443?transport=tcp`` in the JoinResponse, the
+certificate from a test CA), and ``node_ip``/``bind`` put the server on an IPv6 address only.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def netns_ip() -> str:
 
 
 def _free_port(kind: int, host: str = "0.0.0.0") -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind) as s:
         s.bind((host, 0))
         port: int = s.getsockname()[1]
         return port
@@ -65,13 +69,18 @@ def _port_is_free(kind: int, port: int, host: str = "0.0.0.0") -> bool:
         return True
 
 
-def _free_udp_pair() -> int:
-    """First port of two consecutive free UDP ports (TURN relay range)."""
+RELAY_PORTS = 8  # TURN allocations: every peer's two PCs, per TURN URL it was given
+
+
+def _free_udp_range(count: int = RELAY_PORTS) -> int:
+    """First port of ``count`` consecutive free UDP ports (TURN relay range)."""
     for _ in range(50):
         port = _free_port(socket.SOCK_DGRAM)
-        if port < 65535 and _port_is_free(socket.SOCK_DGRAM, port + 1):
+        if port + count <= 65535 and all(
+            _port_is_free(socket.SOCK_DGRAM, port + i) for i in range(1, count)
+        ):
             return port
-    raise RuntimeError("no two consecutive free UDP ports")
+    raise RuntimeError(f"no {count} consecutive free UDP ports")
 
 
 @dataclass(frozen=True)
@@ -84,8 +93,8 @@ class ServerPorts:
 
     @classmethod
     def pick(cls) -> ServerPorts:
-        relay = _free_udp_pair()
-        taken = {relay, relay + 1}
+        relay = _free_udp_range()
+        taken = set(range(relay, relay + RELAY_PORTS))
         picked: list[int] = []
         for kind in (socket.SOCK_STREAM, socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_DGRAM):
             port = _free_port(kind)
@@ -96,13 +105,51 @@ class ServerPorts:
         return cls(picked[0], picked[1], picked[2], picked[3], relay)
 
 
-def render_config(ports: ServerPorts, node_ip: str, log_level: str = "info") -> str:
+@dataclass(frozen=True)
+class TurnTls:
+    """The embedded TURN server's TLS listener: ``domain`` is what the JoinResponse names
+    (``turns:<domain>:443``), so the listener is on port 443 of the node address."""
+
+    domain: str
+    cert_file: Path
+    key_file: Path
+    port: int = 443
+
+
+def render_config(
+    ports: ServerPorts,
+    node_ip: str,
+    log_level: str = "info",
+    *,
+    turn_tls: TurnTls | None = None,
+    bind: tuple[str, ...] | None = None,
+) -> str:
     """YAML config; key names checked against livekit-server v1.13.5 pkg/config/config.go
-    and mediatransportutil pkg/rtcconfig/config.go."""
-    stun = f"{node_ip}:{ports.turn_udp}"
+    and mediatransportutil pkg/rtcconfig/config.go.
+
+    The TURN relay may send to the node address (a private one here): livekit refuses
+    relaying to private peers unless ``allow_restricted_peer_cidrs`` lists them.
+    """
+    host = f"[{node_ip}]" if ":" in node_ip else node_ip
+    stun = f"{host}:{ports.turn_udp}"
+    binds = ", ".join(f'"{b}"' for b in (bind or ("127.0.0.1", node_ip)))
+    prefix = 128 if ":" in node_ip else 32
+    # An explicit bind (IPv6 only): offer ICE candidates on the node address only.
+    ips = f'\n  ips:\n    includes: ["{node_ip}/{prefix}"]' if bind is not None else ""
+    # TURN listens on the node address only: bound to 0.0.0.0 in a namespace with several
+    # addresses it answers a namespace host (netns.py) from the address of the veth facing it,
+    # and a client's connected UDP socket (aioice's, and lkdesk's probe) drops that answer.
+    turn_bind = f'\n  bind_addresses: ["{node_ip}"]'
+    tls = ""
+    if turn_tls is not None:
+        tls = f"""
+  domain: {turn_tls.domain}
+  tls_port: {turn_tls.port}
+  cert_file: {turn_tls.cert_file}
+  key_file: {turn_tls.key_file}"""
     return f"""\
 port: {ports.http}
-bind_addresses: ["127.0.0.1", "{node_ip}"]
+bind_addresses: [{binds}]
 log_level: {log_level}
 logging:
   pion_level: error
@@ -110,7 +157,7 @@ rtc:
   tcp_port: {ports.rtc_tcp}
   udp_port: {ports.rtc_udp}
   use_external_ip: false
-  node_ip: {node_ip}
+  node_ip: {node_ip}{ips}
   allow_tcp_fallback: false
   enable_loopback_candidate: false
   stun_servers:
@@ -119,7 +166,8 @@ turn:
   enabled: true
   udp_port: {ports.turn_udp}
   relay_range_start: {ports.relay_start}
-  relay_range_end: {ports.relay_start + 1}
+  relay_range_end: {ports.relay_start + RELAY_PORTS - 1}
+  allow_restricted_peer_cidrs: ["{node_ip}/{prefix}"]{turn_bind}{tls}
 room:
   enable_remote_unmute: true
   empty_timeout: 30
@@ -137,20 +185,26 @@ class LiveKitServer:
     node_ip: str
     api_key: str = API_KEY
     api_secret: str = API_SECRET
+    turn_tls: TurnTls | None = None
+    bind: tuple[str, ...] | None = None
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def ws_url(self) -> str:
+        if self.bind is not None:  # e.g. IPv6 only: the first bind address
+            host = self.bind[0]
+            return f"ws://{f'[{host}]' if ':' in host else host}:{self.ports.http}"
         return f"ws://127.0.0.1:{self.ports.http}"
 
     @property
     def lan_ws_url(self) -> str:
         """Signalling as seen from another namespace on the sandbox LAN (see netns.py)."""
-        return f"ws://{self.node_ip}:{self.ports.http}"
+        host = f"[{self.node_ip}]" if ":" in self.node_ip else self.node_ip
+        return f"ws://{host}:{self.ports.http}"
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.http}"
+        return self.ws_url.replace("ws://", "http://", 1)
 
     @property
     def log_path(self) -> Path:
@@ -166,9 +220,23 @@ class LiveKitServer:
         return f"stun:{self.node_ip}:{self.ports.turn_udp}"
 
     @classmethod
-    def create(cls, binary: Path | None = None) -> LiveKitServer:
+    def create(
+        cls,
+        binary: Path | None = None,
+        *,
+        turn_tls: TurnTls | None = None,
+        node_ip: str | None = None,
+        bind: tuple[str, ...] | None = None,
+    ) -> LiveKitServer:
         workdir = Path(tempfile.mkdtemp(prefix="lkdesk-livekit-"))
-        return cls(binary or default_server_path(), workdir, ServerPorts.pick(), netns_ip())
+        return cls(
+            binary or default_server_path(),
+            workdir,
+            ServerPorts.pick(),
+            node_ip or netns_ip(),
+            turn_tls=turn_tls,
+            bind=bind,
+        )
 
     def token(
         self,
@@ -214,7 +282,9 @@ class LiveKitServer:
                 f"LiveKit server binary not found at {self.binary}; "
                 "run scripts/install-test-deps.sh"
             )
-        self.config_path.write_text(render_config(self.ports, self.node_ip))
+        self.config_path.write_text(
+            render_config(self.ports, self.node_ip, turn_tls=self.turn_tls, bind=self.bind)
+        )
         with self.log_path.open("ab") as log_file:
             self._proc = subprocess.Popen(
                 [str(self.binary), "--dev", "--config", str(self.config_path)],

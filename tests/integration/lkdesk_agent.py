@@ -60,8 +60,13 @@ class Agent:
 
     # ----- commands -----------------------------------------------------------------------
 
-    async def connect(self, url: str, token: str) -> dict[str, Any]:
-        await self.room.connect(url, token)
+    async def connect(
+        self, url: str, token: str, trusted_ca_pem: str = "", media_timeout_s: float = 15.0
+    ) -> dict[str, Any]:
+        options = rtc.RoomOptions(
+            trust=rtc.ServerTrust(trusted_ca_pem), media_timeout_s=media_timeout_s
+        )
+        await self.room.connect(url, token, options)
         self.chat = rtc.Chat(self.room)
         self.chat.on("message_received", self._on_chat)
         assert self.room.local_participant is not None
@@ -143,6 +148,8 @@ class Agent:
             return
         sender = getattr(packet.participant, "identity", None)
         self._data.append({"t": time.monotonic(), "from": sender, "text": packet.data.decode()})
+    async def media_routes(self) -> dict[str, str]:
+        return self.room.media_routes()
 
     async def state(self) -> dict[str, Any]:
         local = self.room.local_participant
@@ -178,7 +185,8 @@ class Agent:
     async def _watch_video(self, track: rtc.RemoteTrack, identity: str) -> None:
         """Keep per-identity figures on received video: frames, colour, counter, gaps."""
         stats = self._video.setdefault(
-            identity, {"frames": 0, "color": None, "counter": None, "last": None, "gaps": []}
+            identity,
+            {"frames": 0, "color": None, "counter": None, "first": None, "last": None, "gaps": []},
         )
         frames = self._frames.setdefault(identity, [])
         stream = rtc.VideoStream(track, capacity=2)
@@ -192,6 +200,7 @@ class Agent:
                 if stats["last"] is not None and now - stats["last"] > 0.5:
                     stats["gaps"].append([stats["last"], now])
                 stats["last"] = now
+                stats["first"] = stats["first"] or now
                 stats["frames"] += 1
                 stats["color"], stats["counter"] = frames[-1][2], frames[-1][1]
         finally:
@@ -248,6 +257,7 @@ async def main() -> None:
             "recovery_stats",
             "send_data",
             "data_log",
+            "media_routes",
             "state",
             "disconnect",
         )

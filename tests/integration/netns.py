@@ -109,6 +109,12 @@ class NetnsHost:
         for chain in ("INPUT", "OUTPUT"):
             self.inside("iptables", "-w", "-I", chain, "-p", "udp", "-j", "DROP")
 
+    def block_tcp_to(self, *ports: int) -> None:
+        """Drop the host's TCP to these ports (a firewall letting only some ports out)."""
+        for port in ports:
+            self.inside("iptables", "-w", "-I", "OUTPUT", "-p", "tcp", "--dport", str(port),
+                        "-j", "DROP")  # fmt: skip
+
     def unblock_udp(self) -> None:
         for chain in ("INPUT", "OUTPUT"):
             self.inside("iptables", "-w", "-D", chain, "-p", "udp", "-j", "DROP")

@@ -11,9 +11,10 @@ The model is livekit-client's ``RTCEngine`` beside its ``Room``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc.rtcdatachannel import RTCDataChannel
@@ -22,6 +23,7 @@ from livekit.protocol import rtc as proto_rtc
 
 from lkdesk.core.errors import MediaNegotiationError, RoomError
 from lkdesk.core.tasks import TaskSet
+from lkdesk.core.tls import ServerTrust
 from lkdesk.core.waits import first_set
 from lkdesk.rtc.engine import commands, ice
 from lkdesk.rtc.engine import signal_protocol as sp
@@ -60,6 +62,7 @@ class EngineOptions:
     join_timeout_s: float = 10.0
     media_timeout_s: float = 15.0
     stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
+    trust: ServerTrust = field(default_factory=ServerTrust)  # wss://, turns: (+ system store)
 
 
 class RtcEngine:
@@ -96,7 +99,7 @@ class RtcEngine:
         self._subscriber: SubscriberConnection | None = None
         self._publisher: PublisherConnection | None = None
         self._publisher_lock = asyncio.Lock()
-        self._ice_urls: list[ice.IceUrl] = []
+        self._ice = ice.IcePlan()
         self._ice_offered: list[ice.IceUrl] = []
         self._force_relay = False
         self._session_tasks = TaskSet("engine-session")
@@ -123,7 +126,7 @@ class RtcEngine:
 
     async def start_session(self, *, rejoin: bool) -> None:
         """Signalling, ICE configuration, subscriber PC; then wait for media (if we subscribe)."""
-        signal = SignalClient()
+        signal = SignalClient(self.options.trust)
         self._signal = signal
         join = await signal.join(
             self.url,
@@ -137,13 +140,16 @@ class RtcEngine:
         self._media_connected = asyncio.Event()
         self._media_failed = asyncio.Event()
         self._ice_offered = ice.flatten(join.ice_servers)
-        self._ice_urls = await ice.reachable(self._ice_offered, self.options.stun_probe_budget_s)
+        self._ice = await ice.plan(
+            self._ice_offered, self.options.stun_probe_budget_s, self.options.trust
+        )
         self._force_relay = (
             join.client_configuration.force_relay == proto_models.ClientConfigSetting.ENABLED
         )
         self._subscriber = SubscriberConnection(
-            self._ice_urls,
+            self._ice.urls,
             force_relay=self._force_relay,
+            turn_tls=self._ice.turn_tls,
             on_frame=self._on_frame,
             on_datachannel=self.data.attach,
             on_state=self._on_subscriber_state,
@@ -221,17 +227,17 @@ class RtcEngine:
         assert old is not None and old.session is not None and self._subscriber is not None
         session = old.session
         await old.close(send_leave=False)
-        signal = SignalClient()
+        signal = SignalClient(self.options.trust)
         params = sp.JoinParams(auto_subscribe=False, resume_sid=session.participant_sid)
-        self._subscriber.expect_ice_restart(self._ice_urls)
+        self._subscriber.expect_ice_restart(self._ice.urls)
         reconnect = await signal.resume(
             self.url, self.token, params, session, limit_s=self.options.join_timeout_s
         )
         self._signal = signal
         offered = ice.flatten(reconnect.ice_servers)
         if offered:
-            self._ice_urls = await self._reachable_again(offered)
-            self._subscriber.expect_ice_restart(self._ice_urls)
+            self._ice = await self._replan(offered)
+            self._subscriber.expect_ice_restart(self._ice.urls)
         self._session_tasks.spawn(self._dispatch(signal), "dispatcher")
         state = build_sync_state(
             self._sync_state(), session, self._publisher, self._subscriber, self.data
@@ -239,7 +245,7 @@ class RtcEngine:
         self.send(proto_rtc.SignalRequest(sync_state=state))
         async with asyncio.timeout(RESUME_MEDIA_TIMEOUT_S):
             if self._publisher is not None:
-                await self._publisher.restart_ice(self._ice_urls)
+                await self._publisher.restart_ice(self._ice.urls)
             await self._subscriber.ice_restarted()
         for connection in (self._subscriber, self._publisher):
             if connection is not None:
@@ -249,15 +255,17 @@ class RtcEngine:
         await self.data.come_back(new_session=False, server_last_seq=reconnect.last_message_seq)
         self.emit(Resumed())
 
-    async def _reachable_again(self, offered: list[ice.IceUrl]) -> list[ice.IceUrl]:
-        """The servers a ReconnectResponse names (fresh TURN credentials), probing only URLs
-        not seen before: a resume must not wait a second for a STUN server known to be mute."""
+    async def _replan(self, offered: list[ice.IceUrl]) -> ice.IcePlan:
+        """The ICE plan for a ReconnectResponse's servers: fresh TURN credentials for the
+        entries already chosen; a new probe (≤ 1 s) only when the server names new URLs — a
+        resume must not wait a second for a STUN server known to be mute."""
         known = {u.url for u in self._ice_offered}
-        kept = {u.url for u in self._ice_urls}
-        new = [u for u in offered if u.url not in known]
-        answered = {u.url for u in await ice.reachable(new, self.options.stun_probe_budget_s)}
         self._ice_offered = offered
-        return [u for u in offered if u.url in kept or u.url in answered]
+        if any(u.url not in known for u in offered):
+            return await ice.plan(offered, self.options.stun_probe_budget_s, self.options.trust)
+        fresh = {u.url: u for u in offered}
+        urls = [fresh.get(u.url, u) for u in self._ice.urls]
+        return dataclasses.replace(self._ice, urls=urls)
 
     async def restore_after_rejoin(self) -> None:
         """Called by the reconnector once a new session is up."""
@@ -284,11 +292,7 @@ class RtcEngine:
 
     async def _wait_media(self, limit_s: float) -> None:
         if not await first_set(self._media_connected, self._media_failed, limit_s):
-            raise MediaNegotiationError(
-                "Signalling worked but the media connection to the server could not be "
-                "established (UDP blocked, or the server's ICE address is unreachable). "
-                "Check firewalls and the server's rtc.node_ip setting."
-            )
+            raise MediaNegotiationError(ice.media_failure_message(self._ice))
 
     def _on_subscriber_state(self, state: str) -> None:
         logger.debug("subscriber connection %s", state)
@@ -348,6 +352,14 @@ class RtcEngine:
     def publisher_connection(self) -> PublisherConnection | None:
         return self._publisher
 
+    def media_routes(self) -> dict[str, str]:
+        """How each peer connection reaches the server, and which TURN entry was chosen."""
+        routes = {"relay_offered": self._ice.relay}
+        for name, pc in (("subscriber", self._subscriber), ("publisher", self._publisher)):
+            if pc is not None:
+                routes[name] = pc.media_route
+        return routes
+
     # ----- commands --------------------------------------------------------------------------
 
     def update_subscription(self, track_sid: str, participant_sid: str, subscribe: bool) -> None:
@@ -377,7 +389,10 @@ class RtcEngine:
                 raise RoomError("Not connected to a room.")
             if self._publisher is None:
                 self._publisher = PublisherConnection(
-                    self._ice_urls, force_relay=self._force_relay, send_signal=self.send
+                    self._ice.urls,
+                    force_relay=self._force_relay,
+                    send_signal=self.send,
+                    turn_tls=self._ice.turn_tls,
                 )
                 await self._publisher.negotiate()
             publisher = self._publisher

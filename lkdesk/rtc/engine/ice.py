@@ -4,6 +4,13 @@ aiortc gathers every candidate before it answers (no trickle) and waits up to 5 
 unreachable STUN server. The server always hands out STUN servers, some possibly out of
 reach (offline LAN, firewalled UDP), so we ask each UDP STUN/TURN endpoint one Binding
 request in parallel and keep only those that answer within a short budget.
+
+aiortc uses only the first STUN and the first TURN entry (PROTOCOL_NOTES §8.1), so
+:func:`plan` picks the TURN entry deliberately from the probe: UDP TURN when it answered
+(cheapest, and it also proves UDP gets out); otherwise TURN over TLS (``turns:``, port
+443, what hotel and corporate networks let through), otherwise TURN over TCP. The TLS
+connection to a ``turns:`` server is verified like signalling: the system's trust store
+plus the server's trusted CA (adapt/ice_gathering.py hands aioice that context).
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ import contextlib
 import json
 import logging
 import socket
+import ssl
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aioice import stun
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceCandidate, RTCIceServer
@@ -22,6 +30,8 @@ from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcicetransport import parse_stun_turn_uri
 from aiortc.sdp import candidate_from_sdp
 from livekit.protocol import rtc as proto_rtc
+
+from lkdesk.core.tls import ServerTrust, client_context_async
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +56,19 @@ class IceUrl:
         return parsed["scheme"] == "stun" or (
             parsed["scheme"] == "turn" and parsed.get("transport", "udp") == "udp"
         )
+
+    @property
+    def relay(self) -> str:
+        """How this entry relays: "udp", "tcp" or "tls" for TURN; "" for STUN."""
+        parsed = self.parsed
+        if parsed["scheme"] == "turns":
+            return "tls"
+        if parsed["scheme"] == "turn":
+            return str(parsed.get("transport") or "udp")
+        return ""
+
+    def __repr__(self) -> str:  # never the TURN credentials
+        return f"IceUrl({self.url!r})"
 
 
 def flatten(servers: Iterable[proto_rtc.ICEServer]) -> list[IceUrl]:
@@ -118,6 +141,64 @@ async def reachable(urls: list[IceUrl], budget_s: float = STUN_PROBE_BUDGET_S) -
         with contextlib.suppress(asyncio.CancelledError, OSError):
             await task
     return kept
+
+
+@dataclass(frozen=True, slots=True)
+class IcePlan:
+    """The ICE servers a session's peer connections use, and why.
+
+    ``relay`` is how the TURN entry in use relays ("udp", "tls", "tcp", or "" for none);
+    ``udp_open`` whether any UDP STUN/TURN server answered the probe; ``turn_tls`` the
+    context for a ``turns:`` server.
+    """
+
+    urls: list[IceUrl] = field(default_factory=list)
+    relay: str = ""
+    udp_open: bool = False
+    turn_tls: ssl.SSLContext | None = None
+
+
+_RELAY_PREFERENCE = ("tls", "tcp")  # when UDP TURN did not answer
+
+
+async def plan(
+    urls: list[IceUrl], budget_s: float = STUN_PROBE_BUDGET_S, trust: ServerTrust | None = None
+) -> IcePlan:
+    """Probe the UDP entries, then keep one STUN and one TURN entry, chosen on purpose."""
+    kept = await reachable(urls, budget_s)
+    udp_open = any(u.is_udp for u in kept)
+    stun = [u for u in kept if not u.relay]
+    turn = [u for u in kept if u.relay == "udp"]
+    for relay in _RELAY_PREFERENCE:
+        turn += [u for u in kept if u.relay == relay]
+    chosen = stun[:1] + turn[:1]
+    relay = turn[0].relay if turn else ""
+    context = await client_context_async(trust) if relay == "tls" else None
+    logger.info(
+        "ICE servers: %s (UDP %s, relay %s)",
+        [u.url for u in chosen],
+        "open" if udp_open else "blocked or unanswered",
+        relay or "none",
+    )
+    return IcePlan(chosen, relay, udp_open, context)
+
+
+def media_failure_message(used: IcePlan) -> str:
+    """Why media did not connect although signalling did, as far as the plan tells."""
+    if not used.udp_open:
+        tried = {"tls": "TURN over TLS", "tcp": "TURN over TCP"}.get(used.relay)
+        return (
+            "Your network blocks the media connection (UDP and TURN): signalling works, but "
+            + (f"neither UDP nor {tried} got through. " if tried else "UDP does not get "
+               "through and the server offers no TURN over TCP or TLS. ")
+            + "Try another network, or ask the server's administrator to enable TURN/TLS "
+            "on port 443."
+        )  # fmt: skip
+    return (
+        "Signalling worked but the media connection to the server could not be established "
+        "(the server's ICE address or port is unreachable from here). Check firewalls and "
+        "the server's rtc.node_ip setting."
+    )
 
 
 def rtc_configuration(urls: list[IceUrl], *, force_relay: bool = False) -> RTCConfiguration:

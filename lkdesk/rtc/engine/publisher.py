@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import ssl
 from collections.abc import Callable
 
-from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcdatachannel import RTCDataChannel
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from livekit.protocol import rtc as proto_rtc
@@ -38,10 +39,12 @@ class PublisherConnection:
         *,
         force_relay: bool,
         send_signal: Callable[[proto_rtc.SignalRequest], None],
+        turn_tls: ssl.SSLContext | None = None,
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
         self._force_relay = force_relay
         self._restarter = adapt.IceRestarter(self._pc)
+        self._turn_tls = turn_tls
         self._send_signal = send_signal
         self.reliable: RTCDataChannel = self._pc.createDataChannel("_reliable", ordered=True)
         self.lossy: RTCDataChannel = self._pc.createDataChannel(
@@ -50,6 +53,7 @@ class PublisherConnection:
         self._lock = asyncio.Lock()
         self._offer_id = 0
         self._answers: dict[int, asyncio.Future[str]] = {}
+        self._pending_candidates: list[RTCIceCandidate] = []
         self._connected = asyncio.Event()
         self._failed = asyncio.Event()
         self._tasks = TaskSet("publisher")
@@ -63,6 +67,10 @@ class PublisherConnection:
     def liveness(self) -> adapt.Liveness:
         """When this connection last received anything (see adapt/liveness.py)."""
         return adapt.Liveness(self._pc)
+    @property
+    def media_route(self) -> str:
+        """How media reaches the server: "udp", "tcp", "turn/udp|tcp|tls" ("" yet)."""
+        return adapt.media_route(self._pc)
 
     def _state_changed(self) -> None:
         state = self._pc.connectionState
@@ -93,7 +101,9 @@ class PublisherConnection:
     async def negotiate(self) -> None:
         """Offer our current state and apply the server's answer (serialized)."""
         async with self._lock:
-            await self._pc.setLocalDescription(await self._pc.createOffer())
+            offer = await self._pc.createOffer()
+            adapt.prepare_gathering(self._pc, turn_tls=self._turn_tls)
+            await self._pc.setLocalDescription(offer)
             self._offer_id += 1
             offer_id = self._offer_id
             answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -115,6 +125,9 @@ class PublisherConnection:
             finally:
                 self._answers.pop(offer_id, None)
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+            pending, self._pending_candidates = self._pending_candidates, []
+            for candidate in pending:
+                await self._pc.addIceCandidate(candidate)
             await adapt.start_idle_receivers(self._pc)
 
     async def restart_ice(self, ice_urls: list[IceUrl]) -> None:
@@ -139,9 +152,20 @@ class PublisherConnection:
         future.set_result(description.sdp)
 
     async def add_remote_candidate(self, candidate_init: str) -> None:
+        """Add a trickled server candidate; kept until the answer is applied.
+
+        The server trickles its candidates as soon as it has our offer, often before its
+        answer. Dropping them was harmless while the server's checks to our host address
+        taught aioice its address anyway; behind a firewall dropping UDP (relay only) no
+        check gets in until we send to the server first, so every candidate counts.
+        """
         candidate = candidate_from_init(candidate_init)
-        if candidate is not None and self._pc.remoteDescription is not None:
-            await self._pc.addIceCandidate(candidate)
+        if candidate is None:
+            return
+        if self._pc.remoteDescription is None:
+            self._pending_candidates.append(candidate)
+            return
+        await self._pc.addIceCandidate(candidate)
 
     async def wait_connected(self, limit_s: float) -> None:
         """Wait until ICE and DTLS are up; raise :class:`MediaNegotiationError` otherwise."""
@@ -155,5 +179,6 @@ class PublisherConnection:
         for future in self._answers.values():
             future.cancel()
         await self._restarter.aclose()
+        adapt.bound_turn_release(self._pc)
         await self._pc.close()
         await self._tasks.aclose()

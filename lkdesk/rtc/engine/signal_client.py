@@ -11,17 +11,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
+import ssl
 import time
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 from livekit.protocol import rtc as proto_rtc
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
     ConnectionClosed,
     InvalidHandshake,
+    InvalidProxy,
     InvalidStatus,
     InvalidURI,
+    ProxyError,
 )
 
 from lkdesk.core.errors import (
@@ -32,9 +36,18 @@ from lkdesk.core.errors import (
     SignalProtocolError,
 )
 from lkdesk.core.tasks import TaskSet
+from lkdesk.core.tls import ServerTrust, client_context_async
 from lkdesk.rtc.engine import signal_protocol as sp
-from lkdesk.rtc.engine.connect_errors import error_for_http_status, scrub_secrets
+from lkdesk.rtc.engine.connect_errors import (
+    error_for_certificate,
+    error_for_http_status,
+    error_for_network,
+    error_for_proxy,
+    error_for_tls,
+    scrub_secrets,
+)
 from lkdesk.rtc.engine.log_redaction import redacting_logger
+from lkdesk.rtc.engine.proxies import display_proxy, proxy_for
 from lkdesk.rtc.engine.signal_session import SignalSession
 
 logger = logging.getLogger(__name__)
@@ -63,9 +76,14 @@ SignalEvent = proto_rtc.SignalResponse | SignalClosed
 
 
 class SignalClient:
-    """One signalling session: ``join`` → messages on :attr:`events` → ``close``."""
+    """One signalling session: ``join`` → messages on :attr:`events` → ``close``.
 
-    def __init__(self) -> None:
+    ``wss://`` is verified against the system's trust store plus ``trust``'s CA; the proxy
+    comes from the environment (proxies.py).
+    """
+
+    def __init__(self, trust: ServerTrust | None = None) -> None:
+        self._trust = trust or ServerTrust()
         self.events: asyncio.Queue[SignalEvent] = asyncio.Queue()
         self.session: SignalSession | None = None
         self._ws: ClientConnection | None = None
@@ -165,6 +183,13 @@ class SignalClient:
         return first
 
     async def _open(self, url: str, token: str) -> ClientConnection:
+        host = urlsplit(url).hostname or url
+        proxy = proxy_for(url)
+        if proxy is not None:
+            logger.info("signalling to %s through the proxy %s", host, display_proxy(proxy))
+        tls: dict[str, Any] = {}
+        if url.startswith("wss:"):
+            tls["ssl"] = await client_context_async(self._trust)
         try:
             return await connect(
                 url,
@@ -173,9 +198,16 @@ class SignalClient:
                 ping_interval=None,  # LiveKit has its own keepalive; server WS pings are answered
                 max_size=MAX_SIGNAL_MESSAGE,
                 compression=None,
-                proxy=None,
+                proxy=proxy,
                 logger=_WS_LOGGER,  # websockets logs handshake headers at DEBUG
+                **tls,
             )
+        except ssl.SSLCertVerificationError as exc:
+            raise error_for_certificate(exc, host) from None
+        except ssl.SSLError as exc:
+            raise error_for_tls(exc, host) from None
+        except (ProxyError, InvalidProxy) as exc:
+            raise error_for_proxy(exc, display_proxy(proxy or ""), host) from None
         except InvalidStatus as exc:
             body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
             raise error_for_http_status(exc.response.status_code, body, token) from None
@@ -186,20 +218,8 @@ class SignalClient:
                 "The server did not accept a LiveKit WebSocket handshake "
                 f"({scrub_secrets(str(exc), token)}). Is this the address of a LiveKit server?"
             ) from exc
-        except socket.gaierror as exc:
-            raise ServerUnreachableError(
-                "The server's host name could not be resolved. Check the address."
-            ) from exc
-        except ConnectionRefusedError as exc:
-            raise ServerUnreachableError(
-                "Nothing is listening at the server address (connection refused). Is the "
-                "server running, and is the port right?"
-            ) from exc
         except OSError as exc:
-            raise ServerUnreachableError(
-                f"The server could not be reached: {exc.strerror or exc}. Check the address "
-                "and your network."
-            ) from exc
+            raise error_for_network(exc, display_proxy(proxy) if proxy else None, host) from exc
 
     async def send(self, request: proto_rtc.SignalRequest) -> None:
         """Send one request; raises :class:`ConnectionError` if signalling is down."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,7 @@ class SubscriberConnection:
         on_frame: FrameHandler,
         on_datachannel: Callable[[RTCDataChannel], None],
         on_state: Callable[[str], None],
+        turn_tls: ssl.SSLContext | None = None,
     ) -> None:
         configuration = rtc_configuration(ice_urls, force_relay=force_relay)
         self._pc = RTCPeerConnection(configuration)
@@ -59,6 +61,8 @@ class SubscriberConnection:
         self._ice_servers = configuration.iceServers
         self._restarter = adapt.IceRestarter(self._pc)
         self._restarted = asyncio.Event()
+        self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
+        self._turn_tls = turn_tls
         self._on_frame = on_frame
         self._bindings: dict[str, str] = {}
         self._ssrcs: dict[str, int | None] = {}
@@ -92,6 +96,11 @@ class SubscriberConnection:
         return adapt.Liveness(self._pc)
 
     @property
+    def media_route(self) -> str:
+        """How media reaches the server: "udp", "tcp", "turn/udp|tcp|tls" ("" yet)."""
+        return adapt.media_route(self._pc)
+
+    @property
     def bindings(self) -> dict[str, str]:
         """Current mid → track sid map (copy)."""
         return dict(self._bindings)
@@ -115,6 +124,7 @@ class SubscriberConnection:
         sections = parse_sections(guarded.sdp)
         changes = self._rebind(sections, guarded.rejected_mids, mid_to_track_id)
         answer = await self._pc.createAnswer()
+        adapt.prepare_gathering(self._pc, turn_tls=self._turn_tls)
         await self._pc.setLocalDescription(answer)
         if restart:
             self._restarter.start()
@@ -208,5 +218,6 @@ class SubscriberConnection:
     async def close(self) -> None:
         """Close the peer connection and await every pump."""
         await self._restarter.aclose()
+        adapt.bound_turn_release(self._pc)
         await self._pc.close()
         await self._pumps.aclose()

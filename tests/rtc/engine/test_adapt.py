@@ -39,3 +39,12 @@ def test_sctp_internals_the_undelivered_count_reads_exist() -> None:
     names = RTCSctpTransport.__init__.__code__.co_names
     for field in version.SCTP_FIELDS:
         assert field in names
+
+
+def test_ice_internals_the_gathering_adaptation_uses_exist() -> None:
+    from aioice import Connection
+    from aiortc import RTCPeerConnection
+
+    assert "_RTCPeerConnection__iceTransports" in RTCPeerConnection.__init__.__code__.co_names
+    for field in version.ICE_CONNECTION_FIELDS:
+        assert field in Connection.__init__.__code__.co_names

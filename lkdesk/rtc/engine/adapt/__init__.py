@@ -6,6 +6,11 @@ the same facts).
 """
 
 from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate
+from lkdesk.rtc.engine.adapt.ice_gathering import (
+    bound_turn_release,
+    media_route,
+    prepare_gathering,
+)
 from lkdesk.rtc.engine.adapt.ice_restart import IceRestarter, IceRestartError
 from lkdesk.rtc.engine.adapt.liveness import Liveness
 from lkdesk.rtc.engine.adapt.receiver_recovery import VideoRecovery, install_video_recovery
@@ -23,9 +28,12 @@ __all__ = [
     "IceRestarter",
     "Liveness",
     "VideoRecovery",
+    "bound_turn_release",
     "check_compatible",
     "clamp_encoder_bitrate",
     "install_video_recovery",
+    "media_route",
+    "prepare_gathering",
     "rebind_receiver",
     "receiver_ssrcs",
     "start_idle_receivers",

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import logging
 import time
 from dataclasses import dataclass
@@ -141,6 +142,8 @@ def _new_connection(old: Connection, ice_servers: list[RTCIceServer] | None) -> 
     """A connection with fresh credentials, the old one's role, servers and policy."""
     if ice_servers is not None:
         servers: dict[str, Any] = connection_kwargs(ice_servers)
+        if servers.get("turn_ssl") is True and isinstance(old.turn_ssl, ssl.SSLContext):
+            servers["turn_ssl"] = old.turn_ssl  # keep the verifying context (ice_gathering.py)
     else:
         servers = {
             "stun_server": old.stun_server,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import aiortc
+from aioice import Connection
+from aioice.turn import TurnTransport
 from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcsctptransport import RTCSctpTransport
@@ -19,6 +21,7 @@ RECEIVER_FIELDS = (
     "kind",
 )
 SCTP_FIELDS = ("_sent_queue", "_outbound_queue", "_data_channel_queue")
+ICE_CONNECTION_FIELDS = ("turn_ssl", "turn_transport", "_nominated", "_protocols")
 
 
 class AiortcIncompatibleError(RuntimeError):
@@ -36,6 +39,13 @@ def check_compatible() -> None:
         raise AiortcIncompatibleError("aiortc RTCRtpSender has no __encoder any more")
     if not hasattr(RTCPeerConnection, "_RTCPeerConnection__connect"):
         raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __connect any more")
+    if "_RTCPeerConnection__iceTransports" not in RTCPeerConnection.__init__.__code__.co_names:
+        raise AiortcIncompatibleError("aiortc RTCPeerConnection has no __iceTransports any more")
+    if "_TurnTransport__inner_protocol" not in TurnTransport.__init__.__code__.co_names:
+        raise AiortcIncompatibleError("aioice TurnTransport has no __inner_protocol any more")
+    for field in ICE_CONNECTION_FIELDS:
+        if field not in Connection.__init__.__code__.co_names:
+            raise AiortcIncompatibleError(f"aioice Connection has no '{field}' any more")
     sctp_fields = RTCSctpTransport.__init__.__code__.co_names
     for field in SCTP_FIELDS:
         if field not in sctp_fields:
