@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 import logging
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
