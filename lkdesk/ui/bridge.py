@@ -28,9 +28,19 @@ class SessionBridge(QObject):
     capabilities = Signal(object)
 
     EVENTS: tuple[SessionEvent, ...] = (
-        "status", "participant_joined", "participant_updated", "participant_left",
-        "video_frame", "video_ended", "local_media", "chat_message", "transfer",
-        "preview_frame", "mic_level", "notice", "capabilities",
+        "status",
+        "participant_joined",
+        "participant_updated",
+        "participant_left",
+        "video_frame",
+        "video_ended",
+        "local_media",
+        "chat_message",
+        "transfer",
+        "preview_frame",
+        "mic_level",
+        "notice",
+        "capabilities",
     )
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:

@@ -225,9 +225,7 @@ class ChatPanel(QWidget):
             dialog = QFileDialog(self, "Save the file")
             dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
             dialog.selectFile(self._file_names.get(transfer_id, "file"))
-            dialog.fileSelected.connect(
-                lambda path: self.save_file.emit(transfer_id, Path(path))
-            )
+            dialog.fileSelected.connect(lambda path: self.save_file.emit(transfer_id, Path(path)))
             self._open_dialog(dialog)
         elif url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)

@@ -234,8 +234,12 @@ class ControlBar(QWidget):
         self._controls["people"].caption.setText(f"People ({count})")
 
     def set_devices(
-        self, kind: DeviceKind, devices: tuple[Device, ...], current: str,
-        speakers: tuple[Device, ...] = (), speaker: str = "",
+        self,
+        kind: DeviceKind,
+        devices: tuple[Device, ...],
+        current: str,
+        speakers: tuple[Device, ...] = (),
+        speaker: str = "",
     ) -> None:
         control = self._mic_control if kind is DeviceKind.MICROPHONE else self._camera_control
         menu = control.menu
@@ -264,16 +268,29 @@ class ControlBar(QWidget):
     def refresh_tooltips(self) -> None:
         sc = self._shortcuts
         media = self._media
-        self._tip(self.mic, self._caps.microphone,
-                  sc.tooltip("Turn off microphone" if media.mic_on else "Turn on microphone",
-                             Action.TOGGLE_MIC)
-                  + f"\nHold {sc.key_text(Action.PUSH_TO_TALK)} to talk while muted")
-        self._tip(self.camera, self._caps.camera,
-                  sc.tooltip("Turn off camera" if media.camera_on else "Turn on camera",
-                             Action.TOGGLE_CAMERA))
-        self._tip(self.share, self._caps.screen_share,
-                  sc.tooltip("Stop presenting" if media.screen_on else "Present your screen",
-                             Action.TOGGLE_SCREEN))
+        self._tip(
+            self.mic,
+            self._caps.microphone,
+            sc.tooltip(
+                "Turn off microphone" if media.mic_on else "Turn on microphone", Action.TOGGLE_MIC
+            )
+            + f"\nHold {sc.key_text(Action.PUSH_TO_TALK)} to talk while muted",
+        )
+        self._tip(
+            self.camera,
+            self._caps.camera,
+            sc.tooltip(
+                "Turn off camera" if media.camera_on else "Turn on camera", Action.TOGGLE_CAMERA
+            ),
+        )
+        self._tip(
+            self.share,
+            self._caps.screen_share,
+            sc.tooltip(
+                "Stop presenting" if media.screen_on else "Present your screen",
+                Action.TOGGLE_SCREEN,
+            ),
+        )
         self._tip(self.chat, self._caps.chat, sc.tooltip("Chat with everyone", Action.TOGGLE_CHAT))
         self.people.setToolTip(sc.tooltip("Show everyone", Action.TOGGLE_PEOPLE))
         self.settings.setToolTip("Settings: devices, shortcuts, theme")

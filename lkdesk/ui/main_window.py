@@ -59,7 +59,9 @@ class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(
-        self, factory: SessionFactory, settings: AppSettings,
+        self,
+        factory: SessionFactory,
+        settings: AppSettings,
         theme: ThemeController | None = None,
     ) -> None:
         super().__init__()
@@ -120,8 +122,9 @@ class MainWindow(QMainWindow):
         async def load() -> None:
             self.start.set_profiles(await book.profiles(), book.keyring_problem)
 
-        self.runner.run(load(), "load the saved servers",
-                        on_error=lambda m: self.start.show_error("profile", m))
+        self.runner.run(
+            load(), "load the saved servers", on_error=lambda m: self.start.show_error("profile", m)
+        )
 
     def _forget(self, profile_id: str) -> None:
         book = self.factory.book
@@ -132,8 +135,9 @@ class MainWindow(QMainWindow):
             await book.forget(profile_id)
             self.start.set_profiles(await book.profiles(), book.keyring_problem)
 
-        self.runner.run(forget(), "forget the server",
-                        on_error=lambda m: self.start.show_error("profile", m))
+        self.runner.run(
+            forget(), "forget the server", on_error=lambda m: self.start.show_error("profile", m)
+        )
 
     def _session_only(self) -> None:
         if self.factory.book is not None:
@@ -173,8 +177,9 @@ class MainWindow(QMainWindow):
             if isinstance(target, TokenTarget):
                 await book.save_token(request.save_label, target.url, target.token)
             elif isinstance(target, ApiKeyTarget):
-                await book.save_api_key(request.save_label, target.url, target.api_key,
-                                        target.api_secret)
+                await book.save_api_key(
+                    request.save_label, target.url, target.api_key, target.api_secret
+                )
             else:
                 return ""
         except LkdeskError as exc:
@@ -202,15 +207,21 @@ class MainWindow(QMainWindow):
         devices = {kind: self.settings.device(kind) for kind in DeviceKind}
         self.pages.setCurrentWidget(self.prejoin)
         self.prejoin.bind(
-            session, self.settings.display_name or default_name(), devices,
-            self.settings.join_with("mic"), self.settings.join_with("camera"),
+            session,
+            self.settings.display_name or default_name(),
+            devices,
+            self.settings.join_with("mic"),
+            self.settings.join_with("camera"),
         )
         self.setWindowTitle(f"{session.room_name} – lkdesk")
 
     def _preview_changed(self, camera: bool, microphone: bool) -> None:
         if self.session is not None and self.pages.currentWidget() is self.prejoin:
-            self.runner.run(self.session.start_preview(camera=camera, microphone=microphone),
-                            "start the preview", on_error=self.prejoin.show_error)
+            self.runner.run(
+                self.session.start_preview(camera=camera, microphone=microphone),
+                "start the preview",
+                on_error=self.prejoin.show_error,
+            )
 
     def _test_speaker(self) -> None:
         session = self.session
@@ -231,8 +242,11 @@ class MainWindow(QMainWindow):
     def _device_changed(self, kind: DeviceKind, device_id: str) -> None:
         self.settings.set_device(kind, device_id)
         if self.session is not None:
-            self.runner.run(self.session.select_device(kind, device_id), "switch the device",
-                            on_error=self.prejoin.show_error)
+            self.runner.run(
+                self.session.select_device(kind, device_id),
+                "switch the device",
+                on_error=self.prejoin.show_error,
+            )
 
     # ----- the call -------------------------------------------------------------------------
 
@@ -244,8 +258,9 @@ class MainWindow(QMainWindow):
         self.settings.set_join_with("mic", options.mic_on)
         self.settings.set_join_with("camera", options.camera_on)
         self._options = options
-        self.runner.run(self._join(self.session, options), "join the call",
-                        on_error=self._join_failed)
+        self.runner.run(
+            self._join(self.session, options), "join the call", on_error=self._join_failed
+        )
 
     async def _join(self, session: Session, options: JoinOptions) -> None:
         assert self._bridge is not None

@@ -12,13 +12,20 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from lkdesk.session import Quality
 
 AVATAR_COLORS = (
-    "#7b61ff", "#e8710a", "#1a73e8", "#d01884", "#188038", "#c5221f", "#129eaf", "#9334e6",
+    "#7b61ff",
+    "#e8710a",
+    "#1a73e8",
+    "#d01884",
+    "#188038",
+    "#c5221f",
+    "#129eaf",
+    "#9334e6",
 )
 Frame = npt.NDArray[np.uint8]
 
 
 def initials(name: str) -> str:
-    """"Amara Okafor" → "AO"; "ben" → "B"."""
+    """ "Amara Okafor" → "AO"; "ben" → "B"."""
     words = [w for w in name.replace("_", " ").replace("-", " ").split() if w]
     if not words:
         return "?"

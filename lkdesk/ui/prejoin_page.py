@@ -87,16 +87,20 @@ class Preview(QWidget):
             painter.drawImage(target, frame_image(self.frame), source)
         else:
             size = min(rect.height() * 0.34, 120.0)
-            circle = QRectF(rect.center().x() - size / 2, rect.center().y() - size / 2 - 24,
-                            size, size)
+            circle = QRectF(
+                rect.center().x() - size / 2, rect.center().y() - size / 2 - 24, size, size
+            )
             paint_avatar(painter, circle, self.identity, self.name)
             font = QFont(self.font())
             font.setPixelSize(14)
             painter.setFont(font)
             painter.setPen(QColor(ROOM.text))
             text_rect = QRectF(rect.x() + 24, circle.bottom() + 10, rect.width() - 48, 60)
-            painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap,
-                             self.message or "Your camera is off")
+            painter.drawText(
+                text_rect,
+                Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap,
+                self.message or "Your camera is off",
+            )
         painter.end()
 
 
@@ -229,8 +233,14 @@ class PreJoinPage(QWidget):
 
     # ----- binding ----------------------------------------------------------------------------
 
-    def bind(self, session: Session, name: str, devices: dict[DeviceKind, str],
-             mic_on: bool, camera_on: bool) -> None:
+    def bind(
+        self,
+        session: Session,
+        name: str,
+        devices: dict[DeviceKind, str],
+        mic_on: bool,
+        camera_on: bool,
+    ) -> None:
         self.session = session
         caps = session.capabilities
         self._mic_feature, self._camera_feature = caps.microphone, caps.camera

@@ -43,7 +43,10 @@ class RoomPage(QWidget):
     settings_requested = Signal()
 
     def __init__(
-        self, shortcuts: Shortcuts, runner: ActionRunner, settings: AppSettings,
+        self,
+        shortcuts: Shortcuts,
+        runner: ActionRunner,
+        settings: AppSettings,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

@@ -24,15 +24,21 @@ from lkdesk.ui.settings import AppSettings
 from lkdesk.ui.shortcuts import ACTIONS, Action, Shortcuts
 from lkdesk.ui.theme import ThemeMode
 
-_THEMES = ((ThemeMode.SYSTEM, "Follow the system"), (ThemeMode.LIGHT, "Light"),
-           (ThemeMode.DARK, "Dark"))
+_THEMES = (
+    (ThemeMode.SYSTEM, "Follow the system"),
+    (ThemeMode.LIGHT, "Light"),
+    (ThemeMode.DARK, "Dark"),
+)
 
 
 class SettingsDialog(QDialog):
     """Changes apply on OK; the caller listens to ``accepted`` and reads :meth:`devices`."""
 
     def __init__(
-        self, parent: QWidget, settings: AppSettings, shortcuts: Shortcuts,
+        self,
+        parent: QWidget,
+        settings: AppSettings,
+        shortcuts: Shortcuts,
         devices: dict[DeviceKind, tuple[Device, ...]],
     ) -> None:
         super().__init__(parent)
@@ -70,8 +76,11 @@ class SettingsDialog(QDialog):
         page = QWidget()
         form = QFormLayout(page)
         self.device_combos: dict[DeviceKind, QComboBox] = {}
-        for kind, label in ((DeviceKind.CAMERA, "Camera"), (DeviceKind.MICROPHONE, "Microphone"),
-                            (DeviceKind.SPEAKER, "Speaker")):
+        for kind, label in (
+            (DeviceKind.CAMERA, "Camera"),
+            (DeviceKind.MICROPHONE, "Microphone"),
+            (DeviceKind.SPEAKER, "Speaker"),
+        ):
             combo = QComboBox()
             found = devices.get(kind, ())
             for device in found:

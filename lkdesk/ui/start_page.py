@@ -127,10 +127,12 @@ class StartPage(QWidget):
     def _left_card(self) -> QFrame:
         frame, column = _card()
         column.addWidget(_label("Try it now", "heading"))
-        column.addWidget(_label(
-            "A room with simulated people, moving video and chat. No server, no account.",
-            "muted",
-        ))
+        column.addWidget(
+            _label(
+                "A room with simulated people, moving video and chat. No server, no account.",
+                "muted",
+            )
+        )
         self.demo_button = QPushButton("  Try the demo room")
         self.demo_button.setProperty("kind", "primary")
         on_accent = self.palette().color(QPalette.ColorRole.HighlightedText).name()
@@ -358,16 +360,22 @@ class StartPage(QWidget):
                 return
             target = TokenTarget(url, token)
         else:
-            target = ApiKeyTarget(url, self.api_key.text(), self.api_secret.text(),
-                                  room=self.room.text())
+            target = ApiKeyTarget(
+                url, self.api_key.text(), self.api_secret.text(), room=self.room.text()
+            )
         label = url.strip() if self.save.isChecked() and self.save.isEnabled() else None
         self.join_requested.emit(JoinRequest(target, label))
 
     # ----- errors --------------------------------------------------------------------------------
 
     def clear_errors(self) -> None:
-        for label in (self.url_error, self.token_error, self.key_error, self.form_error,
-                      self.profile_error):
+        for label in (
+            self.url_error,
+            self.token_error,
+            self.key_error,
+            self.form_error,
+            self.profile_error,
+        ):
             label.hide()
         for widget in (self.url, self.token, self.api_key, self.api_secret, self.room):
             _mark_invalid(widget, False)

@@ -145,9 +145,7 @@ class VideoTile(QWidget):
             return
         size = max(min(rect.width(), rect.height()) * 0.36, 28.0)
         size = min(size, 132.0)
-        circle = QRectF(
-            rect.center().x() - size / 2, rect.center().y() - size / 2 - 6, size, size
-        )
+        circle = QRectF(rect.center().x() - size / 2, rect.center().y() - size / 2 - 6, size, size)
         if self.state.speaking:
             ring = size * (0.08 + 0.12 * min(self.state.audio_level, 1.0))
             painter.setBrush(QColor(91, 140, 255, 70))
@@ -158,8 +156,9 @@ class VideoTile(QWidget):
     def _paint_overlays(self, painter: QPainter, rect: QRectF) -> None:
         self._paint_name(painter, rect)
         if not self.state.is_local and not self.is_screen:
-            paint_quality(painter, QRectF(rect.right() - 28, rect.y() + 12, 16, 13),
-                          self.state.quality)
+            paint_quality(
+                painter, QRectF(rect.right() - 28, rect.y() + 12, 16, 13), self.state.quality
+            )
         if self.pinned:
             painter.drawPixmap(QPointF(rect.x() + 12, rect.y() + 10), pixmap("pin", "#ffffff", 18))
         if self.state.speaking and not self.is_screen:
@@ -193,8 +192,11 @@ class VideoTile(QWidget):
             x += icon_w
         painter.setFont(font)
         painter.setPen(QColor("#ffffff"))
-        painter.drawText(QRectF(x, pill.y(), pill_w, pill.height()),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        painter.drawText(
+            QRectF(x, pill.y(), pill_w, pill.height()),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            text,
+        )
 
     # ----- interaction ---------------------------------------------------------------------
 

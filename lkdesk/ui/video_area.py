@@ -194,8 +194,7 @@ class VideoArea(QWidget):
         if plan.hidden and strip:
             more_box, strip = strip[-1], strip[:-1]
             self._more.setText(f"+{plan.hidden + 1} more")
-            self._more.setGeometry(more_box.x + MARGIN, more_box.y + MARGIN, more_box.w,
-                                   more_box.h)
+            self._more.setGeometry(more_box.x + MARGIN, more_box.y + MARGIN, more_box.w, more_box.h)
             self._more.show()
             self._more.raise_()
         else:
