@@ -19,6 +19,7 @@ from lkdesk.session.errors import (
     SessionError,
 )
 from lkdesk.session.factory import SessionFactory
+from lkdesk.session.join_link import JoinLink, looks_like_link, make_link, parse_link
 from lkdesk.session.model import (
     Attachment,
     Capabilities,
@@ -39,7 +40,8 @@ from lkdesk.session.model import (
     TransferState,
     VideoKind,
 )
-from lkdesk.session.profiles import AuthKind, Profile, ProfileBook, TokenRef
+from lkdesk.session.profiles import AuthKind, Profile, ProfileBook, TokenRef, same_server
+from lkdesk.session.server_check import check_server
 from lkdesk.session.targets import (
     ApiKeyTarget,
     DemoTarget,
@@ -66,6 +68,7 @@ __all__ = [
     "Feature",
     "FileTransfer",
     "InvalidTargetError",
+    "JoinLink",
     "JoinOptions",
     "JoinTarget",
     "LocalMedia",
@@ -90,6 +93,11 @@ __all__ = [
     "TokenTarget",
     "TransferState",
     "VideoKind",
+    "check_server",
     "check_url",
     "describe_token",
+    "looks_like_link",
+    "make_link",
+    "parse_link",
+    "same_server",
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lkdesk.session.base import Session
 from lkdesk.session.demo import DemoConfig, DemoSession
-from lkdesk.session.errors import SessionError
+from lkdesk.session.errors import InvalidTargetError, SessionError
+from lkdesk.session.join_link import JoinLink
 from lkdesk.session.profiles import ProfileBook
 from lkdesk.session.targets import (
     ApiKeyTarget,
@@ -41,6 +42,20 @@ class SessionFactory:
                 raise SessionError("Saved profiles are not available in this window.")
             return await self.book.resolve(target)
         raise SessionError(f"lkdesk cannot join {type(target).__name__}.")
+
+    async def target_for_link(self, link: JoinLink) -> JoinTarget:
+        """The join target a meeting link stands for (a saved API key fills in a token)."""
+        if link.token:
+            return TokenTarget(link.url, link.token)
+        if self.book is not None:
+            profile = await self.book.api_key_profile_for(link.url)
+            if profile is not None:
+                return ProfileTarget(profile.id, room=link.room)
+        raise InvalidTargetError(
+            "link",
+            f"The link names room '{link.room}' but no token, and no API key is saved for "
+            f"{link.url}. Ask for a link with a token, or save the server's API key first.",
+        )
 
     def _call(self, credentials: Credentials) -> Session:
         from lkdesk.session.call import CallSession  # the rtc stack loads only when needed

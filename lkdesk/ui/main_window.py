@@ -13,21 +13,17 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
-from lkdesk.errors import LkdeskError
 from lkdesk.session import (
-    ApiKeyTarget,
     DemoTarget,
     DeviceKind,
     InvalidTargetError,
     JoinOptions,
     JoinTarget,
     NoticeLevel,
-    ProfileTarget,
     Session,
     SessionFactory,
     SessionState,
     Status,
-    TokenTarget,
 )
 from lkdesk.ui.actions import ActionRunner
 from lkdesk.ui.bridge import SessionBridge
@@ -38,8 +34,10 @@ from lkdesk.ui.room_page import RoomPage
 from lkdesk.ui.settings import AppSettings
 from lkdesk.ui.settings_dialog import SettingsDialog
 from lkdesk.ui.shortcuts import Action, Shortcuts
+from lkdesk.ui.start_flow import StartFlow
 from lkdesk.ui.start_page import JoinRequest, StartPage
 from lkdesk.ui.theme import ThemeController
+from lkdesk.ui.window_geometry import MINIMUM, place, remember
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +64,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("lkdesk")
-        self.setMinimumSize(960, 620)
+        self.setMinimumSize(MINIMUM)
         self.factory = factory
         self.settings = settings
         self._theme = theme
@@ -82,6 +80,7 @@ class MainWindow(QMainWindow):
         self.prejoin = PreJoinPage()
         self.room = RoomPage(self.shortcuts, self.runner, settings)
         self.ended = EndedPage()
+        self.start_flow = StartFlow(self.start, factory, settings, self.runner)
         self.pages = QStackedWidget()
         for page in (self.start, self.prejoin, self.room, self.ended):
             self.pages.addWidget(page)
@@ -89,17 +88,15 @@ class MainWindow(QMainWindow):
         self.help = HelpOverlay(self, self.shortcuts)
         self._settings_dialog: SettingsDialog | None = None
         self._wire()
-        geometry = settings.geometry
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+        place(self, settings)
         self.shortcuts.set_room_active(False)
         if factory.book is not None:
             self.refresh_profiles()
 
     def _wire(self) -> None:
         self.start.join_requested.connect(self.open_target)
-        self.start.forget_requested.connect(self._forget)
-        self.start.session_only_requested.connect(self._session_only)
+        self.start.link_entered.connect(self.open_link)
+        self.start.settings_requested.connect(self.open_settings)
         self.prejoin.join_clicked.connect(self.join)
         self.prejoin.back_clicked.connect(self.back_to_start)
         self.prejoin.preview_changed.connect(self._preview_changed)
@@ -115,78 +112,49 @@ class MainWindow(QMainWindow):
     # ----- start page ------------------------------------------------------------------------
 
     def refresh_profiles(self) -> None:
-        book = self.factory.book
-        if book is None:
-            return
-
-        async def load() -> None:
-            self.start.set_profiles(await book.profiles(), book.keyring_problem)
-
-        self.runner.run(
-            load(), "load the saved servers", on_error=lambda m: self.start.show_error("profile", m)
-        )
-
-    def _forget(self, profile_id: str) -> None:
-        book = self.factory.book
-        if book is None:
-            return
-
-        async def forget() -> None:
-            await book.forget(profile_id)
-            self.start.set_profiles(await book.profiles(), book.keyring_problem)
-
-        self.runner.run(
-            forget(), "forget the server", on_error=lambda m: self.start.show_error("profile", m)
-        )
-
-    def _session_only(self) -> None:
-        if self.factory.book is not None:
-            self.factory.book.use_session_only_secrets()
-            self.refresh_profiles()
+        self.start_flow.refresh()
 
     def open_target(self, request: JoinRequest) -> None:
         self.start.clear_errors()
         self.start.set_busy(True)
         self.runner.run(self._open(request), "open the connection", on_error=self._start_error)
 
+    def open_link(self, text: str) -> None:
+        """Open a meeting link (lkdesk://join?… or a LiveKit Meet link) ready to join."""
+        self.start.clear_errors()
+        if self.session is not None:
+            self.back_to_start()
+
+        async def open_link() -> None:
+            target = await self.start_flow.target_for_link(text)
+            if target is not None:
+                await self._open(JoinRequest(target))
+
+        self.runner.run(open_link(), "open the meeting link", on_error=self._start_error)
+
     async def _open(self, request: JoinRequest) -> None:
         target = request.target
         if isinstance(target, DemoTarget) and not target.display_name:
             target = DemoTarget(self.settings.display_name)
         try:
-            session = await self.factory.open(target)
+            self.start.set_busy(True)
+            session = await self.factory.open(target)  # checks the input, no network yet
         except InvalidTargetError as exc:
-            field = "profile" if isinstance(target, ProfileTarget) else exc.field
-            self.start.set_busy(False)
-            self.start.show_error(field, str(exc))
+            self.start.show_error(self.start_flow.error_field(target, exc), str(exc))
             return
         finally:
             self.start.set_busy(False)
+        try:
+            saved = await self.start_flow.check_and_save(request)
+        except BaseException:
+            await session.aclose()
+            raise
+        if not saved:
+            await session.aclose()
+            return
         self._target = target
-        note = await self._save(request)
         await session.refresh_devices()
         self._show_prejoin(session)
-        if note:
-            self.prejoin.show_error(note)
-
-    async def _save(self, request: JoinRequest) -> str:
-        book, target = self.factory.book, request.target
-        if request.save_label is None or book is None or not book.usable:
-            return ""
-        try:
-            if isinstance(target, TokenTarget):
-                await book.save_token(request.save_label, target.url, target.token)
-            elif isinstance(target, ApiKeyTarget):
-                await book.save_api_key(
-                    request.save_label, target.url, target.api_key, target.api_secret
-                )
-            else:
-                return ""
-        except LkdeskError as exc:
-            return f"The server was not saved: {exc}"
-        self.settings.last_url = request.save_label
-        self.refresh_profiles()
-        return ""
 
     def _start_error(self, message: str) -> None:
         self.start.set_busy(False)
@@ -397,8 +365,29 @@ class MainWindow(QMainWindow):
     def current_page(self) -> QWidget | None:
         return self.pages.currentWidget()
 
+    def is_busy(self) -> bool:
+        """True while an action (opening, joining, leaving) is still running."""
+        return len(self.runner) > 0
+
+    def describe(self) -> dict[str, str]:
+        """Where the window is, for the packaging smoke check."""
+        names = {
+            self.start: "start",
+            self.prejoin: "prejoin",
+            self.room: "room",
+            self.ended: "ended",
+        }
+        page = self.pages.currentWidget()
+        session = self.session
+        return {
+            "page": names.get(page, "") if page is not None else "",
+            "room": session.room_name if session else "",
+            "server": session.server_label if session else "",
+            "error": self.start.visible_error() if page is self.start else "",
+        }
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.settings.geometry = self.saveGeometry()
+        remember(self, self.settings)
         self.settings.sync()
         self.shortcuts.set_room_active(False)
         event.accept()

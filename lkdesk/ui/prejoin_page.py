@@ -284,7 +284,7 @@ class PreJoinPage(QWidget):
         self.camera_button.setToolTip(self._tip(self._camera_feature, self.camera_on, "camera"))
         self.preview.camera_on = self.camera_on
         if not self._camera_feature.available:
-            self.preview.message = "Camera preview is not available yet in this build."
+            self.preview.message = self._camera_feature.reason or "No camera is available."
         else:
             self.preview.message = "" if self.camera_on else "Your camera is off"
         if not self.camera_on:

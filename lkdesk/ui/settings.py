@@ -67,14 +67,13 @@ class AppSettings:
     def set_shortcut(self, action: str, sequence: str) -> None:
         self._s.setValue(f"shortcuts/{action}", sequence)
 
-    @property
-    def geometry(self) -> QByteArray | None:
-        value = self._s.value("window/geometry")
+    def geometry_for(self, screen: str) -> QByteArray | None:
+        """The window geometry last used on ``screen`` (see window_geometry.screen_key)."""
+        value = self._s.value(f"window/geometry/{_key(screen)}")
         return value if isinstance(value, QByteArray) else None
 
-    @geometry.setter
-    def geometry(self, value: QByteArray) -> None:
-        self._s.setValue("window/geometry", value)
+    def set_geometry_for(self, screen: str, value: QByteArray) -> None:
+        self._s.setValue(f"window/geometry/{_key(screen)}", value)
 
     @property
     def last_url(self) -> str:
@@ -83,3 +82,8 @@ class AppSettings:
     @last_url.setter
     def last_url(self, url: str) -> None:
         self._s.setValue("connect/last_url", url)
+
+
+def _key(text: str) -> str:
+    """A QSettings key part: no slashes or spaces."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
