@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from lkdesk.session import (
@@ -27,13 +28,15 @@ from lkdesk.ui.actions import ActionRunner
 from lkdesk.ui.bridge import SessionBridge
 from lkdesk.ui.chat_panel import ChatPanel
 from lkdesk.ui.control_bar import ControlBar
-from lkdesk.ui.overlays import Banner, Toasts
+from lkdesk.ui.overlays import Banner
 from lkdesk.ui.participants_panel import ParticipantsPanel
 from lkdesk.ui.settings import AppSettings
 from lkdesk.ui.shortcuts import Shortcuts
+from lkdesk.ui.toasts import Toasts
 from lkdesk.ui.video_area import VideoArea, ViewMode
 
 PANEL_WIDTH = 340
+MIN_GRID_WIDTH = 720  # below this beside an open panel, the panel overlays the grid
 
 
 class RoomPage(QWidget):
@@ -61,7 +64,8 @@ class RoomPage(QWidget):
         self._started = 0.0
         self.unread = 0
         self.area = VideoArea()
-        self.toasts = Toasts(self.area)
+        self.toasts = Toasts(self.area, self._toast_obstacles)
+        self.area.laid_out.connect(self.toasts.place)
         self.banner = Banner(self.area)
         self.chat = ChatPanel()
         self.people = ParticipantsPanel()
@@ -76,15 +80,16 @@ class RoomPage(QWidget):
         side_layout.addWidget(self._stack)
         self.side.hide()
         self.controls = ControlBar(shortcuts)
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.setSpacing(0)
-        top.addWidget(self.area, 1)
-        top.addWidget(self.side)
+        self._top = QHBoxLayout()
+        self._top.setContentsMargins(0, 0, 0, 0)
+        self._top.setSpacing(0)
+        self._top.addWidget(self.area, 1)
+        self._top.addWidget(self.side)
+        self.panel_overlays = False
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        column.addLayout(top, 1)
+        column.addLayout(self._top, 1)
         column.addWidget(self.controls)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -331,6 +336,7 @@ class RoomPage(QWidget):
         else:
             self._stack.setCurrentWidget(self.chat if name == "chat" else self.people)
             self.side.show()
+            self._arrange_panel()
             if name == "chat":
                 self.unread = 0
                 self.controls.set_unread(0)
@@ -354,6 +360,43 @@ class RoomPage(QWidget):
             self.toasts.show_toast(f"Saved {path.name}")
 
         self._do(save(), "save the file")
+
+    # ----- small windows -------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange_panel()
+
+    def _arrange_panel(self) -> None:
+        """Beside the grid when there is room; over it (the grid keeps its size) when not."""
+        overlay = self.width() - PANEL_WIDTH < MIN_GRID_WIDTH
+        if overlay != self.panel_overlays:
+            self.panel_overlays = overlay
+            shown = not self.side.isHidden()
+            if overlay:
+                self._top.removeWidget(self.side)
+                self.side.setParent(self)
+                self.side.setProperty("overlay", True)
+            else:
+                self.side.setParent(None)
+                self._top.addWidget(self.side)
+                self.side.setProperty("overlay", False)
+            self.side.setVisible(shown)
+        if overlay:
+            area = self.area.geometry()
+            self.side.setGeometry(
+                area.right() - PANEL_WIDTH + 1, area.y(), PANEL_WIDTH, area.height()
+            )
+            self.side.raise_()
+        self.toasts.place()
+
+    def _toast_obstacles(self) -> list[QRect]:
+        rects = self.area.status_rects()
+        if self.banner.isVisible():
+            rects.append(self.banner.geometry().adjusted(-8, -8, 8, 8))
+        if self.panel_overlays and self.side.isVisible():
+            rects.append(self.side.geometry())  # the area starts at the page's origin
+        return rects
 
     def media_state(self) -> LocalMedia | None:
         return self.session.local_media if self.session else None

@@ -7,7 +7,7 @@ cameras and letterboxed for screen shares.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -167,7 +167,8 @@ class VideoTile(QWidget):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), RADIUS - 1, RADIUS - 1)
 
-    def _paint_name(self, painter: QPainter, rect: QRectF) -> None:
+    def _name_layout(self, rect: QRectF) -> tuple[QRectF, str, QFont, int]:
+        """The name pill's rectangle, its (elided) text, font and icon width."""
         font = QFont(self.font())
         font.setPixelSize(13 if rect.width() > 220 else 11)
         font.setWeight(QFont.Weight.Medium)
@@ -178,6 +179,22 @@ class VideoTile(QWidget):
         text = metrics.elidedText(self.label(), Qt.TextElideMode.ElideRight, max_text)
         pill_w = metrics.horizontalAdvance(text) + 20 + icon_w
         pill = QRectF(rect.x() + 8, rect.bottom() - 8 - 26, pill_w, 26)
+        return pill, text, font, icon_w
+
+    def status_rects(self) -> list[QRect]:
+        """Where the tile shows who and how (name, mute icon, quality, pin), in tile
+        coordinates; overlays such as toasts keep clear of them."""
+        rect = QRectF(self.rect())
+        rects = [self._name_layout(rect)[0].toAlignedRect().adjusted(-4, -4, 4, 4)]
+        if not self.state.is_local and not self.is_screen:
+            rects.append(QRect(int(rect.right()) - 32, 8, 24, 21))
+        if self.pinned:
+            rects.append(QRect(8, 6, 26, 26))
+        return rects
+
+    def _paint_name(self, painter: QPainter, rect: QRectF) -> None:
+        pill, text, font, icon_w = self._name_layout(rect)
+        muted = not self.state.mic_on and not self.is_screen
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(16, 18, 22, 170))
         painter.drawRoundedRect(pill, 13, 13)
@@ -193,7 +210,7 @@ class VideoTile(QWidget):
         painter.setFont(font)
         painter.setPen(QColor("#ffffff"))
         painter.drawText(
-            QRectF(x, pill.y(), pill_w, pill.height()),
+            QRectF(x, pill.y(), pill.width(), pill.height()),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
             text,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
@@ -29,6 +29,7 @@ class VideoArea(QWidget):
     """Owns one :class:`VideoTile` per camera and per screen share."""
 
     mode_changed = Signal(object)
+    laid_out = Signal()  # tiles moved: overlays that avoid them re-place themselves
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -161,6 +162,19 @@ class VideoArea(QWidget):
             self._layout_focus(width, height)
         else:
             self._layout_grid(width, height)
+        self.laid_out.emit()
+
+    def status_rects(self) -> list[QRect]:
+        """Every visible tile's name, mute, quality and pin marks (area coordinates), and
+        the page and "+N more" controls."""
+        rects = [
+            r.translated(tile.pos())
+            for tile in self.tiles.values()
+            if tile.isVisible()
+            for r in tile.status_rects()
+        ]
+        rects += [w.geometry() for w in (self._nav, self._more) if w.isVisible()]
+        return rects
 
     def _layout_grid(self, width: int, height: int) -> None:
         tiles = self.ordered()
