@@ -30,6 +30,7 @@ from lkdesk.session.model import (
     NoticeLevel,
     ParticipantState,
     SessionState,
+    ShareSource,
     Status,
 )
 
@@ -143,8 +144,21 @@ class Session(ABC):
         """Send (True) or stop (False) the camera."""
 
     @abstractmethod
-    async def set_screen_share(self, on: bool) -> None:
-        """Start or stop sharing the screen."""
+    async def share_sources(self) -> tuple[ShareSource, ...]:
+        """The monitors and application windows that can be shared (lkdesk's own left out)."""
+
+    @abstractmethod
+    async def share_thumbnail(self, source_id: str, width: int) -> Any:
+        """A ``width``-pixel-wide RGB picture of a source, or None when it is gone."""
+
+    @abstractmethod
+    async def set_screen_share(
+        self, on: bool, source_id: str = "", with_audio: bool = False
+    ) -> None:
+        """Start (from ``source_id``, with computer audio if asked) or stop sharing.
+
+        Starting while sharing switches to the new source without a new track.
+        """
 
     @abstractmethod
     async def send_chat(self, text: str) -> None:

@@ -17,7 +17,13 @@ from lkdesk.session.call_admin import HostActions
 from lkdesk.session.call_data import ChatAndFiles
 from lkdesk.session.devices import DeviceScan, scan_devices
 from lkdesk.session.errors import NotAvailableError, NotConnectedError
-from lkdesk.session.local_media import CAMERA, MIC, SCREEN, LocalMediaController
+from lkdesk.session.local_media import (
+    CAMERA,
+    MIC,
+    SCREEN,
+    SCREEN_AUDIO,
+    LocalMediaController,
+)
 from lkdesk.session.model import (
     Capabilities,
     Device,
@@ -28,11 +34,13 @@ from lkdesk.session.model import (
     ParticipantState,
     Quality,
     SessionState,
+    ShareSource,
     Status,
     TileKey,
     VideoKind,
 )
 from lkdesk.session.remote_audio import RemoteAudio, play_test_tone
+from lkdesk.session.share_sources import list_share_sources, thumbnail
 from lkdesk.session.targets import Credentials
 from lkdesk.session.tasks import TaskSet
 
@@ -106,6 +114,7 @@ class CallSession(Session):
         self._data: ChatAndFiles | None = None
         self._host = HostActions(credentials.admin, credentials.admin_reason)
         self._leaving = False
+        self._devices_share = ""  # the screen-share source chosen last
 
     # ----- devices -----------------------------------------------------------------------
 
@@ -121,6 +130,7 @@ class CallSession(Session):
                 camera=self._scan.feature(DeviceKind.CAMERA),
                 speaker=self._scan.feature(DeviceKind.SPEAKER),
                 screen_share=self._scan.screen,
+                system_audio=self._scan.system_audio,
             )
         )
 
@@ -342,8 +352,26 @@ class CallSession(Session):
     async def set_camera(self, on: bool) -> None:
         await self._set_media(CAMERA, on)
 
-    async def set_screen_share(self, on: bool) -> None:
-        await self._set_media(SCREEN, on)
+    async def share_sources(self) -> tuple[ShareSource, ...]:
+        return await list_share_sources()
+
+    async def share_thumbnail(self, source_id: str, width: int) -> Any:
+        return await thumbnail(source_id, width)
+
+    async def set_screen_share(
+        self, on: bool, source_id: str = "", with_audio: bool = False
+    ) -> None:
+        if on and with_audio and not self.capabilities.system_audio.available:
+            raise NotAvailableError(self.capabilities.system_audio.reason)
+        self._devices_share = source_id
+        if not on or not with_audio:
+            await self._local.stop(SCREEN_AUDIO)
+        if self._local.is_published(SCREEN) and on:  # another source: swap under the track
+            await self._local.capture(SCREEN, source_id)
+        else:
+            await self._set_media(SCREEN, on)
+        if on and with_audio:
+            await self._local.publish(SCREEN_AUDIO, None)
 
     async def _set_media(self, kind: str, on: bool) -> None:
         if self._room is None or not self._room.isconnected():
@@ -356,7 +384,8 @@ class CallSession(Session):
         if on and not feature.available:
             raise NotAvailableError(feature.reason)
         if on:
-            await self._local.publish(kind, self._device_for(kind))
+            device = self._devices_share if kind == SCREEN else self._device_for(kind)
+            await self._local.publish(kind, device)
         elif kind == MIC:
             self._local.mute(MIC, True)  # unmuting later is instant, as users expect
         elif kind == CAMERA:

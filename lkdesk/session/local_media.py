@@ -16,16 +16,20 @@ from typing import Any
 
 from lkdesk import media, rtc
 from lkdesk.session.errors import NotConnectedError
+from lkdesk.session.share_sources import capture_for
 from lkdesk.session.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
 MIC, CAMERA, SCREEN = "microphone", "camera", "screen_share"
+SCREEN_AUDIO = "screen_share_audio"
 _SOURCE = {
     MIC: rtc.TrackSource.SOURCE_MICROPHONE,
     CAMERA: rtc.TrackSource.SOURCE_CAMERA,
     SCREEN: rtc.TrackSource.SOURCE_SCREENSHARE,
+    SCREEN_AUDIO: rtc.TrackSource.SOURCE_SCREENSHARE_AUDIO,
 }
+_AUDIO = (MIC, SCREEN_AUDIO)
 LEVEL_EVERY = 5  # mic frames (10 ms each) per meter update: 20 updates a second
 
 
@@ -46,9 +50,9 @@ def _capture(kind: str, device: str | None) -> Any:
         if device and not device.isdigit():  # a video file standing in for a camera
             return media.CameraCapture(device, 640, 480, 30, loop_file=True)
         return media.CameraCapture(int(device) if device else 0)
-    return media.ScreenCapture(
-        int(device) if device and device.isdigit() else 1, fps=15.0, max_width=1920
-    )
+    if kind == SCREEN_AUDIO:
+        return media.SystemAudioCapture(device or None)
+    return capture_for(device or "")
 
 
 class LocalMediaController:
@@ -132,8 +136,9 @@ class LocalMediaController:
         if running.track is not None:
             running.track.unmute()
             return
-        if kind == MIC:
-            running.source = rtc.AudioSource(48_000, 1)
+        if kind in _AUDIO:
+            channels = 1 if kind == MIC else media.system_audio.CHANNELS
+            running.source = rtc.AudioSource(48_000, channels)
             running.track = rtc.LocalAudioTrack.create_audio_track(kind, running.source)
         else:
             granted = running.capture.granted
@@ -190,11 +195,11 @@ class LocalMediaController:
         count = 0
         try:
             async for item in running.capture:
-                if kind == MIC:
+                if kind in _AUDIO:
                     if running.source is not None:
                         await running.source.capture_frame(item)
                     count += 1
-                    if count % LEVEL_EVERY == 0:
+                    if kind == MIC and count % LEVEL_EVERY == 0:
                         muted = running.track is not None and running.track.muted
                         self._on_level(0.0 if muted else running.capture.level.normalized)
                     continue

@@ -23,6 +23,7 @@ from lkdesk.session import (
     Session,
     SessionFactory,
     SessionState,
+    ShareKind,
     Status,
 )
 from lkdesk.ui.actions import ActionRunner
@@ -33,6 +34,7 @@ from lkdesk.ui.prejoin_page import PreJoinPage
 from lkdesk.ui.room_page import RoomPage
 from lkdesk.ui.settings import AppSettings
 from lkdesk.ui.settings_dialog import SettingsDialog
+from lkdesk.ui.share_picker import SharePicker
 from lkdesk.ui.shortcuts import Action, Shortcuts
 from lkdesk.ui.start_flow import StartFlow
 from lkdesk.ui.start_page import JoinRequest, StartPage
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         self.help = HelpOverlay(self, self.shortcuts)
         self._settings_dialog: SettingsDialog | None = None
+        self.share_picker: SharePicker | None = None
         self._wire()
         place(self, settings)
         self.shortcuts.set_room_active(False)
@@ -104,6 +107,7 @@ class MainWindow(QMainWindow):
         self.prejoin.device_changed.connect(self._device_changed)
         self.room.leave_requested.connect(self.leave)
         self.room.settings_requested.connect(self.open_settings)
+        self.room.share_requested.connect(self.open_share_picker)
         self.ended.home_clicked.connect(self.back_to_start)
         self.ended.rejoin_clicked.connect(self.rejoin)
         self.shortcuts.triggered.connect(self._shortcut)
@@ -334,6 +338,25 @@ class MainWindow(QMainWindow):
             self.room.toggle_panel("people")
         elif action is Action.LEAVE:
             self.leave()
+
+    def open_share_picker(self) -> None:
+        """Let the user choose a screen or window; sharing starts when they do."""
+        session = self.session
+        if session is None:
+            return
+        picker = SharePicker(self, session, self.runner, session.capabilities.system_audio)
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.chosen.connect(lambda source, audio: self._share(picker, source, audio))
+        self.share_picker = picker
+        picker.open()
+        picker.load()
+
+    def _share(self, picker: SharePicker, source_id: str, with_audio: bool) -> None:
+        source = picker.selected()
+        self.room.share(source_id, with_audio)
+        whole_screen = source is not None and source.kind is ShareKind.SCREEN
+        if whole_screen and picker.minimise.isChecked():
+            self.showMinimized()  # no mirror of lkdesk in what the others see
 
     def open_settings(self) -> None:
         devices = {k: self.session.devices(k) for k in DeviceKind} if self.session else {}

@@ -44,6 +44,7 @@ class RoomPage(QWidget):
 
     leave_requested = Signal()
     settings_requested = Signal()
+    share_requested = Signal()  # the user wants to pick something to share
 
     def __init__(
         self,
@@ -302,10 +303,21 @@ class RoomPage(QWidget):
             self._do(self.session.set_camera(on), "change the camera")
 
     def toggle_screen(self) -> None:
+        """Stop sharing, or ask for a picker to choose what to share."""
+        if self.session is None:
+            return
+        sharing = self.session.local_media.screen_on
+        self.controls.share.setChecked(sharing)
+        if sharing:
+            self._do(self.session.set_screen_share(False), "stop sharing")
+        elif not self.session.capabilities.screen_share.available:
+            self._error(self.session.capabilities.screen_share.reason)
+        else:
+            self.share_requested.emit()
+
+    def share(self, source_id: str, with_audio: bool) -> None:
         if self.session is not None:
-            on = not self.session.local_media.screen_on
-            self.controls.share.setChecked(self.session.local_media.screen_on)
-            self._do(self.session.set_screen_share(on), "share the screen")
+            self._do(self.session.set_screen_share(True, source_id, with_audio), "share the screen")
 
     def push_to_talk(self, talking: bool) -> None:
         """Hold to talk: unmute while held when muted; mute again on release."""
