@@ -8,8 +8,10 @@
 - :class:`ProfileBook`: saved servers and their secrets (keyring)
 """
 
+from lkdesk.app_logging import log_path as log_file
 from lkdesk.session.base import Session
 from lkdesk.session.demo import DemoConfig, DemoSession
+from lkdesk.session.device_check import DeviceCheck
 from lkdesk.session.emitter import SessionEvent
 from lkdesk.session.errors import (
     AdminActionError,
@@ -66,6 +68,7 @@ __all__ = [
     "DemoSession",
     "DemoTarget",
     "Device",
+    "DeviceCheck",
     "DeviceKind",
     "Feature",
     "FileTransfer",
@@ -100,6 +103,7 @@ __all__ = [
     "check_server",
     "check_url",
     "describe_token",
+    "log_file",
     "looks_like_link",
     "make_link",
     "parse_link",

@@ -61,6 +61,7 @@ class Session(ABC):
         self._transfers: dict[str, FileTransfer] = {}
         self._local_media = LocalMedia()
         self._order = itertools.count()
+        self.camera_height = 720
 
     # ----- observing ----------------------------------------------------------------------
 
@@ -126,6 +127,10 @@ class Session(ABC):
     @abstractmethod
     async def select_device(self, kind: DeviceKind, device_id: str) -> None:
         """Use ``device_id`` for ``kind`` from now on (live during a call)."""
+
+    async def set_camera_height(self, height: int) -> None:
+        """Ask the camera for 360, 540, 720 or 1080 lines from now on."""
+        self.camera_height = height
 
     @abstractmethod
     async def join(self, options: JoinOptions) -> None:

@@ -163,6 +163,10 @@ class CallSession(Session):
         elif self._local.is_running(_KIND_OF[kind]):
             await self._local.capture(_KIND_OF[kind], device_id)
 
+    async def set_camera_height(self, height: int) -> None:
+        await super().set_camera_height(height)
+        await self._local.set_camera_height(height)
+
     def _device_for(self, kind: str) -> str | None:
         device_kind = {MIC: DeviceKind.MICROPHONE, CAMERA: DeviceKind.CAMERA}.get(kind)
         return self._devices.get(device_kind) if device_kind else None

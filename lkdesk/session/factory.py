@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lkdesk.session.base import Session
 from lkdesk.session.demo import DemoConfig, DemoSession
 from lkdesk.session.errors import InvalidTargetError, SessionError
@@ -18,6 +20,9 @@ from lkdesk.session.targets import (
     resolve_token,
 )
 
+if TYPE_CHECKING:
+    from lkdesk.session.device_check import DeviceCheck
+
 
 class SessionFactory:
     """Opens :class:`DemoSession` for the demo target and a real call for everything else."""
@@ -25,6 +30,14 @@ class SessionFactory:
     def __init__(self, book: ProfileBook | None = None, demo: DemoConfig | None = None) -> None:
         self.book = book
         self._demo = demo
+        self.join_timeout_s = 10.0  # Settings → Network
+        self.media_timeout_s = 15.0
+
+    def device_check(self) -> DeviceCheck:
+        """Device preview and tests with no call (Settings outside a call)."""
+        from lkdesk.session.device_check import DeviceCheck
+
+        return DeviceCheck()
 
     async def open(self, target: JoinTarget) -> Session:
         """A fresh, not yet joined session. Raises InvalidTargetError naming the bad field."""
@@ -58,6 +71,10 @@ class SessionFactory:
         )
 
     def _call(self, credentials: Credentials) -> Session:
-        from lkdesk.session.call import CallSession  # the rtc stack loads only when needed
+        from lkdesk import rtc  # the rtc stack loads only when needed
+        from lkdesk.session.call import CallSession
 
-        return CallSession(credentials)
+        options = rtc.RoomOptions(
+            join_timeout_s=self.join_timeout_s, media_timeout_s=self.media_timeout_s
+        )
+        return CallSession(credentials, room_options=options)

@@ -43,13 +43,17 @@ class _Running:
     publication: rtc.LocalTrackPublication | None = None
 
 
-def _capture(kind: str, device: str | None) -> Any:
+CAMERA_SIZES = {360: (640, 360), 540: (960, 540), 720: (1280, 720), 1080: (1920, 1080)}
+
+
+def _capture(kind: str, device: str | None, camera_height: int = 720) -> Any:
     if kind == MIC:
         return media.MicrophoneCapture(device)
     if kind == CAMERA:
         if device and not device.isdigit():  # a video file standing in for a camera
             return media.CameraCapture(device, 640, 480, 30, loop_file=True)
-        return media.CameraCapture(int(device) if device else 0)
+        width, height = CAMERA_SIZES.get(camera_height, CAMERA_SIZES[720])
+        return media.CameraCapture(int(device) if device else 0, width, height)
     if kind == SCREEN_AUDIO:
         return media.SystemAudioCapture(device or None)
     return capture_for(device or "")
@@ -73,6 +77,7 @@ class LocalMediaController:
         self._paused: dict[str, _Running] = {}  # published but muted, device closed
         self._locks = {kind: asyncio.Lock() for kind in _SOURCE}  # one change at a time
         self.room: rtc.Room | None = None
+        self.camera_height = 720  # what the camera is asked for (see CAMERA_SIZES)
 
     def is_running(self, kind: str) -> bool:
         return kind in self._running
@@ -90,7 +95,7 @@ class LocalMediaController:
         running = self._running.get(kind)
         if running is not None and running.device == device:
             return
-        capture = _capture(kind, device)
+        capture = _capture(kind, device, self.camera_height)
         opening = asyncio.ensure_future(capture.start())
         try:
             await asyncio.shield(opening)  # DeviceError says what is wrong with the device
@@ -112,6 +117,18 @@ class LocalMediaController:
             await self._close_capture(running)
         self._running[kind] = fresh
         fresh.pump = self._tasks.spawn(self._pump(kind, fresh), f"capture-{kind}")
+
+    async def set_camera_height(self, height: int) -> None:
+        """Ask the camera for ``height`` lines (360, 540, 720, 1080); reopens a live camera."""
+        if height not in CAMERA_SIZES or height == self.camera_height:
+            return
+        self.camera_height = height
+        async with self._locks[CAMERA]:
+            running = self._running.get(CAMERA)
+            if running is not None:
+                device = running.device
+                running.device = None  # makes _capture reopen it with the new size
+                await self._capture(CAMERA, device)
 
     async def publish(self, kind: str, device: str | None) -> None:
         """Capture (if not yet) and publish ``kind``; unmutes an already published mic."""

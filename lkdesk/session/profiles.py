@@ -87,6 +87,14 @@ class ProfileBook:
         self._store = ProfileStore(SessionSecretStore(), self._config_dir)
         self.keyring_problem = None
 
+    def secrets_where(self) -> str:
+        """Where saved secrets live, in words (Settings → Privacy)."""
+        if self._store is None:
+            return "Nowhere: no keyring is available, so secrets are not saved."
+        if self._store.secrets_are_session_only:
+            return "In lkdesk's memory only, until it closes (you chose this)."
+        return "Your system keyring (service name lkdesk)."
+
     @property
     def config_path(self) -> Path | None:
         """The file holding the non-secret profile data (None without a store)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
@@ -23,7 +23,6 @@ from lkdesk.session import (
     Session,
     SessionFactory,
     SessionState,
-    ShareKind,
     Status,
 )
 from lkdesk.ui.actions import ActionRunner
@@ -33,12 +32,12 @@ from lkdesk.ui.overlays import HelpOverlay
 from lkdesk.ui.prejoin_page import PreJoinPage
 from lkdesk.ui.room_page import RoomPage
 from lkdesk.ui.settings import AppSettings
-from lkdesk.ui.settings_dialog import SettingsDialog
 from lkdesk.ui.share_picker import SharePicker
 from lkdesk.ui.shortcuts import Action, Shortcuts
 from lkdesk.ui.start_flow import StartFlow
 from lkdesk.ui.start_page import JoinRequest, StartPage
 from lkdesk.ui.theme import ThemeController
+from lkdesk.ui.window_dialogs import WindowDialogs
 from lkdesk.ui.window_geometry import MINIMUM, place, remember
 
 logger = logging.getLogger(__name__)
@@ -69,7 +68,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(MINIMUM)
         self.factory = factory
         self.settings = settings
-        self._theme = theme
+        self.theme_controller = theme
         self.runner = ActionRunner(self)
         self.runner.failed.connect(self._show_failure)
         self.shortcuts = Shortcuts(self, settings)
@@ -88,10 +87,10 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
         self.help = HelpOverlay(self, self.shortcuts)
-        self._settings_dialog: SettingsDialog | None = None
-        self.share_picker: SharePicker | None = None
+        self.dialogs = WindowDialogs(self)
         self._wire()
         place(self, settings)
+        self.apply_settings()
         self.shortcuts.set_room_active(False)
         if factory.book is not None:
             self.refresh_profiles()
@@ -158,6 +157,7 @@ class MainWindow(QMainWindow):
             return
         self._target = target
         await session.refresh_devices()
+        await session.set_camera_height(self.settings.camera_height)
         self._show_prejoin(session)
 
     def _start_error(self, message: str) -> None:
@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         bridge = self._adopt(session)
         bridge.preview_frame.connect(self.prejoin.preview.set_frame)
         bridge.mic_level.connect(self.prejoin.set_level)
+        self.prejoin.preview.mirrored = self.settings.mirror_video
         devices = {kind: self.settings.device(kind) for kind in DeviceKind}
         self.pages.setCurrentWidget(self.prejoin)
         self.prejoin.bind(
@@ -340,39 +341,20 @@ class MainWindow(QMainWindow):
             self.leave()
 
     def open_share_picker(self) -> None:
-        """Let the user choose a screen or window; sharing starts when they do."""
-        session = self.session
-        if session is None:
-            return
-        picker = SharePicker(self, session, self.runner, session.capabilities.system_audio)
-        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        picker.chosen.connect(lambda source, audio: self._share(picker, source, audio))
-        self.share_picker = picker
-        picker.open()
-        picker.load()
+        self.dialogs.open_share_picker()
 
-    def _share(self, picker: SharePicker, source_id: str, with_audio: bool) -> None:
-        source = picker.selected()
-        self.room.share(source_id, with_audio)
-        whole_screen = source is not None and source.kind is ShareKind.SCREEN
-        if whole_screen and picker.minimise.isChecked():
-            self.showMinimized()  # no mirror of lkdesk in what the others see
+    @property
+    def share_picker(self) -> SharePicker | None:
+        return self.dialogs.share_picker
 
     def open_settings(self) -> None:
-        devices = {k: self.session.devices(k) for k in DeviceKind} if self.session else {}
-        dialog = SettingsDialog(self, self.settings, self.shortcuts, devices)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._settings_applied(dialog))
-        self._settings_dialog = dialog
-        dialog.open()
+        self.dialogs.open_settings()
 
-    def _settings_applied(self, dialog: SettingsDialog) -> None:
-        if self._theme is not None:
-            self._theme.apply(dialog.theme_mode())
-        session = self.session
-        if session is not None:
-            for kind, device_id in dialog.devices().items():
-                self.runner.run(session.select_device(kind, device_id), "switch the device")
+    def apply_settings(self) -> None:
+        """Push settings that live outside the dialog into the factory and the room."""
+        self.factory.join_timeout_s = float(self.settings.join_timeout_s)
+        self.factory.media_timeout_s = float(self.settings.media_timeout_s)
+        self.room.apply_settings()
 
     def _show_failure(self, message: str) -> None:
         if self.pages.currentWidget() is self.room:

@@ -65,6 +65,7 @@ class Preview(QWidget):
         self.message = ""
         self.identity = "you"
         self.name = "You"
+        self.mirrored = True  # as in a mirror (Settings → Video)
         self.setMinimumSize(320, 180)
 
     def set_frame(self, frame: Frame) -> None:
@@ -84,6 +85,9 @@ class Preview(QWidget):
         if self.camera_on and self.frame is not None:
             h, w = self.frame.shape[:2]
             source, target = fit_rect(w, h, rect, cover=True)
+            if self.mirrored:
+                painter.translate(rect.left() + rect.right(), 0)
+                painter.scale(-1, 1)
             painter.drawImage(target, frame_image(self.frame), source)
         else:
             size = min(rect.height() * 0.34, 120.0)

@@ -200,11 +200,16 @@ class RoomPage(QWidget):
             self.banner.hide()
             self._clock.stop()
 
+    def apply_settings(self) -> None:
+        """Mirror my camera or not; which events toast (Settings)."""
+        self.area.mirror_local = self._settings.mirror_video
+        self.area.relayout()
+
     def _on_joined(self, state: ParticipantState) -> None:
         self.area.add_tile(TileKey(state.identity), state)
         self.people.upsert(state)
         self._count()
-        if self._announce and not state.is_local:
+        if self._announce and not state.is_local and self._settings.notify("join_leave"):
             self.toasts.show_toast(f"{state.display_name} joined")
 
     def _on_updated(self, state: ParticipantState) -> None:
@@ -223,7 +228,8 @@ class RoomPage(QWidget):
             self.area.remove_tile(TileKey(state.identity, kind))
         self.people.remove_participant(state.identity)
         self._count()
-        if self._announce and not state.is_local and reason != "ended":
+        quiet = not self._settings.notify("join_leave")
+        if self._announce and not state.is_local and reason != "ended" and not quiet:
             words = {"left": "left", "removed": "was removed"}.get(reason, reason)
             self.toasts.show_toast(f"{state.display_name} {words}")
 
@@ -254,7 +260,8 @@ class RoomPage(QWidget):
             self.unread += 1
             self.controls.set_unread(self.unread)
             text = message.text or (message.attachment.file_name if message.attachment else "")
-            self.toasts.show_toast(f"{message.sender_name}: {text}")
+            if self._settings.notify("chat"):
+                self.toasts.show_toast(f"{message.sender_name}: {text}")
 
     def _on_transfer(self, transfer: FileTransfer) -> None:
         self.chat.update_transfer(transfer)

@@ -52,6 +52,61 @@ class AppSettings:
     def set_device(self, kind: DeviceKind, device_id: str) -> None:
         self._s.setValue(f"devices/{kind.value}", device_id)
 
+    def _int(self, key: str, default: int) -> int:
+        try:
+            return int(str(self._s.value(key, default)))
+        except ValueError:
+            return default
+
+    @property
+    def mirror_video(self) -> bool:
+        """Show my own camera mirrored (as in a mirror); others always see it unmirrored."""
+        return self._bool("video/mirror", True)
+
+    @mirror_video.setter
+    def mirror_video(self, on: bool) -> None:
+        self._s.setValue("video/mirror", on)
+
+    @property
+    def camera_height(self) -> int:
+        return self._int("video/height", 720)
+
+    @camera_height.setter
+    def camera_height(self, height: int) -> None:
+        self._s.setValue("video/height", height)
+
+    def notify(self, what: str) -> bool:
+        """Whether to show toasts for "join_leave" or "chat"."""
+        return self._bool(f"notify/{what}", True)
+
+    def set_notify(self, what: str, on: bool) -> None:
+        self._s.setValue(f"notify/{what}", on)
+
+    @property
+    def join_timeout_s(self) -> int:
+        return self._int("network/join_timeout_s", 10)
+
+    @join_timeout_s.setter
+    def join_timeout_s(self, seconds: int) -> None:
+        self._s.setValue("network/join_timeout_s", seconds)
+
+    @property
+    def media_timeout_s(self) -> int:
+        return self._int("network/media_timeout_s", 15)
+
+    @media_timeout_s.setter
+    def media_timeout_s(self, seconds: int) -> None:
+        self._s.setValue("network/media_timeout_s", seconds)
+
+    def file_name(self) -> str:
+        """Where these settings are stored."""
+        return self._s.fileName()
+
+    def clear(self) -> None:
+        """Forget every setting (Privacy → Forget everything)."""
+        self._s.clear()
+        self._s.sync()
+
     def join_with(self, what: str) -> bool:
         """Whether to join with "mic" or "camera" on (last choice; on by default)."""
         return self._bool(f"join/{what}_on", True)

@@ -48,6 +48,7 @@ class VideoTile(QWidget):
         self.frame: Frame | None = None
         self.frames_shown = 0
         self.pinned = False
+        self.mirrored = False  # my own camera, shown as in a mirror
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMouseTracking(True)
         self._pin = QToolButton(self)
@@ -135,7 +136,12 @@ class VideoTile(QWidget):
         portrait_mismatch = abs((width / max(height, 1)) - rect.width() / rect.height()) > 0.6
         cover = not self.is_screen and not portrait_mismatch
         source, target = fit_rect(width, height, rect, cover=cover)
+        painter.save()
+        if self.mirrored:
+            painter.translate(rect.left() + rect.right(), 0)
+            painter.scale(-1, 1)
         painter.drawImage(target, frame_image(frame), source)
+        painter.restore()
         self.frames_shown += 1
 
     def _paint_placeholder(self, painter: QPainter, rect: QRectF) -> None:

@@ -41,6 +41,7 @@ class VideoArea(QWidget):
         self.pinned: TileKey | None = None
         self.speaker: str | None = None
         self.page = 0
+        self.mirror_local = True  # my own camera, as in a mirror (Settings → Video)
         self._more = QLabel(self)
         self._more.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._more.setStyleSheet(
@@ -157,6 +158,8 @@ class VideoArea(QWidget):
         if mode is not self.mode:
             self.mode = mode
             self.mode_changed.emit(mode)
+        for tile in self.tiles.values():
+            tile.mirrored = self.mirror_local and tile.state.is_local and not tile.is_screen
         width, height = self.width() - 2 * MARGIN, self.height() - 2 * MARGIN
         if mode is ViewMode.FOCUS and self.tiles:
             self._layout_focus(width, height)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from lkdesk.auth import ApiCredentials, TokenGrants, mint_token
-from lkdesk.ui import MainWindow
+from lkdesk.ui import AppSettings, MainWindow
 from tests.integration.livekit_server import LiveKitServer
 from tests.ui.helpers import until
 
@@ -20,6 +20,13 @@ def dead_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"ws://127.0.0.1:{port}"
+
+
+@pytest.fixture(autouse=True)
+def _no_device_preview(settings: AppSettings) -> None:
+    """These tests are about saving: the pre-join check opens no microphone or camera."""
+    settings.set_join_with("mic", False)
+    settings.set_join_with("camera", False)
 
 
 def fill_key_form(window: MainWindow, url: str, key: str, secret: str, name: str) -> None:
@@ -50,7 +57,6 @@ async def test_a_good_key_is_checked_saved_under_its_name_and_opens_the_check(
         lambda: window.current_page() is window.prejoin, deadline_s=15, what="the pre-join page"
     )
     assert await saved_labels(window) == ["Lab server"]
-    window.back_to_start()
     await until(lambda: window.start.profile_list.count() == 1, what="the saved entry")
     text = window.start.profile_list.item(0).text()
     assert "Lab server" in text and server.ws_url in text and f"API key {server.api_key}" in text
