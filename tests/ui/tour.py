@@ -136,7 +136,9 @@ async def _steps(window: MainWindow, camera: Camera) -> None:
     window.room.controls.share.click()
     picker = window.share_picker
     assert picker is not None
-    await until(lambda: len(picker.cards) == 2 and all(c.has_picture for c in picker.cards.values()))
+    await until(
+        lambda: len(picker.cards) == 2 and all(c.has_picture for c in picker.cards.values())
+    )
     picker.cards["demo:slides"].setChecked(True)
     await camera.shoot("share-picker")
     picker.reject()
