@@ -72,7 +72,10 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def installed(deb: Path) -> Iterator[Path]:
-    if dpkg("-s", "lkdesk").returncode == 0:
+    status = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", "lkdesk"], capture_output=True, text=True
+    ).stdout
+    if "installed" in status and "not-installed" not in status:
         pytest.fail("a package named lkdesk is already installed; remove it first", pytrace=False)
     done = dpkg("-i", str(deb))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -80,9 +83,13 @@ def installed(deb: Path) -> Iterator[Path]:
         yield APP
     finally:
         _kill_leftovers()
-        removed = dpkg("-r", "lkdesk")
+        removed = dpkg("--purge", "lkdesk")
         assert removed.returncode == 0, removed.stderr
         assert not APP.exists() and not Path("/usr/bin/lkdesk").exists()
+        left = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", "lkdesk"], capture_output=True, text=True
+        ).stdout
+        assert "installed" not in left.replace("not-installed", ""), left
 
 
 def _kill_leftovers() -> list[int]:
