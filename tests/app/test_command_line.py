@@ -122,3 +122,36 @@ def test_building_the_package_prints_no_deprecation_warning(tmp_path: Path) -> N
     output = done.stdout + done.stderr
     assert "Deprecat" not in output, [line for line in output.splitlines() if "eprecat" in line]
     assert list((tmp_path / "dist").glob("lkdesk-*.whl"))
+
+
+def test_a_link_on_the_command_line_opens_the_check_for_its_room(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from lkdesk.auth import ApiCredentials, TokenGrants, mint_token
+    from lkdesk.session import make_link
+
+    creds = ApiCredentials("APIcli", "a-cli-secret-that-is-long-enough-for-hs256")
+    grants = TokenGrants(room="retro", room_join=True)
+    link = make_link(
+        "wss://lk.example.com",
+        mint_token(creds, identity="jo", grants=grants, ttl=timedelta(hours=1)),
+    )
+    report = tmp_path / "report.json"
+    done = run_app(
+        [link],
+        {
+            "QT_QPA_PLATFORM": "offscreen",
+            "LKDESK_SMOKE_REPORT": str(report),
+            "LKDESK_CONFIG_DIR": str(tmp_path / "config"),
+        },
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    import json
+
+    assert json.loads(report.read_text()) == {
+        "page": "prejoin",
+        "room": "retro",
+        "server": "lk.example.com",
+        "error": "",
+    }
