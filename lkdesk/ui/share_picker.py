@@ -107,7 +107,7 @@ class SharePicker(QDialog):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._grid_host)
-        scroll.setMinimumSize(3 * (THUMB_W + 32), 2 * (THUMB_H + 60))
+        scroll.setMinimumSize(3 * (THUMB_W + 32), THUMB_H + 90)
         column.addWidget(scroll, 1)
         self.audio = QCheckBox("Also share computer audio (what your speakers play)")
         self.audio.setEnabled(audio.available)

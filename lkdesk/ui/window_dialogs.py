@@ -45,6 +45,7 @@ class WindowDialogs(QObject):
         picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         picker.chosen.connect(lambda source, audio: self._share(picker, source, audio))
         self.share_picker = picker
+        picker.resize(min(860, w.width() - 40), min(680, w.height() - 40))  # fits the window
         picker.open()
         picker.load()
 

@@ -153,6 +153,36 @@ async def _room(window: MainWindow, report: dict[str, Any], shots: Path | None) 
     await asyncio.sleep(0.1)
     report["toast_dismissed"] = "Amara joined" not in room.toasts.texts()
     room.toasts.clear()
+    QTest.mouseClick(bar.share, Qt.MouseButton.LeftButton)
+    await until(
+        lambda: (
+            window.share_picker is not None
+            and window.share_picker.isVisible()
+            and len(window.share_picker.cards) > 0
+        )
+    )
+    picker = window.share_picker
+    assert picker is not None
+    await asyncio.sleep(0.3)
+    await shoot(shots, "share-picker.png")
+    report["picker"] = {
+        "rect": rect(picker.frameGeometry()),
+        "share_reached": reached(picker.share_button),
+        "first_card_reached": reached(next(iter(picker.cards.values()))),
+    }
+    picker.reject()
+    await asyncio.sleep(0.2)
+    window.open_settings()
+    dialog = window.dialogs.settings_dialog
+    assert dialog is not None
+    await until(dialog.isVisible)
+    await asyncio.sleep(0.3)
+    report["settings"] = {
+        "rect": rect(dialog.frameGeometry()),
+        "save_reached": reached(dialog.save_button),
+    }
+    dialog.reject()
+    await asyncio.sleep(0.2)
     QTest.mouseClick(bar.leave, Qt.MouseButton.LeftButton)
     await until(lambda: window.current_page() is window.ended)
     report["leave_works"] = True

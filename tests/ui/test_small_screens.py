@@ -62,6 +62,10 @@ def test_every_room_control_is_on_screen_and_clickable(
     assert report["panel_overlays"] is (width < 1150)
     assert report["grid_width_kept"] is True or not report["panel_overlays"]
     assert report["mic_click_works"] and report["leave_works"]
+    for dialog in ("picker", "settings"):
+        assert inside(report[dialog]["rect"], screen), (dialog, report[dialog]["rect"])
+    assert report["picker"]["share_reached"] and report["picker"]["first_card_reached"]
+    assert report["settings"]["save_reached"]
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (1024, 640)])
