@@ -8,10 +8,11 @@
 - :class:`ProfileBook`: saved servers and their secrets (keyring)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from lkdesk.app_logging import log_path as log_file
 from lkdesk.session.base import Session
 from lkdesk.session.demo import DemoConfig, DemoSession
-from lkdesk.session.device_check import DeviceCheck
 from lkdesk.session.emitter import SessionEvent
 from lkdesk.session.errors import (
     AdminActionError,
@@ -56,6 +57,19 @@ from lkdesk.session.targets import (
     check_url,
     describe_token,
 )
+
+if TYPE_CHECKING:
+    from lkdesk.session.device_check import DeviceCheck
+
+
+def __getattr__(name: str) -> Any:
+    """``DeviceCheck`` loads the media stack, so only when it is first asked for."""
+    if name == "DeviceCheck":
+        from lkdesk.session.device_check import DeviceCheck
+
+        return DeviceCheck
+    raise AttributeError(f"module 'lkdesk.session' has no attribute {name!r}")
+
 
 __all__ = [
     "AdminActionError",
