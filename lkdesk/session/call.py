@@ -15,6 +15,7 @@ from lkdesk.errors import ConnectError
 from lkdesk.session.base import Session
 from lkdesk.session.call_admin import HostActions
 from lkdesk.session.call_data import ChatAndFiles
+from lkdesk.session.call_words import describe_end, snapshot
 from lkdesk.session.devices import DeviceScan, scan_devices
 from lkdesk.session.errors import NotAvailableError, NotConnectedError
 from lkdesk.session.local_media import (
@@ -32,7 +33,6 @@ from lkdesk.session.model import (
     JoinOptions,
     NoticeLevel,
     ParticipantState,
-    Quality,
     SessionState,
     ShareSource,
     Status,
@@ -46,33 +46,8 @@ from lkdesk.session.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
-_QUALITY = {
-    rtc.ConnectionQuality.QUALITY_EXCELLENT: Quality.EXCELLENT,
-    rtc.ConnectionQuality.QUALITY_GOOD: Quality.GOOD,
-    rtc.ConnectionQuality.QUALITY_POOR: Quality.POOR,
-    rtc.ConnectionQuality.QUALITY_LOST: Quality.LOST,
-}
-_ADVICE = {
-    "PARTICIPANT_REMOVED": "Rejoin if you were removed by mistake, or ask the host.",
-    "ROOM_DELETED": "Ask the host whether the meeting moved to another room.",
-    "DUPLICATE_IDENTITY": "Close the other window or device that uses the same identity.",
-    "SIGNAL_CLOSE": "Check your network connection, then rejoin.",
-    "MEDIA_FAILURE": "Check your network (a firewall may block UDP), then rejoin.",
-    "CONNECTION_TIMEOUT": "Check your network connection, then rejoin.",
-    "SERVER_SHUTDOWN": "Wait a moment, then rejoin.",
-}
 _FIELD = {MIC: "mic_on", CAMERA: "camera_on", SCREEN: "screen_on"}
 _KIND_OF = {DeviceKind.MICROPHONE: MIC, DeviceKind.CAMERA: CAMERA}
-
-
-def describe_end(reason: int) -> str:
-    """Plain words for why a call ended, with what to do next."""
-    text = rtc.describe_disconnect(reason)
-    try:
-        name = rtc.DisconnectReason.Name(reason)
-    except ValueError:
-        name = ""
-    return f"{text} {_ADVICE.get(name, '')}".strip()
 
 
 class CallSession(Session):
@@ -272,20 +247,7 @@ class CallSession(Session):
         else:
             self._update(self.local_identity, name=participant.name or self.local_name)
 
-    @staticmethod
-    def _snapshot(participant: rtc.RemoteParticipant) -> ParticipantState:
-        live = {pub.source for pub in participant.track_publications.values() if not pub.muted}
-        return ParticipantState(
-            identity=participant.identity,
-            name=participant.name,
-            mic_on=rtc.TrackSource.SOURCE_MICROPHONE in live,
-            camera_on=rtc.TrackSource.SOURCE_CAMERA in live,
-            screen_on=rtc.TrackSource.SOURCE_SCREENSHARE in live,
-            speaking=participant.is_speaking,
-            audio_level=participant.audio_level,
-            quality=_QUALITY.get(participant.connection_quality, Quality.GOOD),
-            can_publish=participant.permissions.can_publish,
-        )
+    _snapshot = staticmethod(snapshot)
 
     def _on_track_subscribed(
         self,
