@@ -96,7 +96,7 @@ async def _steps(window: MainWindow, camera: Camera) -> None:
 
     start.save.setChecked(False)  # a real call's check: this machine has no camera
     start.continue_button.click()
-    await until(lambda: window.current_page() is window.prejoin)
+    await until(lambda: window.current_page() is window.prejoin, deadline_s=40)  # device scan
     await asyncio.sleep(1.0)
     await camera.shoot("pre-join-no-camera")
     window.back_to_start()

@@ -90,7 +90,7 @@ class DemoSession(Session):
         self._preview = (False, False)
         self._actors: dict[str, Actor] = {}
         self._videos: dict[str, PersonVideo] = {}
-        self._you_video = PersonVideo("You", YOU_LOOK)
+        self._you_video = PersonVideo("You", YOU_LOOK, mirrored_label=True)  # self-view mirrors
         self._share_videos = {
             "demo:slides": SlideVideo("Q3 review - lkdesk demo"),
             "demo:notes": SlideVideo("Meeting notes - draft"),
