@@ -4,55 +4,48 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
-import logging.handlers
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QStandardPaths
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from lkdesk.ui import MainWindow
+
+from lkdesk import __version__
+from lkdesk.app_logging import setup_logging
+from lkdesk.display import display_problem
 
 logger = logging.getLogger("lkdesk")
+SMOKE_REPORT_ENV = "LKDESK_SMOKE_REPORT"
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="lkdesk", description="Video calls on LiveKit.")
+    parser.add_argument(
+        "link",
+        nargs="?",
+        default="",
+        help="a meeting link to open ready to join (lkdesk://join?url=…&token=…, or a "
+        "LiveKit Meet link with liveKitUrl and token)",
+    )
     parser.add_argument("--demo", action="store_true", help="open the demo room at once")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"lkdesk {__version__}")
     parser.add_argument(
         "--smoke-test", action="store_true", help="open the window, then quit (packaging check)"
     )
     return parser.parse_args(argv)
 
 
-def log_path() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
-    return Path(base or Path.home() / ".lkdesk") / "lkdesk.log"
-
-
-def setup_logging(verbose: bool) -> Path:
-    """Log to stderr and to a rotating file the error messages can point to."""
-    path = log_path()
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(
-            logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2)
-        )
-    except OSError:
-        pass  # a read-only home must not stop the app; stderr still gets everything
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-    )
-    return path
-
-
 async def run(app: QApplication, args: argparse.Namespace) -> None:
     """Open the profile book, build the window, and live until it is closed."""
+    from PySide6.QtGui import QIcon
+
     from lkdesk.session import DemoTarget, ProfileBook, SessionFactory
     from lkdesk.ui import AppSettings, MainWindow, ThemeController
     from lkdesk.ui.resources import resources_dir
@@ -68,27 +61,61 @@ async def run(app: QApplication, args: argparse.Namespace) -> None:
     window.closed.connect(closed.set)
     window.show()
     logger.info("window shown")
-    if args.smoke_test:  # let start-up work (profiles, devices) finish, then quit
-        asyncio.get_running_loop().call_later(1.0, window.close)
-    if args.demo:
+    if args.link:
+        window.open_link(args.link)
+    elif args.demo:
         window.open_target(JoinRequest(DemoTarget()))
+    report = os.environ.get(SMOKE_REPORT_ENV, "")
+    smoke = None
+    if args.smoke_test or report:
+        smoke = asyncio.ensure_future(_smoke(window, Path(report) if report else None))
     try:
         await closed.wait()
     finally:
+        if smoke is not None:
+            smoke.cancel()
+            await asyncio.gather(smoke, return_exceptions=True)
         await window.aclose()
+
+
+async def _smoke(window: MainWindow, report: Path | None) -> None:
+    """Packaging check: let start-up settle, say where the window got to, then quit."""
+    await asyncio.sleep(1.0)
+    for _ in range(100):  # a link being opened settles on pre-join or an error
+        if not window.is_busy():
+            break
+        await asyncio.sleep(0.1)
+    if report is not None:
+        text = json.dumps(window.describe()) + "\n"
+        await asyncio.to_thread(report.write_text, text, encoding="utf-8")
+    window.close()
+
+
+def _choose_platform() -> None:
+    """On Linux lkdesk runs on X11 (XWayland on Wayland desktops): screen sharing needs it."""
+    if sys.platform.startswith("linux") and os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python main.py`` and the ``lkdesk`` script."""
     args = _parse(sys.argv[1:] if argv is None else argv)
+    problem = display_problem()
+    if problem is not None:
+        print(f"lkdesk: {problem}", file=sys.stderr)
+        return 2
+    _choose_platform()
     os.environ.setdefault("QT_ENABLE_HIGHDPI_SCALING", "1")
+    from PySide6.QtWidgets import QApplication
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("lkdesk")
     app.setOrganizationName("lkdesk")
+    app.setApplicationVersion(__version__)
     app.setDesktopFileName("lkdesk")
     path = setup_logging(args.verbose)
-    logger.info("lkdesk starting; log file %s", path)
+    logger.info("lkdesk %s starting; log file %s", __version__, path)
     from lkdesk.ui.loop import run as run_loop
 
     app.setQuitOnLastWindowClosed(False)  # the coroutine decides when to stop

@@ -29,6 +29,9 @@ readonly APT_PACKAGES=(
     # connectivity tests: a TLS-terminating reverse proxy and an HTTP CONNECT proxy, both
     # started by the tests themselves on free ports (never as system services)
     nginx tinyproxy
+    # packaging tests: build the .deb (strip, dpkg-deb), install it, open lkdesk:// links
+    # through the desktop database, compile the Windows installer script
+    binutils dpkg xdg-utils desktop-file-utils shared-mime-info nsis
     # Qt (offscreen and xcb) and OpenCV runtime libs
     libgl1 libegl1 libfontconfig1
     libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
@@ -48,7 +51,11 @@ readonly REQUIRED_PROGRAMS=(
     pulseaudio:pulseaudio pactl:pulseaudio-utils parec:pulseaudio-utils paplay:pulseaudio-utils
     sox:sox espeak-ng:espeak-ng
     chromium:chromium node:nodejs npm:npm
-    Xvfb:xvfb xsetroot:x11-xserver-utils xdpyinfo:x11-utils import:imagemagick convert:imagemagick
+    Xvfb:xvfb xsetroot:x11-xserver-utils xdpyinfo:x11-utils xprop:x11-utils
+    import:imagemagick convert:imagemagick
+    strip:binutils dpkg:dpkg dpkg-deb:dpkg xdg-open:xdg-utils xdg-mime:xdg-utils
+    desktop-file-validate:desktop-file-utils update-desktop-database:desktop-file-utils
+    update-mime-database:shared-mime-info makensis:nsis
     git:git python3:python3
 )
 

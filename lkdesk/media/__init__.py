@@ -32,10 +32,20 @@ from lkdesk.media.errors import (
 from lkdesk.media.levels import AudioLevel
 from lkdesk.media.microphone import MicrophoneCapture
 from lkdesk.media.playback import AudioPlayback, PlaybackInput
-from lkdesk.media.screen import MonitorInfo, ScreenCapture, list_monitors
+from lkdesk.media.screen import (
+    WAYLAND_MESSAGE,
+    MonitorInfo,
+    ScreenCapture,
+    grab_monitor,
+    list_monitors,
+    wayland_session,
+)
 from lkdesk.media.states import MediaState
+from lkdesk.media.system_audio import SystemAudioCapture, system_audio_problem
+from lkdesk.media.windows import WindowCapture, WindowInfo, grab_window, list_windows
 
 __all__ = [
+    "WAYLAND_MESSAGE",
     "AudioDevice",
     "AudioLevel",
     "AudioPlayback",
@@ -55,9 +65,17 @@ __all__ = [
     "PlaybackInput",
     "ProcessingSettings",
     "ScreenCapture",
+    "SystemAudioCapture",
+    "WindowCapture",
+    "WindowInfo",
+    "grab_monitor",
+    "grab_window",
     "list_audio_inputs",
     "list_audio_outputs",
     "list_cameras",
     "list_monitors",
+    "list_windows",
     "processing_problem",
+    "system_audio_problem",
+    "wayland_session",
 ]

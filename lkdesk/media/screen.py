@@ -34,22 +34,56 @@ class MonitorInfo:
     name: str
 
 
-def _check_display(display: str | None) -> None:
+def check_display(display: str | None) -> None:
+    """Raise BackendMissingError naming why there is no X11 display to capture."""
     if not sys.platform.startswith("linux") or display or os.environ.get("DISPLAY"):
         return
     if os.environ.get("WAYLAND_DISPLAY"):
-        raise BackendMissingError(
-            "Screen sharing needs X11, but this Wayland session has no XWayland display "
-            "(DISPLAY is not set). Enable XWayland or log in to an X11 session."
-        )
+        raise BackendMissingError(WAYLAND_MESSAGE)
     raise BackendMissingError(
         "No display to capture: DISPLAY is not set (lkdesk runs without a graphical session). "
         "Start lkdesk from a desktop session to share the screen."
     )
 
 
+WAYLAND_MESSAGE = (
+    "On Wayland only the desktop's screen-sharing portal may capture the screen, and lkdesk "
+    'does not use the portal yet. To share, log in to an X11 session ("GNOME on Xorg" or '
+    "similar at the login screen)."
+)
+
+
+def wayland_session() -> bool:
+    """True on a Wayland desktop (where X11 capture would see only XWayland windows)."""
+    return sys.platform.startswith("linux") and (
+        os.environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
+        or bool(os.environ.get("WAYLAND_DISPLAY"))
+    )
+
+
+def scale_down(rgb: RGBArray, max_width: int | None) -> RGBArray:
+    """``rgb`` scaled to at most ``max_width`` pixels wide (aspect kept)."""
+    height, width = rgb.shape[:2]
+    if max_width is None or width <= max_width:
+        return rgb
+    new_h = max(round(height * max_width / width), 1)
+    return np.asarray(
+        cv2.resize(rgb, (max_width, new_h), interpolation=cv2.INTER_AREA), dtype=np.uint8
+    )
+
+
+def grab_monitor(index: int, display: str | None = None) -> RGBArray:
+    """One picture of monitor ``index`` (for the picker's thumbnails)."""
+    with _connect(display) as sct:
+        monitors = _monitors(sct)
+        if not 0 <= index < len(monitors):
+            raise DeviceNotFoundError(f"There is no monitor {index}. Choose another screen.")
+        reader = _ScreenReader(sct, dict(monitors[index]), None)
+        return reader.read()
+
+
 def _connect(display: str | None) -> mss.MSS:
-    _check_display(display)
+    check_display(display)
     try:
         if display and sys.platform.startswith("linux"):
             return mss.MSS(display=display)
@@ -103,13 +137,7 @@ class _ScreenReader:
             ) from exc
         bgra = np.frombuffer(shot.raw, dtype=np.uint8).reshape(shot.height, shot.width, 4)
         rgb: RGBArray = np.asarray(cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGB), dtype=np.uint8)
-        if self._max_width is not None and shot.width > self._max_width:
-            height = max(round(shot.height * self._max_width / shot.width), 1)
-            rgb = np.asarray(
-                cv2.resize(rgb, (self._max_width, height), interpolation=cv2.INTER_AREA),
-                dtype=np.uint8,
-            )
-        return rgb
+        return scale_down(rgb, self._max_width)
 
     def close(self) -> None:
         self._sct.close()

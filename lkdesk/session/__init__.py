@@ -8,6 +8,9 @@
 - :class:`ProfileBook`: saved servers and their secrets (keyring)
 """
 
+from typing import TYPE_CHECKING, Any
+
+from lkdesk.app_logging import log_path as log_file
 from lkdesk.session.base import Session
 from lkdesk.session.demo import DemoConfig, DemoSession
 from lkdesk.session.emitter import SessionEvent
@@ -19,6 +22,7 @@ from lkdesk.session.errors import (
     SessionError,
 )
 from lkdesk.session.factory import SessionFactory
+from lkdesk.session.join_link import JoinLink, looks_like_link, make_link, parse_link
 from lkdesk.session.model import (
     Attachment,
     AudioProcessingSettings,
@@ -36,12 +40,15 @@ from lkdesk.session.model import (
     ParticipantState,
     Quality,
     SessionState,
+    ShareKind,
+    ShareSource,
     Status,
     TileKey,
     TransferState,
     VideoKind,
 )
-from lkdesk.session.profiles import AuthKind, Profile, ProfileBook, TokenRef
+from lkdesk.session.profiles import AuthKind, Profile, ProfileBook, TokenRef, same_server
+from lkdesk.session.server_check import check_server
 from lkdesk.session.targets import (
     ApiKeyTarget,
     DemoTarget,
@@ -53,6 +60,19 @@ from lkdesk.session.targets import (
     describe_token,
 )
 from lkdesk.session.trust import TrustedCa, describe_trusted_ca, read_ca_file
+
+if TYPE_CHECKING:
+    from lkdesk.session.device_check import DeviceCheck
+
+
+def __getattr__(name: str) -> Any:
+    """``DeviceCheck`` loads the media stack, so only when it is first asked for."""
+    if name == "DeviceCheck":
+        from lkdesk.session.device_check import DeviceCheck
+
+        return DeviceCheck
+    raise AttributeError(f"module 'lkdesk.session' has no attribute {name!r}")
+
 
 __all__ = [
     "AdminActionError",
@@ -67,10 +87,12 @@ __all__ = [
     "DemoSession",
     "DemoTarget",
     "Device",
+    "DeviceCheck",
     "DeviceKind",
     "Feature",
     "FileTransfer",
     "InvalidTargetError",
+    "JoinLink",
     "JoinOptions",
     "JoinTarget",
     "LocalMedia",
@@ -88,6 +110,8 @@ __all__ = [
     "SessionEvent",
     "SessionFactory",
     "SessionState",
+    "ShareKind",
+    "ShareSource",
     "Status",
     "TileKey",
     "TokenDetails",
@@ -96,8 +120,14 @@ __all__ = [
     "TransferState",
     "TrustedCa",
     "VideoKind",
+    "check_server",
     "check_url",
     "describe_token",
     "describe_trusted_ca",
+    "log_file",
+    "looks_like_link",
+    "make_link",
+    "parse_link",
     "read_ca_file",
+    "same_server",
 ]

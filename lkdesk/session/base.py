@@ -32,6 +32,7 @@ from lkdesk.session.model import (
     NoticeLevel,
     ParticipantState,
     SessionState,
+    ShareSource,
     Status,
 )
 
@@ -63,6 +64,7 @@ class Session(ABC):
         self._local_media = LocalMedia()
         self._audio_processing = AudioProcessingSettings()
         self._order = itertools.count()
+        self.camera_height = 720
 
     # ----- observing ----------------------------------------------------------------------
 
@@ -138,6 +140,10 @@ class Session(ABC):
     async def select_device(self, kind: DeviceKind, device_id: str) -> None:
         """Use ``device_id`` for ``kind`` from now on (live during a call)."""
 
+    async def set_camera_height(self, height: int) -> None:
+        """Ask the camera for 360, 540, 720 or 1080 lines from now on."""
+        self.camera_height = height
+
     @abstractmethod
     async def join(self, options: JoinOptions) -> None:
         """Join the room. Raises a :class:`~lkdesk.core.errors.LkdeskError` saying what to do."""
@@ -155,8 +161,21 @@ class Session(ABC):
         """Send (True) or stop (False) the camera."""
 
     @abstractmethod
-    async def set_screen_share(self, on: bool) -> None:
-        """Start or stop sharing the screen."""
+    async def share_sources(self) -> tuple[ShareSource, ...]:
+        """The monitors and application windows that can be shared (lkdesk's own left out)."""
+
+    @abstractmethod
+    async def share_thumbnail(self, source_id: str, width: int) -> Any:
+        """A ``width``-pixel-wide RGB picture of a source, or None when it is gone."""
+
+    @abstractmethod
+    async def set_screen_share(
+        self, on: bool, source_id: str = "", with_audio: bool = False
+    ) -> None:
+        """Start (from ``source_id``, with computer audio if asked) or stop sharing.
+
+        Starting while sharing switches to the new source without a new track.
+        """
 
     @abstractmethod
     async def send_chat(self, text: str) -> None:

@@ -16,10 +16,16 @@ from lkdesk.core.tasks import TaskSet
 from lkdesk.session.base import Session
 from lkdesk.session.call_admin import HostActions
 from lkdesk.session.call_data import ChatAndFiles
+from lkdesk.session.call_words import describe_end, snapshot
 from lkdesk.session.devices import DeviceScan, scan_devices
-from lkdesk.session.end_reasons import describe_end
 from lkdesk.session.errors import NotAvailableError, NotConnectedError
-from lkdesk.session.local_media import CAMERA, MIC, SCREEN, LocalMediaController
+from lkdesk.session.local_media import (
+    CAMERA,
+    MIC,
+    SCREEN,
+    SCREEN_AUDIO,
+    LocalMediaController,
+)
 from lkdesk.session.mic_processing import MicProcessing
 from lkdesk.session.model import (
     AudioProcessingSettings,
@@ -32,12 +38,13 @@ from lkdesk.session.model import (
     NoticeLevel,
     ParticipantState,
     SessionState,
+    ShareSource,
     Status,
     TileKey,
     VideoKind,
 )
 from lkdesk.session.remote_audio import RemoteAudio, play_test_tone
-from lkdesk.session.snapshots import snapshot
+from lkdesk.session.share_sources import list_share_sources, thumbnail
 from lkdesk.session.targets import Credentials
 
 logger = logging.getLogger(__name__)
@@ -91,6 +98,7 @@ class CallSession(Session):
         self._data: ChatAndFiles | None = None
         self._host = HostActions(credentials.admin, credentials.admin_reason)
         self._leaving = False
+        self._devices_share = ""  # the screen-share source chosen last
 
     # ----- devices -----------------------------------------------------------------------
 
@@ -107,6 +115,7 @@ class CallSession(Session):
                 speaker=self._scan.feature(DeviceKind.SPEAKER),
                 screen_share=self._scan.screen,
                 audio_processing=self._mic.feature(),
+                system_audio=self._scan.system_audio,
             )
         )
 
@@ -146,6 +155,10 @@ class CallSession(Session):
             await self._audio.set_device(device_id)
         elif self._local.is_running(_KIND_OF[kind]):
             await self._local.capture(_KIND_OF[kind], device_id)
+
+    async def set_camera_height(self, height: int) -> None:
+        await super().set_camera_height(height)
+        await self._local.set_camera_height(height)
 
     def _device_for(self, kind: str) -> str | None:
         device_kind = {MIC: DeviceKind.MICROPHONE, CAMERA: DeviceKind.CAMERA}.get(kind)
@@ -322,8 +335,26 @@ class CallSession(Session):
     async def set_camera(self, on: bool) -> None:
         await self._set_media(CAMERA, on)
 
-    async def set_screen_share(self, on: bool) -> None:
-        await self._set_media(SCREEN, on)
+    async def share_sources(self) -> tuple[ShareSource, ...]:
+        return await list_share_sources()
+
+    async def share_thumbnail(self, source_id: str, width: int) -> Any:
+        return await thumbnail(source_id, width)
+
+    async def set_screen_share(
+        self, on: bool, source_id: str = "", with_audio: bool = False
+    ) -> None:
+        if on and with_audio and not self.capabilities.system_audio.available:
+            raise NotAvailableError(self.capabilities.system_audio.reason)
+        self._devices_share = source_id
+        if not on or not with_audio:
+            await self._local.stop(SCREEN_AUDIO)
+        if self._local.is_published(SCREEN) and on:  # another source: swap under the track
+            await self._local.capture(SCREEN, source_id)
+        else:
+            await self._set_media(SCREEN, on)
+        if on and with_audio:
+            await self._local.publish(SCREEN_AUDIO, None)
 
     async def _set_media(self, kind: str, on: bool) -> None:
         if self._room is None or not self._room.isconnected():
@@ -336,7 +367,8 @@ class CallSession(Session):
         if on and not feature.available:
             raise NotAvailableError(feature.reason)
         if on:
-            await self._local.publish(kind, self._device_for(kind))
+            device = self._devices_share if kind == SCREEN else self._device_for(kind)
+            await self._local.publish(kind, device)
         elif kind == MIC:
             self._local.mute(MIC, True)  # unmuting later is instant, as users expect
         elif kind == CAMERA:

@@ -11,6 +11,7 @@ from pathlib import Path
 from lkdesk import media
 from lkdesk.core.errors import LkdeskError
 from lkdesk.session.model import AVAILABLE, Device, DeviceKind, Feature
+from lkdesk.session.share_sources import screen_feature, system_audio_feature
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class DeviceScan:
     devices: dict[DeviceKind, tuple[Device, ...]] = field(default_factory=dict)
     problems: dict[DeviceKind, str] = field(default_factory=dict)
     screen: Feature = AVAILABLE
+    system_audio: Feature = AVAILABLE
 
     def feature(self, kind: DeviceKind) -> Feature:
         if self.devices.get(kind):
@@ -68,12 +70,7 @@ def _scan() -> DeviceScan:
             scan.devices[kind] = _audio(kind)
         except (LkdeskError, OSError) as exc:
             scan.problems[kind] = str(exc)
-    try:
-        monitors = [m for m in media.list_monitors() if m.index > 0]
-        screen = Feature(bool(monitors), "No screen was found to share.")
-    except (LkdeskError, OSError) as exc:
-        screen = Feature(False, str(exc))
-    return DeviceScan(scan.devices, scan.problems, screen)
+    return DeviceScan(scan.devices, scan.problems, screen_feature(), system_audio_feature())
 
 
 async def scan_devices() -> DeviceScan:

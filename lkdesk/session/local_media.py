@@ -18,15 +18,19 @@ from lkdesk import media, rtc
 from lkdesk.core.tasks import TaskSet
 from lkdesk.session.errors import NotConnectedError
 from lkdesk.session.mic_processing import MicProcessing
+from lkdesk.session.share_sources import capture_for
 
 logger = logging.getLogger(__name__)
 
 MIC, CAMERA, SCREEN = "microphone", "camera", "screen_share"
+SCREEN_AUDIO = "screen_share_audio"
 _SOURCE = {
     MIC: rtc.TrackSource.SOURCE_MICROPHONE,
     CAMERA: rtc.TrackSource.SOURCE_CAMERA,
     SCREEN: rtc.TrackSource.SOURCE_SCREENSHARE,
+    SCREEN_AUDIO: rtc.TrackSource.SOURCE_SCREENSHARE_AUDIO,
 }
+_AUDIO = (MIC, SCREEN_AUDIO)
 LEVEL_EVERY = 5  # mic frames (10 ms each) per meter update: 20 updates a second
 
 
@@ -40,7 +44,12 @@ class _Running:
     publication: rtc.LocalTrackPublication | None = None
 
 
-def _capture(kind: str, device: str | None, processing: MicProcessing | None) -> Any:
+CAMERA_SIZES = {360: (640, 360), 540: (960, 540), 720: (1280, 720), 1080: (1920, 1080)}
+
+
+def _capture(
+    kind: str, device: str | None, processing: MicProcessing | None, camera_height: int = 720
+) -> Any:
     if kind == MIC:
         return media.MicrophoneCapture(
             device, processing=processing.media if processing is not None else None
@@ -48,10 +57,11 @@ def _capture(kind: str, device: str | None, processing: MicProcessing | None) ->
     if kind == CAMERA:
         if device and not device.isdigit():  # a video file standing in for a camera
             return media.CameraCapture(device, 640, 480, 30, loop_file=True)
-        return media.CameraCapture(int(device) if device else 0)
-    return media.ScreenCapture(
-        int(device) if device and device.isdigit() else 1, fps=15.0, max_width=1920
-    )
+        width, height = CAMERA_SIZES.get(camera_height, CAMERA_SIZES[720])
+        return media.CameraCapture(int(device) if device else 0, width, height)
+    if kind == SCREEN_AUDIO:
+        return media.SystemAudioCapture(device or None)
+    return capture_for(device or "")
 
 
 class LocalMediaController:
@@ -74,6 +84,7 @@ class LocalMediaController:
         self._paused: dict[str, _Running] = {}  # published but muted, device closed
         self._locks = {kind: asyncio.Lock() for kind in _SOURCE}  # one change at a time
         self.room: rtc.Room | None = None
+        self.camera_height = 720  # what the camera is asked for (see CAMERA_SIZES)
 
     def is_running(self, kind: str) -> bool:
         return kind in self._running
@@ -91,7 +102,7 @@ class LocalMediaController:
         running = self._running.get(kind)
         if running is not None and running.device == device:
             return
-        capture = _capture(kind, device, self._processing)
+        capture = _capture(kind, device, self._processing, self.camera_height)
         opening = asyncio.ensure_future(capture.start())
         try:
             await asyncio.shield(opening)  # DeviceError says what is wrong with the device
@@ -113,6 +124,18 @@ class LocalMediaController:
             await self._close_capture(running)
         self._running[kind] = fresh
         fresh.pump = self._tasks.spawn(self._pump(kind, fresh), f"capture-{kind}")
+
+    async def set_camera_height(self, height: int) -> None:
+        """Ask the camera for ``height`` lines (360, 540, 720, 1080); reopens a live camera."""
+        if height not in CAMERA_SIZES or height == self.camera_height:
+            return
+        self.camera_height = height
+        async with self._locks[CAMERA]:
+            running = self._running.get(CAMERA)
+            if running is not None:
+                device = running.device
+                running.device = None  # makes _capture reopen it with the new size
+                await self._capture(CAMERA, device)
 
     async def publish(self, kind: str, device: str | None) -> None:
         """Capture (if not yet) and publish ``kind``; unmutes an already published mic."""
@@ -137,8 +160,9 @@ class LocalMediaController:
         if running.track is not None:
             running.track.unmute()
             return
-        if kind == MIC:
-            running.source = rtc.AudioSource(48_000, 1)
+        if kind in _AUDIO:
+            channels = 1 if kind == MIC else media.system_audio.CHANNELS
+            running.source = rtc.AudioSource(48_000, channels)
             running.track = rtc.LocalAudioTrack.create_audio_track(kind, running.source)
         else:
             granted = running.capture.granted
@@ -195,11 +219,11 @@ class LocalMediaController:
         count = 0
         try:
             async for item in running.capture:
-                if kind == MIC:
+                if kind in _AUDIO:
                     if running.source is not None:
                         await running.source.capture_frame(item)
                     count += 1
-                    if count % LEVEL_EVERY == 0:
+                    if kind == MIC and count % LEVEL_EVERY == 0:
                         muted = running.track is not None and running.track.muted
                         self._on_level(0.0 if muted else running.capture.level.normalized)
                         if self._processing is not None:

@@ -176,6 +176,25 @@ class Capabilities:
     audio_processing: Feature = AVAILABLE
     admin: Feature = AVAILABLE
     move_participants: Feature = AVAILABLE
+    system_audio: Feature = AVAILABLE  # "share computer audio" with a screen
+
+
+class ShareKind(StrEnum):
+    """What a screen-share source is."""
+
+    SCREEN = "screen"  # a whole monitor
+    WINDOW = "window"  # one application window
+
+
+@dataclass(frozen=True, slots=True)
+class ShareSource:
+    """Something that can be shared: a monitor or an application window."""
+
+    id: str
+    kind: ShareKind
+    title: str
+    width: int = 0
+    height: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from lkdesk.auth import (
     AuthError,
@@ -39,7 +41,9 @@ from lkdesk.session.targets import (
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-__all__ = ["AuthKind", "Profile", "ProfileBook", "TokenRef"]
+__all__ = ["AuthKind", "Profile", "ProfileBook", "TokenRef", "same_server"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class ProfileBook:
@@ -54,6 +58,7 @@ class ProfileBook:
         self._store = store
         self.keyring_problem = keyring_problem
         self._config_dir = config_dir
+        self._tidied = False
 
     @classmethod
     async def open(cls, config_dir: Path | None = None) -> ProfileBook:
@@ -84,21 +89,47 @@ class ProfileBook:
         self._store = ProfileStore(SessionSecretStore(), self._config_dir)
         self.keyring_problem = None
 
+    def secrets_where(self) -> str:
+        """Where saved secrets live, in words (Settings → Privacy)."""
+        if self._store is None:
+            return "Nowhere: no keyring is available, so secrets are not saved."
+        if self._store.secrets_are_session_only:
+            return "In lkdesk's memory only, until it closes (you chose this)."
+        return "Your system keyring (service name lkdesk)."
+
+    @property
+    def config_path(self) -> Path | None:
+        """The file holding the non-secret profile data (None without a store)."""
+        return None if self._store is None else self._store.config_path
+
     async def profiles(self) -> tuple[Profile, ...]:
+        """Saved profiles; duplicates (same server, same key) are merged on first read."""
         if self._store is None:
             return ()
+        if not self._tidied:
+            self._tidied = True
+            await self._merge_duplicates()
         return await self._run(self._store.list_profiles)
+
+    async def api_key_profile_for(self, url: str) -> Profile | None:
+        """The first saved API-key profile for the server at ``url``."""
+        for profile in await self.profiles():
+            if profile.auth_kind is AuthKind.API_KEY and same_server(profile.server_url, url):
+                return profile
+        return None
 
     async def save_api_key(
         self, label: str, url: str, api_key: str, api_secret: str, *, trusted_ca_pem: str = ""
     ) -> Profile:
-        """Save (or update, by URL and key) an API-key profile; the secret goes to the keyring."""
+        """Save (or update, by server and key) an API-key profile; the secret: keyring."""
         store = self._need_store()
         url = _url(url)
         existing = [
             p
             for p in await self.profiles()
-            if p.server_url == url and p.auth_kind is AuthKind.API_KEY and p.api_key == api_key
+            if p.auth_kind is AuthKind.API_KEY
+            and same_server(p.server_url, url)
+            and p.api_key == api_key.strip()
         ]
         profile = Profile.new(label or url, url, AuthKind.API_KEY, api_key=api_key)
         if existing:
@@ -111,16 +142,18 @@ class ProfileBook:
     async def save_token(
         self, label: str, url: str, token: str, *, trusted_ca_pem: str = ""
     ) -> Profile:
-        """Save ``token`` under a token profile for ``url`` (created when missing)."""
+        """Save ``token`` under the token profile of its server (created when missing)."""
         store = self._need_store()
         url = _url(url)
         existing = [
             p
             for p in await self.profiles()
-            if p.server_url == url and p.auth_kind is AuthKind.TOKENS
+            if p.auth_kind is AuthKind.TOKENS and same_server(p.server_url, url)
         ]
         if existing:
             profile = existing[0]
+            if label and label != profile.label:
+                profile = await self._run(lambda: store.rename_profile(existing[0].id, label))
         else:
             new = Profile.new(label or url, url, AuthKind.TOKENS)
             profile = await self._run(lambda: store.save_profile(new))
@@ -133,6 +166,39 @@ class ProfileBook:
         """Trust the CA in ``pem`` for this saved server ("" : the system's CAs only)."""
         store = self._need_store()
         return await self._run(lambda: store.set_trusted_ca(profile_id, pem))
+
+    async def rename(self, profile_id: str, label: str) -> Profile:
+        """Give a saved server a new name."""
+        store = self._need_store()
+        return await self._run(lambda: store.rename_profile(profile_id, label))
+
+    async def forget_everything(self) -> None:
+        """Forget every saved server and its secrets, then remove the profiles file."""
+        store = self._need_store()
+        for profile in await self._run(store.list_profiles):
+            await self._run(partial(store.forget_profile, profile.id))
+        await self._run(partial(store.config_path.unlink, missing_ok=True))
+
+    async def _merge_duplicates(self) -> None:
+        """Fold profiles of the same server (and key) into the first one saved."""
+        store = self._need_store()
+        profiles = await self._run(store.list_profiles)
+        kept: list[Profile] = []
+        for profile in profiles:
+            twin = next((k for k in kept if _duplicates(k, profile)), None)
+            if twin is None:
+                kept.append(profile)
+                continue
+            logger.info("merging duplicate profile %s into %s", profile.id, twin.id)
+            try:
+                for ref in profile.tokens:
+                    saved = await self._run(
+                        partial(store.get_token, profile.id, ref.room, ref.identity)
+                    )
+                    await self._run(partial(store.save_token, twin.id, saved.token))
+                await self._run(partial(store.forget_profile, profile.id))
+            except SessionError as exc:  # a lost secret: keep both rather than lose one
+                logger.warning("could not merge profile %s: %s", profile.id, exc)
 
     async def forget(self, profile_id: str) -> None:
         store = self._need_store()
@@ -163,6 +229,26 @@ class ProfileBook:
             return await asyncio.to_thread(call)
         except AuthError as exc:
             raise SessionError(str(exc)) from exc
+
+
+def same_server(a: str, b: str) -> bool:
+    """Whether two server URLs name the same server (ws/http and wss/https alike)."""
+    return _server_key(a) == _server_key(b)
+
+
+def _server_key(url: str) -> tuple[str, str, int, str]:
+    parts = urlsplit(url.strip().rstrip("/"))
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme.lower())
+    port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+
+
+def _duplicates(a: Profile, b: Profile) -> bool:
+    return (
+        a.auth_kind is b.auth_kind
+        and same_server(a.server_url, b.server_url)
+        and (a.auth_kind is AuthKind.TOKENS or a.api_key == b.api_key)
+    )
 
 
 def _url(url: str) -> str:

@@ -190,11 +190,11 @@ def resolve_api_key(target: ApiKeyTarget) -> Credentials:
     url = check_url(target.url)
     if not target.api_key.strip():
         raise InvalidTargetError(
-            "api_key", "Enter the API key (for `livekit-server --dev`: devkey)."
+            "api_key", "Enter the API key (for livekit-server --dev it is devkey)."
         )
     if not target.api_secret:
         raise InvalidTargetError(
-            "api_secret", "Enter the API secret (for `livekit-server --dev`: secret)."
+            "api_secret", "Enter the API secret (for livekit-server --dev it is secret)."
         )
     room = check_room(target.room)
     name = target.display_name.strip() or "Guest"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -100,8 +100,16 @@ class Control(QWidget):
         column.addWidget(self.caption)
 
 
+COMPACT_BELOW = 1120  # narrower than this, captions go and the buttons keep their icons
+TITLE_BELOW = 820  # narrower than this, the room title and clock go too
+
+
 class ControlBar(QWidget):
-    """The bottom bar of the room. Emits intents; the room page decides what happens."""
+    """The bottom bar of the room. Emits intents; the room page decides what happens.
+
+    On a small window the captions collapse (each button keeps its tooltip) and, smaller
+    still, the room title and clock make way, so every control stays on screen.
+    """
 
     mic_clicked = Signal()
     camera_clicked = Signal()
@@ -146,6 +154,7 @@ class ControlBar(QWidget):
         self.title.setObjectName("RoomTitle")
         self.clock = QLabel()
         self.clock.setObjectName("Clock")
+        self.compact = False
         self._build()
         self._connect()
         self._media = LocalMedia()
@@ -167,6 +176,7 @@ class ControlBar(QWidget):
         left_box = QWidget()
         left_box.setLayout(left)
         left_box.setMinimumWidth(180)
+        self._left_box = left_box
         row.addWidget(left_box, 1)
         center = QHBoxLayout()
         center.setSpacing(14)
@@ -183,6 +193,8 @@ class ControlBar(QWidget):
         right_box = QWidget()
         right_box.setLayout(right)
         right_box.setMinimumWidth(180)
+        self._right_box = right_box
+        self._row, self._center = row, center
         row.addWidget(right_box, 1)
 
     def _connect(self) -> None:
@@ -198,6 +210,41 @@ class ControlBar(QWidget):
         ]
         for button, slot in wires:
             button.clicked.connect(slot)
+
+    # ----- size ---------------------------------------------------------------------------
+
+    def controls(self) -> list[QWidget]:
+        """Every clickable control, left to right (what must stay on screen)."""
+        widgets: list[QWidget] = [
+            self.mic,
+            self._mic_control.chevron,
+            self.camera,
+            self._camera_control.chevron,
+        ]
+        widgets += [self.share, self.chat, self.people, self.view, self.settings, self.leave]
+        return widgets
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.set_compact(self.width() < COMPACT_BELOW, self.width() < TITLE_BELOW)
+
+    def set_compact(self, compact: bool, without_title: bool = False) -> None:
+        """Icons only (and no room title when ``without_title``) on small windows."""
+        self._left_box.setVisible(not without_title)
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for control in (self._mic_control, self._camera_control, *self._controls.values()):
+            control.caption.setVisible(not compact)
+        side = 0 if compact else 180
+        self._left_box.setMinimumWidth(side)
+        self._right_box.setMinimumWidth(0 if compact else 180)
+        self._center.setSpacing(8 if compact else 14)
+        self._row.setContentsMargins(12 if compact else 20, 8, 12 if compact else 20, 10)
+        self.leave.setText("" if compact else "Leave")
+        self.leave.setProperty("compact", compact)
+        self.leave.style().unpolish(self.leave)
+        self.leave.style().polish(self.leave)
 
     # ----- state ------------------------------------------------------------------------------
 
@@ -234,8 +281,12 @@ class ControlBar(QWidget):
         self._controls["people"].caption.setText(f"People ({count})")
 
     def set_devices(
-        self, kind: DeviceKind, devices: tuple[Device, ...], current: str,
-        speakers: tuple[Device, ...] = (), speaker: str = "",
+        self,
+        kind: DeviceKind,
+        devices: tuple[Device, ...],
+        current: str,
+        speakers: tuple[Device, ...] = (),
+        speaker: str = "",
     ) -> None:
         control = self._mic_control if kind is DeviceKind.MICROPHONE else self._camera_control
         menu = control.menu
@@ -264,16 +315,29 @@ class ControlBar(QWidget):
     def refresh_tooltips(self) -> None:
         sc = self._shortcuts
         media = self._media
-        self._tip(self.mic, self._caps.microphone,
-                  sc.tooltip("Turn off microphone" if media.mic_on else "Turn on microphone",
-                             Action.TOGGLE_MIC)
-                  + f"\nHold {sc.key_text(Action.PUSH_TO_TALK)} to talk while muted")
-        self._tip(self.camera, self._caps.camera,
-                  sc.tooltip("Turn off camera" if media.camera_on else "Turn on camera",
-                             Action.TOGGLE_CAMERA))
-        self._tip(self.share, self._caps.screen_share,
-                  sc.tooltip("Stop presenting" if media.screen_on else "Present your screen",
-                             Action.TOGGLE_SCREEN))
+        self._tip(
+            self.mic,
+            self._caps.microphone,
+            sc.tooltip(
+                "Turn off microphone" if media.mic_on else "Turn on microphone", Action.TOGGLE_MIC
+            )
+            + f"\nHold {sc.key_text(Action.PUSH_TO_TALK)} to talk while muted",
+        )
+        self._tip(
+            self.camera,
+            self._caps.camera,
+            sc.tooltip(
+                "Turn off camera" if media.camera_on else "Turn on camera", Action.TOGGLE_CAMERA
+            ),
+        )
+        self._tip(
+            self.share,
+            self._caps.screen_share,
+            sc.tooltip(
+                "Stop presenting" if media.screen_on else "Present your screen",
+                Action.TOGGLE_SCREEN,
+            ),
+        )
         self._tip(self.chat, self._caps.chat, sc.tooltip("Chat with everyone", Action.TOGGLE_CHAT))
         self.people.setToolTip(sc.tooltip("Show everyone", Action.TOGGLE_PEOPLE))
         self.settings.setToolTip("Settings: devices, shortcuts, theme")

@@ -42,9 +42,7 @@ def _best_columns(n: int, width: int, height: int, aspect: float, gap: int) -> t
     return best_cols, best_w
 
 
-def grid(
-    n: int, width: int, height: int, *, aspect: float = ASPECT, gap: int = GAP
-) -> list[Box]:
+def grid(n: int, width: int, height: int, *, aspect: float = ASPECT, gap: int = GAP) -> list[Box]:
     """``n`` equal tiles of ``aspect``, as large as fits, centred; the last row centred too."""
     if n <= 0 or width <= 0 or height <= 0:
         return []

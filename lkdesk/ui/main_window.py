@@ -9,13 +9,11 @@ from __future__ import annotations
 import getpass
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
-from lkdesk.core.errors import LkdeskError
 from lkdesk.session import (
-    ApiKeyTarget,
     AudioProcessingSettings,
     DemoTarget,
     DeviceKind,
@@ -23,12 +21,10 @@ from lkdesk.session import (
     JoinOptions,
     JoinTarget,
     NoticeLevel,
-    ProfileTarget,
     Session,
     SessionFactory,
     SessionState,
     Status,
-    TokenTarget,
 )
 from lkdesk.ui.actions import ActionRunner
 from lkdesk.ui.bridge import SessionBridge
@@ -37,10 +33,13 @@ from lkdesk.ui.overlays import HelpOverlay
 from lkdesk.ui.prejoin_page import PreJoinPage
 from lkdesk.ui.room_page import RoomPage
 from lkdesk.ui.settings import AppSettings
-from lkdesk.ui.settings_dialog import SettingsDialog
+from lkdesk.ui.share_picker import SharePicker
 from lkdesk.ui.shortcuts import Action, Shortcuts
+from lkdesk.ui.start_flow import StartFlow
 from lkdesk.ui.start_page import JoinRequest, StartPage
 from lkdesk.ui.theme import ThemeController
+from lkdesk.ui.window_dialogs import WindowDialogs
+from lkdesk.ui.window_geometry import MINIMUM, place, remember
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +59,17 @@ class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(
-        self, factory: SessionFactory, settings: AppSettings,
+        self,
+        factory: SessionFactory,
+        settings: AppSettings,
         theme: ThemeController | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("lkdesk")
-        self.setMinimumSize(960, 620)
+        self.setMinimumSize(MINIMUM)
         self.factory = factory
         self.settings = settings
-        self._theme = theme
+        self.theme_controller = theme
         self.runner = ActionRunner(self)
         self.runner.failed.connect(self._show_failure)
         self.shortcuts = Shortcuts(self, settings)
@@ -81,33 +82,33 @@ class MainWindow(QMainWindow):
         self.prejoin = PreJoinPage()
         self.room = RoomPage(self.shortcuts, self.runner, settings)
         self.ended = EndedPage()
+        self.start_flow = StartFlow(self.start, factory, settings, self.runner)
         self.pages = QStackedWidget()
         for page in (self.start, self.prejoin, self.room, self.ended):
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
         self.help = HelpOverlay(self, self.shortcuts)
-        self._settings_dialog: SettingsDialog | None = None
+        self.dialogs = WindowDialogs(self)
         self._wire()
-        geometry = settings.geometry
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+        place(self, settings)
+        self.apply_settings()
         self.shortcuts.set_room_active(False)
         if factory.book is not None:
             self.refresh_profiles()
 
     def _wire(self) -> None:
         self.start.join_requested.connect(self.open_target)
-        self.start.forget_requested.connect(self._forget)
-        self.start.session_only_requested.connect(self._session_only)
-        self.start.trusted_ca_changed.connect(self._set_trusted_ca)
+        self.start.link_entered.connect(self.open_link)
+        self.start.settings_requested.connect(self.open_settings)
         self.prejoin.join_clicked.connect(self.join)
+        self.prejoin.processing.changed.connect(self.set_audio_processing)
         self.prejoin.back_clicked.connect(self.back_to_start)
         self.prejoin.preview_changed.connect(self._preview_changed)
         self.prejoin.test_speaker_clicked.connect(self._test_speaker)
         self.prejoin.device_changed.connect(self._device_changed)
-        self.prejoin.processing.changed.connect(self.set_audio_processing)
         self.room.leave_requested.connect(self.leave)
         self.room.settings_requested.connect(self.open_settings)
+        self.room.share_requested.connect(self.open_share_picker)
         self.ended.home_clicked.connect(self.back_to_start)
         self.ended.rejoin_clicked.connect(self.rejoin)
         self.shortcuts.triggered.connect(self._shortcut)
@@ -116,87 +117,50 @@ class MainWindow(QMainWindow):
     # ----- start page ------------------------------------------------------------------------
 
     def refresh_profiles(self) -> None:
-        book = self.factory.book
-        if book is None:
-            return
-
-        async def load() -> None:
-            self.start.set_profiles(await book.profiles(), book.keyring_problem)
-
-        self.runner.run(load(), "load the saved servers",
-                        on_error=lambda m: self.start.show_error("profile", m))
-
-    def _forget(self, profile_id: str) -> None:
-        book = self.factory.book
-        if book is None:
-            return
-
-        async def forget() -> None:
-            await book.forget(profile_id)
-            self.start.set_profiles(await book.profiles(), book.keyring_problem)
-
-        self.runner.run(forget(), "forget the server",
-                        on_error=lambda m: self.start.show_error("profile", m))
-
-    def _set_trusted_ca(self, profile_id: str, pem: str) -> None:
-        book = self.factory.book
-        if book is None:
-            return
-
-        async def save() -> None:
-            self.start.profile_updated(await book.set_trusted_ca(profile_id, pem))
-
-        self.runner.run(save(), "save the server's trusted CA",
-                        on_error=lambda m: self.start.show_error("profile", m))
-
-    def _session_only(self) -> None:
-        if self.factory.book is not None:
-            self.factory.book.use_session_only_secrets()
-            self.refresh_profiles()
+        self.start_flow.refresh()
 
     def open_target(self, request: JoinRequest) -> None:
         self.start.clear_errors()
         self.start.set_busy(True)
         self.runner.run(self._open(request), "open the connection", on_error=self._start_error)
 
+    def open_link(self, text: str) -> None:
+        """Open a meeting link (lkdesk://join?… or a LiveKit Meet link) ready to join."""
+        self.start.clear_errors()
+        if self.session is not None:
+            self.back_to_start()
+
+        async def open_link() -> None:
+            target = await self.start_flow.target_for_link(text)
+            if target is not None:
+                await self._open(JoinRequest(target))
+
+        self.runner.run(open_link(), "open the meeting link", on_error=self._start_error)
+
     async def _open(self, request: JoinRequest) -> None:
         target = request.target
         if isinstance(target, DemoTarget) and not target.display_name:
             target = DemoTarget(self.settings.display_name)
         try:
-            session = await self.factory.open(target)
+            self.start.set_busy(True)
+            session = await self.factory.open(target)  # checks the input, no network yet
         except InvalidTargetError as exc:
-            field = "profile" if isinstance(target, ProfileTarget) else exc.field
-            self.start.set_busy(False)
-            self.start.show_error(field, str(exc))
+            self.start.show_error(self.start_flow.error_field(target, exc), str(exc))
             return
         finally:
             self.start.set_busy(False)
-        self._target = target
-        note = await self._save(request)
-        await session.refresh_devices()
-        self._show_prejoin(session)
-        if note:
-            self.prejoin.show_error(note)
-
-    async def _save(self, request: JoinRequest) -> str:
-        book, target = self.factory.book, request.target
-        if request.save_label is None or book is None or not book.usable:
-            return ""
         try:
-            if isinstance(target, TokenTarget):
-                await book.save_token(request.save_label, target.url, target.token,
-                                      trusted_ca_pem=target.trusted_ca_pem)
-            elif isinstance(target, ApiKeyTarget):
-                await book.save_api_key(request.save_label, target.url, target.api_key,
-                                        target.api_secret, trusted_ca_pem=target.trusted_ca_pem)
-            else:
-                return ""
-        except LkdeskError as exc:
-            return f"The server was not saved: {exc}"
-        self.settings.last_url = request.save_label
-        self.refresh_profiles()
-        return ""
+            saved = await self.start_flow.check_and_save(request)
+        except BaseException:
+            await session.aclose()
+            raise
+        if not saved:
+            await session.aclose()
+            return
+        self._target = target
+        await session.refresh_devices()
+        await session.set_camera_height(self.settings.camera_height)
+        self._show_prejoin(session)
 
     def _start_error(self, message: str) -> None:
         self.start.set_busy(False)
@@ -215,20 +179,37 @@ class MainWindow(QMainWindow):
         bridge.preview_frame.connect(self.prejoin.preview.set_frame)
         bridge.mic_level.connect(self.prejoin.set_level)
         bridge.audio_processing.connect(self.prejoin.processing.set_settings)
-        devices = {kind: self.settings.device(kind) for kind in DeviceKind}
         self.set_audio_processing(self.settings.audio_processing)
+        self.prejoin.preview.mirrored = self.settings.mirror_video
+        devices = {kind: self.settings.device(kind) for kind in DeviceKind}
         self.pages.setCurrentWidget(self.prejoin)
         self.prejoin.bind(
-            session, self.settings.display_name or default_name(), devices,
-            self.settings.join_with("mic"), self.settings.join_with("camera"),
+            session,
+            self.settings.display_name or default_name(),
+            devices,
+            self.settings.join_with("mic"),
+            self.settings.join_with("camera"),
         )
         self.prejoin.processing.set_settings(self.settings.audio_processing)
         self.setWindowTitle(f"{session.room_name} – lkdesk")
 
+    def set_audio_processing(self, settings: AudioProcessingSettings) -> None:
+        """Remember the microphone processing switches and apply them to the session."""
+        self.settings.audio_processing = settings
+        if self.session is not None:
+            self.runner.run(
+                self.session.set_audio_processing(settings),
+                "change the sound processing",
+                on_error=self._show_failure,
+            )
+
     def _preview_changed(self, camera: bool, microphone: bool) -> None:
         if self.session is not None and self.pages.currentWidget() is self.prejoin:
-            self.runner.run(self.session.start_preview(camera=camera, microphone=microphone),
-                            "start the preview", on_error=self.prejoin.show_error)
+            self.runner.run(
+                self.session.start_preview(camera=camera, microphone=microphone),
+                "start the preview",
+                on_error=self.prejoin.show_error,
+            )
 
     def _test_speaker(self) -> None:
         session = self.session
@@ -249,15 +230,11 @@ class MainWindow(QMainWindow):
     def _device_changed(self, kind: DeviceKind, device_id: str) -> None:
         self.settings.set_device(kind, device_id)
         if self.session is not None:
-            self.runner.run(self.session.select_device(kind, device_id), "switch the device",
-                            on_error=self.prejoin.show_error)
-
-    def set_audio_processing(self, settings: AudioProcessingSettings) -> None:
-        """Remember the microphone processing switches and apply them to the session."""
-        self.settings.audio_processing = settings
-        if self.session is not None:
-            self.runner.run(self.session.set_audio_processing(settings),
-                            "change the sound processing", on_error=self._show_failure)
+            self.runner.run(
+                self.session.select_device(kind, device_id),
+                "switch the device",
+                on_error=self.prejoin.show_error,
+            )
 
     # ----- the call -------------------------------------------------------------------------
 
@@ -269,8 +246,9 @@ class MainWindow(QMainWindow):
         self.settings.set_join_with("mic", options.mic_on)
         self.settings.set_join_with("camera", options.camera_on)
         self._options = options
-        self.runner.run(self._join(self.session, options), "join the call",
-                        on_error=self._join_failed)
+        self.runner.run(
+            self._join(self.session, options), "join the call", on_error=self._join_failed
+        )
 
     async def _join(self, session: Session, options: JoinOptions) -> None:
         assert self._bridge is not None
@@ -377,21 +355,21 @@ class MainWindow(QMainWindow):
         elif action is Action.LEAVE:
             self.leave()
 
-    def open_settings(self) -> None:
-        devices = {k: self.session.devices(k) for k in DeviceKind} if self.session else {}
-        dialog = SettingsDialog(self, self.settings, self.shortcuts, devices)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._settings_applied(dialog))
-        self._settings_dialog = dialog
-        dialog.open()
+    def open_share_picker(self) -> None:
+        self.dialogs.open_share_picker()
 
-    def _settings_applied(self, dialog: SettingsDialog) -> None:
-        if self._theme is not None:
-            self._theme.apply(dialog.theme_mode())
-        session = self.session
-        if session is not None:
-            for kind, device_id in dialog.devices().items():
-                self.runner.run(session.select_device(kind, device_id), "switch the device")
+    @property
+    def share_picker(self) -> SharePicker | None:
+        return self.dialogs.share_picker
+
+    def open_settings(self) -> None:
+        self.dialogs.open_settings()
+
+    def apply_settings(self) -> None:
+        """Push settings that live outside the dialog into the factory and the room."""
+        self.factory.join_timeout_s = float(self.settings.join_timeout_s)
+        self.factory.media_timeout_s = float(self.settings.media_timeout_s)
+        self.room.apply_settings()
 
     def _show_failure(self, message: str) -> None:
         if self.pages.currentWidget() is self.room:
@@ -407,8 +385,29 @@ class MainWindow(QMainWindow):
     def current_page(self) -> QWidget | None:
         return self.pages.currentWidget()
 
+    def is_busy(self) -> bool:
+        """True while an action (opening, joining, leaving) is still running."""
+        return len(self.runner) > 0
+
+    def describe(self) -> dict[str, str]:
+        """Where the window is, for the packaging smoke check."""
+        names = {
+            self.start: "start",
+            self.prejoin: "prejoin",
+            self.room: "room",
+            self.ended: "ended",
+        }
+        page = self.pages.currentWidget()
+        session = self.session
+        return {
+            "page": names.get(page, "") if page is not None else "",
+            "room": session.room_name if session else "",
+            "server": session.server_label if session else "",
+            "error": self.start.visible_error() if page is self.start else "",
+        }
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.settings.geometry = self.saveGeometry()
+        remember(self, self.settings)
         self.settings.sync()
         self.shortcuts.set_room_active(False)
         event.accept()

@@ -1,10 +1,8 @@
-"""Things drawn over the room: toasts, the connection banner, the shortcut help."""
+"""Things drawn over the room: the connection banner and the shortcut help (toasts: toasts.py)."""
 
 from __future__ import annotations
 
-import time
-
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -16,85 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lkdesk.session import NoticeLevel
 from lkdesk.ui.shortcuts import ACTIONS, Shortcuts
-
-TOAST_SECONDS = 4.0
-_TOAST_ACCENT = {
-    NoticeLevel.INFO: "#5b8cff",
-    NoticeLevel.WARNING: "#f0b44c",
-    NoticeLevel.ERROR: "#ea4335",
-}
-
-
-class Toasts(QWidget):
-    """Short messages bottom-left ("Ben joined"); one timer prunes them, idle when empty."""
-
-    MAX = 4
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self._column = QVBoxLayout(self)
-        self._column.setContentsMargins(0, 0, 0, 0)
-        self._column.setSpacing(6)
-        self._column.addStretch(1)
-        self._items: list[tuple[float, QFrame]] = []
-        self._timer = QTimer(self)
-        self._timer.setInterval(250)
-        self._timer.timeout.connect(self._prune)
-
-    def texts(self) -> list[str]:
-        return [item.findChild(QLabel, "ToastText").text() for _, item in self._items]  # type: ignore[union-attr]
-
-    def show_toast(self, text: str, level: NoticeLevel = NoticeLevel.INFO) -> None:
-        toast = QFrame()
-        toast.setObjectName("Toast")
-        row = QHBoxLayout(toast)
-        row.setContentsMargins(10, 8, 14, 8)
-        row.setSpacing(10)
-        accent = QFrame()
-        accent.setFixedSize(4, 18)
-        accent.setStyleSheet(f"background: {_TOAST_ACCENT[level]}; border-radius: 2px;")
-        label = QLabel(text)
-        label.setObjectName("ToastText")
-        label.setWordWrap(True)
-        label.setMaximumWidth(420)
-        row.addWidget(accent)
-        row.addWidget(label, 1)
-        self._column.addWidget(toast, 0, Qt.AlignmentFlag.AlignLeft)
-        seconds = TOAST_SECONDS * (2 if level is not NoticeLevel.INFO else 1)
-        self._items.append((time.monotonic() + seconds, toast))
-        while len(self._items) > self.MAX:
-            self._drop(0)
-        if not self._timer.isActive():
-            self._timer.start()
-        self._fit()
-
-    def _prune(self) -> None:
-        now = time.monotonic()
-        while self._items and self._items[0][0] <= now:
-            self._drop(0)
-        if not self._items:
-            self._timer.stop()
-        self._fit()
-
-    def _drop(self, index: int) -> None:
-        _, toast = self._items.pop(index)
-        self._column.removeWidget(toast)
-        toast.deleteLater()
-
-    def clear(self) -> None:
-        while self._items:
-            self._drop(0)
-        self._timer.stop()
-
-    def _fit(self) -> None:
-        parent = self.parentWidget()
-        if parent is None:
-            return
-        self.setGeometry(16, 16, min(460, parent.width() - 32), parent.height() - 32)
-        self.raise_()
 
 
 class Banner(QFrame):

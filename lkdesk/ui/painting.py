@@ -12,13 +12,20 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from lkdesk.session import Quality
 
 AVATAR_COLORS = (
-    "#7b61ff", "#e8710a", "#1a73e8", "#d01884", "#188038", "#c5221f", "#129eaf", "#9334e6",
+    "#7b61ff",
+    "#e8710a",
+    "#1a73e8",
+    "#d01884",
+    "#188038",
+    "#c5221f",
+    "#129eaf",
+    "#9334e6",
 )
 Frame = npt.NDArray[np.uint8]
 
 
 def initials(name: str) -> str:
-    """"Amara Okafor" → "AO"; "ben" → "B"."""
+    """ "Amara Okafor" → "AO"; "ben" → "B"."""
     words = [w for w in name.replace("_", " ").replace("-", " ").split() if w]
     if not words:
         return "?"
@@ -27,16 +34,21 @@ def initials(name: str) -> str:
     return (words[0][0] + words[-1][0]).upper()
 
 
-def avatar_color(identity: str) -> QColor:
-    digest = hashlib.blake2s(identity.encode(), digest_size=2).digest()
+def avatar_color(key: str) -> QColor:
+    """A colour for a person, stable for the same ``key`` (their name, else identity)."""
+    digest = hashlib.blake2s(key.strip().lower().encode(), digest_size=2).digest()
     return QColor(AVATAR_COLORS[int.from_bytes(digest, "big") % len(AVATAR_COLORS)])
 
 
 def paint_avatar(painter: QPainter, rect: QRectF, identity: str, name: str) -> None:
-    """A coloured circle with the person's initials, centred in ``rect``."""
+    """A coloured circle with the person's initials, centred in ``rect``.
+
+    The colour follows the name, not the identity: an identity minted per join (API-key
+    profiles, the demo) would give the same person a new colour on every visit.
+    """
     size = rect.height()
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(avatar_color(identity))
+    painter.setBrush(avatar_color(name or identity))
     painter.drawEllipse(rect)
     font = QFont(painter.font())
     font.setPixelSize(max(int(size * 0.38), 8))

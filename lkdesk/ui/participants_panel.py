@@ -98,11 +98,19 @@ class ParticipantRow(QWidget):
             details.append("Poor connection")
         self.detail.setText(" · ".join(details))
         self.detail.setVisible(bool(details))
-        self.mic.setPixmap(pixmap("mic" if state.mic_on else "mic-off",
-                                  ROOM.text if state.mic_on else ROOM.off, 18))
+        self.mic.setPixmap(
+            pixmap(
+                "mic" if state.mic_on else "mic-off", ROOM.text if state.mic_on else ROOM.off, 18
+            )
+        )
         self.mic.setToolTip("Microphone on" if state.mic_on else "Microphone off")
-        self.camera.setPixmap(pixmap("camera" if state.camera_on else "camera-off",
-                                     ROOM.text if state.camera_on else ROOM.muted, 18))
+        self.camera.setPixmap(
+            pixmap(
+                "camera" if state.camera_on else "camera-off",
+                ROOM.text if state.camera_on else ROOM.muted,
+                18,
+            )
+        )
         self.camera.setToolTip("Camera on" if state.camera_on else "Camera off")
         self.more.setVisible(admin.available and not state.is_local)
 
@@ -184,7 +192,8 @@ class ParticipantsPanel(QWidget):
         self._admin, self._move = admin, move
         self.host_note.setText(
             "You are a host: use ⋯ next to someone to mute, remove or manage them."
-            if admin.available else ""
+            if admin.available
+            else ""
         )
         self.host_note.setVisible(admin.available)
         for row in self.rows.values():
@@ -221,14 +230,14 @@ class ParticipantsPanel(QWidget):
             self.set_can_publish.emit(identity, action == "allow")
         elif action == "remove":
             box = QMessageBox(
-                QMessageBox.Icon.Question, "Remove from the call",
+                QMessageBox.Icon.Question,
+                "Remove from the call",
                 f"Remove {name} from the call? They can rejoin if their access allows it.",
-                QMessageBox.StandardButton.Cancel, self,
+                QMessageBox.StandardButton.Cancel,
+                self,
             )
             remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
-            box.buttonClicked.connect(
-                lambda b: self.remove.emit(identity) if b is remove else None
-            )
+            box.buttonClicked.connect(lambda b: self.remove.emit(identity) if b is remove else None)
             self._open(box)
         elif action in ("rename", "move", "metadata"):
             dialog = QInputDialog(self)

@@ -66,6 +66,7 @@ class Preview(QWidget):
         self.message = ""
         self.identity = "you"
         self.name = "You"
+        self.mirrored = True  # as in a mirror (Settings → Video)
         self.setMinimumSize(320, 180)
 
     def set_frame(self, frame: Frame) -> None:
@@ -85,19 +86,26 @@ class Preview(QWidget):
         if self.camera_on and self.frame is not None:
             h, w = self.frame.shape[:2]
             source, target = fit_rect(w, h, rect, cover=True)
+            if self.mirrored:
+                painter.translate(rect.left() + rect.right(), 0)
+                painter.scale(-1, 1)
             painter.drawImage(target, frame_image(self.frame), source)
         else:
             size = min(rect.height() * 0.34, 120.0)
-            circle = QRectF(rect.center().x() - size / 2, rect.center().y() - size / 2 - 24,
-                            size, size)
+            circle = QRectF(
+                rect.center().x() - size / 2, rect.center().y() - size / 2 - 24, size, size
+            )
             paint_avatar(painter, circle, self.identity, self.name)
             font = QFont(self.font())
             font.setPixelSize(14)
             painter.setFont(font)
             painter.setPen(QColor(ROOM.text))
             text_rect = QRectF(rect.x() + 24, circle.bottom() + 10, rect.width() - 48, 60)
-            painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap,
-                             self.message or "Your camera is off")
+            painter.drawText(
+                text_rect,
+                Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap,
+                self.message or "Your camera is off",
+            )
         painter.end()
 
 
@@ -232,8 +240,14 @@ class PreJoinPage(QWidget):
 
     # ----- binding ----------------------------------------------------------------------------
 
-    def bind(self, session: Session, name: str, devices: dict[DeviceKind, str],
-             mic_on: bool, camera_on: bool) -> None:
+    def bind(
+        self,
+        session: Session,
+        name: str,
+        devices: dict[DeviceKind, str],
+        mic_on: bool,
+        camera_on: bool,
+    ) -> None:
         self.session = session
         caps = session.capabilities
         self._mic_feature, self._camera_feature = caps.microphone, caps.camera
@@ -279,7 +293,7 @@ class PreJoinPage(QWidget):
         self.camera_button.setToolTip(self._tip(self._camera_feature, self.camera_on, "camera"))
         self.preview.camera_on = self.camera_on
         if not self._camera_feature.available:
-            self.preview.message = "Camera preview is not available yet in this build."
+            self.preview.message = self._camera_feature.reason or "No camera is available."
         else:
             self.preview.message = "" if self.camera_on else "Your camera is off"
         if not self.camera_on:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from lkdesk.session import (
@@ -29,13 +30,15 @@ from lkdesk.ui.audio_hints import ECHO_OFF_TEXT, MUTED_TEXT, HintPill
 from lkdesk.ui.bridge import SessionBridge
 from lkdesk.ui.chat_panel import ChatPanel
 from lkdesk.ui.control_bar import ControlBar
-from lkdesk.ui.overlays import Banner, Toasts
+from lkdesk.ui.overlays import Banner
 from lkdesk.ui.participants_panel import ParticipantsPanel
 from lkdesk.ui.settings import AppSettings
 from lkdesk.ui.shortcuts import Shortcuts
+from lkdesk.ui.toasts import Toasts
 from lkdesk.ui.video_area import VideoArea, ViewMode
 
 PANEL_WIDTH = 340
+MIN_GRID_WIDTH = 720  # below this beside an open panel, the panel overlays the grid
 
 
 class RoomPage(QWidget):
@@ -43,9 +46,13 @@ class RoomPage(QWidget):
 
     leave_requested = Signal()
     settings_requested = Signal()
+    share_requested = Signal()  # the user wants to pick something to share
 
     def __init__(
-        self, shortcuts: Shortcuts, runner: ActionRunner, settings: AppSettings,
+        self,
+        shortcuts: Shortcuts,
+        runner: ActionRunner,
+        settings: AppSettings,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -60,7 +67,8 @@ class RoomPage(QWidget):
         self._started = 0.0
         self.unread = 0
         self.area = VideoArea()
-        self.toasts = Toasts(self.area)
+        self.toasts = Toasts(self.area, self._toast_obstacles)
+        self.area.laid_out.connect(self.toasts.place)
         self.banner = Banner(self.area)
         self._reconnecting_since: float | None = None
         self._reconnect_note = ""
@@ -79,15 +87,16 @@ class RoomPage(QWidget):
         side_layout.addWidget(self._stack)
         self.side.hide()
         self.controls = ControlBar(shortcuts)
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.setSpacing(0)
-        top.addWidget(self.area, 1)
-        top.addWidget(self.side)
+        self._top = QHBoxLayout()
+        self._top.setContentsMargins(0, 0, 0, 0)
+        self._top.setSpacing(0)
+        self._top.addWidget(self.area, 1)
+        self._top.addWidget(self.side)
+        self.panel_overlays = False
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        column.addLayout(top, 1)
+        column.addLayout(self._top, 1)
         column.addWidget(self.controls)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -210,11 +219,16 @@ class RoomPage(QWidget):
             self.banner.hide()
             self._clock.stop()
 
+    def apply_settings(self) -> None:
+        """Mirror my camera or not; which events toast (Settings)."""
+        self.area.mirror_local = self._settings.mirror_video
+        self.area.relayout()
+
     def _on_joined(self, state: ParticipantState) -> None:
         self.area.add_tile(TileKey(state.identity), state)
         self.people.upsert(state)
         self._count()
-        if self._announce and not state.is_local:
+        if self._announce and not state.is_local and self._settings.notify("join_leave"):
             self.toasts.show_toast(f"{state.display_name} joined")
 
     def _on_updated(self, state: ParticipantState) -> None:
@@ -233,7 +247,8 @@ class RoomPage(QWidget):
             self.area.remove_tile(TileKey(state.identity, kind))
         self.people.remove_participant(state.identity)
         self._count()
-        if self._announce and not state.is_local and reason != "ended":
+        quiet = not self._settings.notify("join_leave")
+        if self._announce and not state.is_local and reason != "ended" and not quiet:
             words = {"left": "left", "removed": "was removed"}.get(reason, reason)
             self.toasts.show_toast(f"{state.display_name} {words}")
 
@@ -264,7 +279,8 @@ class RoomPage(QWidget):
             self.unread += 1
             self.controls.set_unread(self.unread)
             text = message.text or (message.attachment.file_name if message.attachment else "")
-            self.toasts.show_toast(f"{message.sender_name}: {text}")
+            if self._settings.notify("chat"):
+                self.toasts.show_toast(f"{message.sender_name}: {text}")
 
     def _on_transfer(self, transfer: FileTransfer) -> None:
         self.chat.update_transfer(transfer)
@@ -327,10 +343,21 @@ class RoomPage(QWidget):
             self._do(self.session.set_camera(on), "change the camera")
 
     def toggle_screen(self) -> None:
+        """Stop sharing, or ask for a picker to choose what to share."""
+        if self.session is None:
+            return
+        sharing = self.session.local_media.screen_on
+        self.controls.share.setChecked(sharing)
+        if sharing:
+            self._do(self.session.set_screen_share(False), "stop sharing")
+        elif not self.session.capabilities.screen_share.available:
+            self._error(self.session.capabilities.screen_share.reason)
+        else:
+            self.share_requested.emit()
+
+    def share(self, source_id: str, with_audio: bool) -> None:
         if self.session is not None:
-            on = not self.session.local_media.screen_on
-            self.controls.share.setChecked(self.session.local_media.screen_on)
-            self._do(self.session.set_screen_share(on), "share the screen")
+            self._do(self.session.set_screen_share(True, source_id, with_audio), "share the screen")
 
     def push_to_talk(self, talking: bool) -> None:
         """Hold to talk: unmute while held when muted; mute again on release."""
@@ -361,6 +388,7 @@ class RoomPage(QWidget):
         else:
             self._stack.setCurrentWidget(self.chat if name == "chat" else self.people)
             self.side.show()
+            self._arrange_panel()
             if name == "chat":
                 self.unread = 0
                 self.controls.set_unread(0)
@@ -384,6 +412,43 @@ class RoomPage(QWidget):
             self.toasts.show_toast(f"Saved {path.name}")
 
         self._do(save(), "save the file")
+
+    # ----- small windows -------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange_panel()
+
+    def _arrange_panel(self) -> None:
+        """Beside the grid when there is room; over it (the grid keeps its size) when not."""
+        overlay = self.width() - PANEL_WIDTH < MIN_GRID_WIDTH
+        if overlay != self.panel_overlays:
+            self.panel_overlays = overlay
+            shown = not self.side.isHidden()
+            if overlay:
+                self._top.removeWidget(self.side)
+                self.side.setParent(self)
+                self.side.setProperty("overlay", True)
+            else:
+                self.side.setParent(None)
+                self._top.addWidget(self.side)
+                self.side.setProperty("overlay", False)
+            self.side.setVisible(shown)
+        if overlay:
+            area = self.area.geometry()
+            self.side.setGeometry(
+                area.right() - PANEL_WIDTH + 1, area.y(), PANEL_WIDTH, area.height()
+            )
+            self.side.raise_()
+        self.toasts.place()
+
+    def _toast_obstacles(self) -> list[QRect]:
+        rects = self.area.status_rects()
+        if self.banner.isVisible():
+            rects.append(self.banner.geometry().adjusted(-8, -8, 8, 8))
+        if self.panel_overlays and self.side.isVisible():
+            rects.append(self.side.geometry())  # the area starts at the page's origin
+        return rects
 
     def media_state(self) -> LocalMedia | None:
         return self.session.local_media if self.session else None

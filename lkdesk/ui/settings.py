@@ -68,6 +68,61 @@ class AppSettings:
         self._s.setValue("audio/noise_suppression", settings.noise_suppression)
         self._s.setValue("audio/auto_gain_control", settings.auto_gain_control)
 
+    def _int(self, key: str, default: int) -> int:
+        try:
+            return int(str(self._s.value(key, default)))
+        except ValueError:
+            return default
+
+    @property
+    def mirror_video(self) -> bool:
+        """Show my own camera mirrored (as in a mirror); others always see it unmirrored."""
+        return self._bool("video/mirror", True)
+
+    @mirror_video.setter
+    def mirror_video(self, on: bool) -> None:
+        self._s.setValue("video/mirror", on)
+
+    @property
+    def camera_height(self) -> int:
+        return self._int("video/height", 720)
+
+    @camera_height.setter
+    def camera_height(self, height: int) -> None:
+        self._s.setValue("video/height", height)
+
+    def notify(self, what: str) -> bool:
+        """Whether to show toasts for "join_leave" or "chat"."""
+        return self._bool(f"notify/{what}", True)
+
+    def set_notify(self, what: str, on: bool) -> None:
+        self._s.setValue(f"notify/{what}", on)
+
+    @property
+    def join_timeout_s(self) -> int:
+        return self._int("network/join_timeout_s", 10)
+
+    @join_timeout_s.setter
+    def join_timeout_s(self, seconds: int) -> None:
+        self._s.setValue("network/join_timeout_s", seconds)
+
+    @property
+    def media_timeout_s(self) -> int:
+        return self._int("network/media_timeout_s", 15)
+
+    @media_timeout_s.setter
+    def media_timeout_s(self, seconds: int) -> None:
+        self._s.setValue("network/media_timeout_s", seconds)
+
+    def file_name(self) -> str:
+        """Where these settings are stored."""
+        return self._s.fileName()
+
+    def clear(self) -> None:
+        """Forget every setting (Privacy → Forget everything)."""
+        self._s.clear()
+        self._s.sync()
+
     def join_with(self, what: str) -> bool:
         """Whether to join with "mic" or "camera" on (last choice; on by default)."""
         return self._bool(f"join/{what}_on", True)
@@ -83,14 +138,13 @@ class AppSettings:
     def set_shortcut(self, action: str, sequence: str) -> None:
         self._s.setValue(f"shortcuts/{action}", sequence)
 
-    @property
-    def geometry(self) -> QByteArray | None:
-        value = self._s.value("window/geometry")
+    def geometry_for(self, screen: str) -> QByteArray | None:
+        """The window geometry last used on ``screen`` (see window_geometry.screen_key)."""
+        value = self._s.value(f"window/geometry/{_key(screen)}")
         return value if isinstance(value, QByteArray) else None
 
-    @geometry.setter
-    def geometry(self, value: QByteArray) -> None:
-        self._s.setValue("window/geometry", value)
+    def set_geometry_for(self, screen: str, value: QByteArray) -> None:
+        self._s.setValue(f"window/geometry/{_key(screen)}", value)
 
     @property
     def last_url(self) -> str:
@@ -99,3 +153,8 @@ class AppSettings:
     @last_url.setter
     def last_url(self, url: str) -> None:
         self._s.setValue("connect/last_url", url)
+
+
+def _key(text: str) -> str:
+    """A QSettings key part: no slashes or spaces."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)

@@ -156,9 +156,7 @@ class Shortcuts(QObject):
         if sequence.isEmpty():
             return False
         wanted = sequence[0]  # type: ignore[index]
-        return bool(
-            event.key() == wanted.key() and event.modifiers() == wanted.keyboardModifiers()
-        )
+        return bool(event.key() == wanted.key() and event.modifiers() == wanted.keyboardModifiers())
 
     @staticmethod
     def _typing() -> bool:

@@ -47,15 +47,35 @@ class Colors:
 
 
 LIGHT = Colors(
-    window="#f4f5f7", surface="#ffffff", field="#ffffff", border="#d9dde3", text="#1d2127",
-    muted="#5d6470", accent="#2f6fed", accent_hover="#255fd3", accent_text="#ffffff",
-    danger="#d93025", danger_hover="#bb271d", success="#188038", warning="#b06000",
+    window="#f4f5f7",
+    surface="#ffffff",
+    field="#ffffff",
+    border="#d9dde3",
+    text="#1d2127",
+    muted="#5d6470",
+    accent="#2f6fed",
+    accent_hover="#255fd3",
+    accent_text="#ffffff",
+    danger="#d93025",
+    danger_hover="#bb271d",
+    success="#188038",
+    warning="#b06000",
     selection="#dbe6fd",
 )
 DARK = Colors(
-    window="#15171c", surface="#1f232b", field="#272c35", border="#343a46", text="#e8eaed",
-    muted="#9aa1ad", accent="#5b8cff", accent_hover="#7aa2ff", accent_text="#0b1020",
-    danger="#ea4335", danger_hover="#f26b5f", success="#4cc27a", warning="#f0b44c",
+    window="#15171c",
+    surface="#1f232b",
+    field="#272c35",
+    border="#343a46",
+    text="#e8eaed",
+    muted="#9aa1ad",
+    accent="#5b8cff",
+    accent_hover="#7aa2ff",
+    accent_text="#0b1020",
+    danger="#ea4335",
+    danger_hover="#f26b5f",
+    success="#4cc27a",
+    warning="#f0b44c",
     selection="#2b3a5c",
 )
 
@@ -100,12 +120,21 @@ def _palette(c: Colors) -> QPalette:
     p = QPalette()
     role = QPalette.ColorRole
     for r, value in (
-        (role.Window, c.window), (role.Base, c.field), (role.AlternateBase, c.surface),
-        (role.WindowText, c.text), (role.Text, c.text), (role.Button, c.surface),
-        (role.ButtonText, c.text), (role.Highlight, c.accent),
-        (role.HighlightedText, c.accent_text), (role.ToolTipBase, c.surface),
-        (role.ToolTipText, c.text), (role.PlaceholderText, c.muted), (role.Link, c.accent),
-        (role.Mid, c.border), (role.Midlight, c.border),
+        (role.Window, c.window),
+        (role.Base, c.field),
+        (role.AlternateBase, c.surface),
+        (role.WindowText, c.text),
+        (role.Text, c.text),
+        (role.Button, c.surface),
+        (role.ButtonText, c.text),
+        (role.Highlight, c.accent),
+        (role.HighlightedText, c.accent_text),
+        (role.ToolTipBase, c.surface),
+        (role.ToolTipText, c.text),
+        (role.PlaceholderText, c.muted),
+        (role.Link, c.accent),
+        (role.Mid, c.border),
+        (role.Midlight, c.border),
     ):
         p.setColor(r, QColor(value))
     for r in (role.Text, role.WindowText, role.ButtonText):

@@ -7,7 +7,7 @@ cameras and letterboxed for screen shares.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -48,6 +48,7 @@ class VideoTile(QWidget):
         self.frame: Frame | None = None
         self.frames_shown = 0
         self.pinned = False
+        self.mirrored = False  # my own camera, shown as in a mirror
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMouseTracking(True)
         self._pin = QToolButton(self)
@@ -135,7 +136,12 @@ class VideoTile(QWidget):
         portrait_mismatch = abs((width / max(height, 1)) - rect.width() / rect.height()) > 0.6
         cover = not self.is_screen and not portrait_mismatch
         source, target = fit_rect(width, height, rect, cover=cover)
+        painter.save()
+        if self.mirrored:
+            painter.translate(rect.left() + rect.right(), 0)
+            painter.scale(-1, 1)
         painter.drawImage(target, frame_image(frame), source)
+        painter.restore()
         self.frames_shown += 1
 
     def _paint_placeholder(self, painter: QPainter, rect: QRectF) -> None:
@@ -145,9 +151,7 @@ class VideoTile(QWidget):
             return
         size = max(min(rect.width(), rect.height()) * 0.36, 28.0)
         size = min(size, 132.0)
-        circle = QRectF(
-            rect.center().x() - size / 2, rect.center().y() - size / 2 - 6, size, size
-        )
+        circle = QRectF(rect.center().x() - size / 2, rect.center().y() - size / 2 - 6, size, size)
         if self.state.speaking:
             ring = size * (0.08 + 0.12 * min(self.state.audio_level, 1.0))
             painter.setBrush(QColor(91, 140, 255, 70))
@@ -158,8 +162,9 @@ class VideoTile(QWidget):
     def _paint_overlays(self, painter: QPainter, rect: QRectF) -> None:
         self._paint_name(painter, rect)
         if not self.state.is_local and not self.is_screen:
-            paint_quality(painter, QRectF(rect.right() - 28, rect.y() + 12, 16, 13),
-                          self.state.quality)
+            paint_quality(
+                painter, QRectF(rect.right() - 28, rect.y() + 12, 16, 13), self.state.quality
+            )
         if self.pinned:
             painter.drawPixmap(QPointF(rect.x() + 12, rect.y() + 10), pixmap("pin", "#ffffff", 18))
         if self.state.speaking and not self.is_screen:
@@ -168,7 +173,8 @@ class VideoTile(QWidget):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), RADIUS - 1, RADIUS - 1)
 
-    def _paint_name(self, painter: QPainter, rect: QRectF) -> None:
+    def _name_layout(self, rect: QRectF) -> tuple[QRectF, str, QFont, int]:
+        """The name pill's rectangle, its (elided) text, font and icon width."""
         font = QFont(self.font())
         font.setPixelSize(13 if rect.width() > 220 else 11)
         font.setWeight(QFont.Weight.Medium)
@@ -179,6 +185,22 @@ class VideoTile(QWidget):
         text = metrics.elidedText(self.label(), Qt.TextElideMode.ElideRight, max_text)
         pill_w = metrics.horizontalAdvance(text) + 20 + icon_w
         pill = QRectF(rect.x() + 8, rect.bottom() - 8 - 26, pill_w, 26)
+        return pill, text, font, icon_w
+
+    def status_rects(self) -> list[QRect]:
+        """Where the tile shows who and how (name, mute icon, quality, pin), in tile
+        coordinates; overlays such as toasts keep clear of them."""
+        rect = QRectF(self.rect())
+        rects = [self._name_layout(rect)[0].toAlignedRect().adjusted(-4, -4, 4, 4)]
+        if not self.state.is_local and not self.is_screen:
+            rects.append(QRect(int(rect.right()) - 32, 8, 24, 21))
+        if self.pinned:
+            rects.append(QRect(8, 6, 26, 26))
+        return rects
+
+    def _paint_name(self, painter: QPainter, rect: QRectF) -> None:
+        pill, text, font, icon_w = self._name_layout(rect)
+        muted = not self.state.mic_on and not self.is_screen
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(16, 18, 22, 170))
         painter.drawRoundedRect(pill, 13, 13)
@@ -193,8 +215,11 @@ class VideoTile(QWidget):
             x += icon_w
         painter.setFont(font)
         painter.setPen(QColor("#ffffff"))
-        painter.drawText(QRectF(x, pill.y(), pill_w, pill.height()),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        painter.drawText(
+            QRectF(x, pill.y(), pill.width(), pill.height()),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            text,
+        )
 
     # ----- interaction ---------------------------------------------------------------------
 

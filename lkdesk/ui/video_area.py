@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
@@ -29,6 +29,7 @@ class VideoArea(QWidget):
     """Owns one :class:`VideoTile` per camera and per screen share."""
 
     mode_changed = Signal(object)
+    laid_out = Signal()  # tiles moved: overlays that avoid them re-place themselves
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -40,6 +41,7 @@ class VideoArea(QWidget):
         self.pinned: TileKey | None = None
         self.speaker: str | None = None
         self.page = 0
+        self.mirror_local = True  # my own camera, as in a mirror (Settings → Video)
         self._more = QLabel(self)
         self._more.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._more.setStyleSheet(
@@ -156,11 +158,26 @@ class VideoArea(QWidget):
         if mode is not self.mode:
             self.mode = mode
             self.mode_changed.emit(mode)
+        for tile in self.tiles.values():
+            tile.mirrored = self.mirror_local and tile.state.is_local and not tile.is_screen
         width, height = self.width() - 2 * MARGIN, self.height() - 2 * MARGIN
         if mode is ViewMode.FOCUS and self.tiles:
             self._layout_focus(width, height)
         else:
             self._layout_grid(width, height)
+        self.laid_out.emit()
+
+    def status_rects(self) -> list[QRect]:
+        """Every visible tile's name, mute, quality and pin marks (area coordinates), and
+        the page and "+N more" controls."""
+        rects = [
+            r.translated(tile.pos())
+            for tile in self.tiles.values()
+            if tile.isVisible()
+            for r in tile.status_rects()
+        ]
+        rects += [w.geometry() for w in (self._nav, self._more) if w.isVisible()]
+        return rects
 
     def _layout_grid(self, width: int, height: int) -> None:
         tiles = self.ordered()
@@ -194,8 +211,7 @@ class VideoArea(QWidget):
         if plan.hidden and strip:
             more_box, strip = strip[-1], strip[:-1]
             self._more.setText(f"+{plan.hidden + 1} more")
-            self._more.setGeometry(more_box.x + MARGIN, more_box.y + MARGIN, more_box.w,
-                                   more_box.h)
+            self._more.setGeometry(more_box.x + MARGIN, more_box.y + MARGIN, more_box.w, more_box.h)
             self._more.show()
             self._more.raise_()
         else:

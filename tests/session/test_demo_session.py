@@ -17,8 +17,9 @@ from lkdesk.session import (
     TileKey,
 )
 
-FAST = DemoConfig(connect_delay_s=0.01, reply_delay_s=(0.05, 0.1), churn=False, chatter=False,
-                  seed=1)
+FAST = DemoConfig(
+    connect_delay_s=0.01, reply_delay_s=(0.05, 0.1), churn=False, chatter=False, seed=1
+)
 
 
 async def wait_for(condition: Any, deadline_s: float = 3.0) -> None:

@@ -44,8 +44,11 @@ def test_expired_and_roomless_tokens_are_refused() -> None:
     expired = jwt.encode(claims, CREDS.api_secret, algorithm="HS256")
     with pytest.raises(InvalidTargetError, match="expired 1 min ago"):
         resolve_token(TokenTarget("wss://x.y", expired))
-    roomless = jwt.encode({"sub": "alice", "exp": int(time.time()) + 600, "video": {}},
-                          CREDS.api_secret, algorithm="HS256")
+    roomless = jwt.encode(
+        {"sub": "alice", "exp": int(time.time()) + 600, "video": {}},
+        CREDS.api_secret,
+        algorithm="HS256",
+    )
     with pytest.raises(InvalidTargetError, match="names no room"):
         resolve_token(TokenTarget("wss://x.y", roomless))
 
@@ -58,8 +61,11 @@ def test_token_admin_rights_decide_admin_access() -> None:
 
 
 def test_api_key_target_mints_a_join_token_and_can_remint() -> None:
-    creds = resolve_api_key(ApiKeyTarget("ws://localhost:7880", "APIk", CREDS.api_secret,
-                                         room="standup", display_name="Sam Lee"))
+    creds = resolve_api_key(
+        ApiKeyTarget(
+            "ws://localhost:7880", "APIk", CREDS.api_secret, room="standup", display_name="Sam Lee"
+        )
+    )
     info = decode_token(creds.token)
     assert info.room == "standup" and info.name == "Sam Lee" and info.grants.room_join
     assert creds.identity.startswith("sam-lee-") and creds.admin is not None

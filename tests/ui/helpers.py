@@ -44,3 +44,20 @@ def pixels(widget: QWidget) -> npt.NDArray[np.uint8]:
     data = np.frombuffer(ptr, dtype=np.uint8, count=image.sizeInBytes())
     rows = data.reshape(image.height(), image.bytesPerLine())
     return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()
+
+
+async def share_from_picker(window: MainWindow, source_id: str) -> None:
+    """Click Share, pick ``source_id`` in the picker (once its thumbnail shows), confirm."""
+    window.room.controls.share.click()
+    await until(
+        lambda: window.share_picker is not None and window.share_picker.isVisible(),
+        what="the share picker",
+    )
+    picker = window.share_picker
+    assert picker is not None
+    await until(
+        lambda: source_id in picker.cards and picker.cards[source_id].has_picture,
+        what=f"a thumbnail of {source_id}",
+    )
+    picker.cards[source_id].click()
+    picker.share_button.click()

@@ -17,7 +17,7 @@ from lkdesk.session import (
 from lkdesk.session.demo.cast import CAST
 from lkdesk.ui import MainWindow
 from lkdesk.ui.video_area import ViewMode
-from tests.ui.helpers import join_demo, until
+from tests.ui.helpers import join_demo, share_from_picker, until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -31,7 +31,9 @@ async def test_screen_share_takes_the_large_view(window: MainWindow) -> None:
     window.show()
     await join_demo(window)
     area = window.room.area
-    window.room.controls.share.click()
+    await share_from_picker(window, "demo:slides")
+    assert window.isMinimized()  # a whole screen: lkdesk gets out of the picture
+    window.showNormal()
     key = TileKey("you", VideoKind.SCREEN)
     await until(
         lambda: key in area.tiles and area.tiles[key].frame is not None, what="the shared screen"
@@ -43,6 +45,29 @@ async def test_screen_share_takes_the_large_view(window: MainWindow) -> None:
     window.room.controls.share.click()
     await until(lambda: key not in area.tiles, what="the share to stop")
     assert area.mode is ViewMode.GRID
+
+
+async def test_share_picker_lists_screens_and_windows_and_cancel_shares_nothing(
+    window: MainWindow,
+) -> None:
+    window.show()
+    await join_demo(window)
+    window.room.controls.share.click()
+    await until(
+        lambda: window.share_picker is not None and len(window.share_picker.cards) == 2,
+        what="the picker's sources",
+    )
+    picker = window.share_picker
+    assert picker is not None
+    titles = {card.source.kind.value: card.toolTip() for card in picker.cards.values()}
+    assert titles["screen"].startswith("Demo screen") and titles["window"].startswith("Meeting")
+    assert not picker.share_button.isEnabled()
+    assert not picker.audio.isEnabled() and "no computer audio" in picker.audio.toolTip()
+    await until(lambda: all(c.has_picture for c in picker.cards.values()), what="thumbnails")
+    picker.reject()
+    await until(lambda: not picker.isVisible(), what="the picker to close")
+    assert window.session is not None and not window.session.local_media.screen_on
+    assert not window.room.controls.share.isChecked()
 
 
 async def test_pinning_someone_makes_them_large_and_unpin_restores_the_grid(

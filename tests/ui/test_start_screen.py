@@ -100,3 +100,44 @@ async def test_demo_button_leads_to_the_device_check(window: MainWindow) -> None
     assert prejoin.name.isEnabled()
     prejoin.camera_button.click()
     assert not prejoin.camera_on and prejoin.preview.frame is None
+
+
+async def test_a_meeting_link_pasted_as_the_url_opens_the_check_for_its_room(
+    window: MainWindow,
+) -> None:
+    from urllib.parse import quote
+
+    window.show()
+    start = window.start
+    link = (
+        f"https://meet.livekit.io/custom?liveKitUrl={quote('wss://lk.example.com')}&token={token()}"
+    )
+    start.url.setText(link)
+    assert start.connect_card.link_note.isVisible()
+    assert "standup" in start.connect_card.link_note.text()
+    start.continue_button.click()
+    await until(lambda: window.current_page() is window.prejoin, what="the pre-join page")
+    assert window.session is not None and window.session.room_name == "standup"
+    assert "lk.example.com" in window.prejoin.where.text()
+
+
+async def test_open_link_from_the_command_line_reports_a_bad_link_on_the_start_page(
+    window: MainWindow,
+) -> None:
+    window.show()
+    window.open_link("lkdesk://join?url=ws://localhost:7880")
+    await until(lambda: window.start.url_error.isVisible(), what="the link error")
+    assert "neither a token nor a room" in window.start.url_error.text()
+    assert window.describe()["page"] == "start"
+
+
+async def test_session_only_secrets_are_described_as_such(window: MainWindow) -> None:
+    book = window.factory.book
+    assert book is not None
+    window.refresh_profiles()
+    await until(
+        lambda: "session" in window.start.save.toolTip() or "closes" in window.start.save.toolTip(),
+        what="the session-only wording",
+    )
+    assert "kept in your system keyring" not in window.start.empty_profiles.text()
+    assert "until lkdesk closes" in window.start.empty_profiles.text()

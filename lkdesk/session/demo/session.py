@@ -10,6 +10,9 @@ import shutil
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from lkdesk.core.tasks import TaskSet
 from lkdesk.session.base import Session
@@ -22,12 +25,15 @@ from lkdesk.session.model import (
     Capabilities,
     Device,
     DeviceKind,
+    Feature,
     FileTransfer,
     JoinOptions,
     LocalMedia,
     ParticipantState,
     Quality,
     SessionState,
+    ShareKind,
+    ShareSource,
     Status,
     TileKey,
     TransferState,
@@ -36,6 +42,10 @@ from lkdesk.session.model import (
 
 logger = logging.getLogger(__name__)
 
+_SHARE_SOURCES = (
+    ShareSource("demo:slides", ShareKind.SCREEN, "Demo screen (slides)", 1280, 720),
+    ShareSource("demo:notes", ShareKind.WINDOW, "Meeting notes - draft", 1280, 720),
+)
 _DEVICES = {
     DeviceKind.CAMERA: (Device("demo-camera", "Demo camera (synthetic)", DeviceKind.CAMERA),),
     DeviceKind.MICROPHONE: (
@@ -69,7 +79,9 @@ class DemoSession(Session):
             local_identity="you",
             local_name=display_name or "You",
             name_editable=True,
-            capabilities=Capabilities(),
+            capabilities=Capabilities(
+                system_audio=Feature(False, "The demo room has no computer audio to share.")
+            ),
         )
         self.config = config or DemoConfig()
         self._rng = random.Random(self.config.seed)
@@ -78,8 +90,12 @@ class DemoSession(Session):
         self._preview = (False, False)
         self._actors: dict[str, Actor] = {}
         self._videos: dict[str, PersonVideo] = {}
-        self._you_video = PersonVideo("You", YOU_LOOK)
-        self._slide = SlideVideo("Q3 review - lkdesk demo")
+        self._you_video = PersonVideo("You", YOU_LOOK, mirrored_label=True)  # self-view mirrors
+        self._share_videos = {
+            "demo:slides": SlideVideo("Q3 review - lkdesk demo"),
+            "demo:notes": SlideVideo("Meeting notes - draft"),
+        }
+        self._slide = self._share_videos["demo:slides"]
         self._conversation = Conversation(self._rng)
         self._files: dict[str, bytes | Path] = {}
         self._metadata: dict[str, str] = {}
@@ -155,7 +171,26 @@ class DemoSession(Session):
         if not on:
             self.events.emit("video_ended", TileKey(self.local_identity))
 
-    async def set_screen_share(self, on: bool) -> None:
+    async def share_sources(self) -> tuple[ShareSource, ...]:
+        return _SHARE_SOURCES
+
+    async def share_thumbnail(self, source_id: str, width: int) -> Any:
+        video = self._share_videos.get(source_id)
+        if video is None:
+            return None
+        frame = video.frame(asyncio.get_running_loop().time())
+        step = max(frame.shape[1] // max(width, 1), 1)
+        return np.ascontiguousarray(frame[::step, ::step])
+
+    async def set_screen_share(
+        self, on: bool, source_id: str = "", with_audio: bool = False
+    ) -> None:
+        if with_audio and on:
+            raise SessionError("The demo room has no computer audio to share.")
+        if source_id:
+            if source_id not in self._share_videos:
+                raise SessionError("That screen is not available in the demo room.")
+            self._slide = self._share_videos[source_id]
         self._set_local_media(replace(self.local_media, screen_on=on))
         if not on:
             self.events.emit("video_ended", TileKey(self.local_identity, VideoKind.SCREEN))

@@ -93,7 +93,15 @@ class _Layer:
 class PersonVideo:
     """A person's camera: bobbing head and shoulders, blinking, a mouth that moves."""
 
-    def __init__(self, name: str, look: Look, width: int = 480, height: int = 270) -> None:
+    def __init__(
+        self,
+        name: str,
+        look: Look,
+        width: int = 480,
+        height: int = 270,
+        *,
+        mirrored_label: bool = False,
+    ) -> None:
         self.width, self.height = width, height
         self._gradient = _periodic_gradient(height, width, look.background)
         self._box_h, self._box_w = int(height * 0.86), int(width * 0.42)
@@ -124,6 +132,8 @@ class PersonVideo:
             mouth.paint(_coverage(mh, mw, mh / 2, mw / 2, ry, r * 0.26), _MOUTH)
             self._mouths.append(mouth)
         label = text_mask(name.split()[0] if name else "", scale=2)
+        if mirrored_label:  # like a sign held to a camera: it reads right in a mirror view
+            label = label[:, ::-1]
         self._label = label[:, : max(width - 24, 0)]
 
     def frame(self, t: float, level: float) -> Frame:

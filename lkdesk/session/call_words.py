@@ -1,4 +1,4 @@
-"""What the UI knows of a remote participant, taken from lkdesk.rtc's model."""
+"""What a real call's events mean for the UI: participant snapshots, why a call ended."""
 
 from __future__ import annotations
 
@@ -11,10 +11,29 @@ _QUALITY = {
     rtc.ConnectionQuality.QUALITY_POOR: Quality.POOR,
     rtc.ConnectionQuality.QUALITY_LOST: Quality.LOST,
 }
+_ADVICE = {
+    "PARTICIPANT_REMOVED": "Rejoin if you were removed by mistake, or ask the host.",
+    "ROOM_DELETED": "Ask the host whether the meeting moved to another room.",
+    "DUPLICATE_IDENTITY": "Close the other window or device that uses the same identity.",
+    "SIGNAL_CLOSE": "Check your network connection, then rejoin.",
+    "MEDIA_FAILURE": "Check your network (a firewall may block UDP), then rejoin.",
+    "CONNECTION_TIMEOUT": "Check your network connection, then rejoin.",
+    "SERVER_SHUTDOWN": "Wait a moment, then rejoin.",
+}
+
+
+def describe_end(reason: int) -> str:
+    """Plain words for why a call ended, with what to do next."""
+    text = rtc.describe_disconnect(reason)
+    try:
+        name = rtc.DisconnectReason.Name(reason)
+    except ValueError:
+        name = ""
+    return f"{text} {_ADVICE.get(name, '')}".strip()
 
 
 def snapshot(participant: rtc.RemoteParticipant) -> ParticipantState:
-    """A frozen snapshot of ``participant`` for the UI."""
+    """What the UI shows of a remote participant now."""
     live = {pub.source for pub in participant.track_publications.values() if not pub.muted}
     return ParticipantState(
         identity=participant.identity,

@@ -1,0 +1,1 @@
+"""The pages of the Settings dialog, one module each (see lkdesk.ui.settings_dialog)."""
