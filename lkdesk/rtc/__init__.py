@@ -5,10 +5,8 @@ from lkdesk.rtc.chat import Chat, ChatMessage, DeliveryState, ReceivedFile, save
 from lkdesk.rtc.data import DataPacket, SipDTMF
 from lkdesk.rtc.data_streams import (
     ByteStreamInfo,
-    ByteStreamReader,
     ByteStreamWriter,
     TextStreamInfo,
-    TextStreamReader,
     TextStreamWriter,
 )
 from lkdesk.rtc.local_track import (
@@ -24,6 +22,7 @@ from lkdesk.rtc.publication import RemoteTrackPublication, TrackPublication
 from lkdesk.rtc.room import Room, RoomOptions
 from lkdesk.rtc.rpc import RpcError, RpcInvocationData
 from lkdesk.rtc.sources import AudioSource, VideoSource
+from lkdesk.rtc.stream_receive import ByteStreamReader, StreamError, TextStreamReader
 from lkdesk.rtc.streams import AudioStream, VideoStream
 from lkdesk.rtc.track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
 from lkdesk.rtc.types import (
@@ -67,6 +66,7 @@ __all__ = [
     "RpcError",
     "RpcInvocationData",
     "SipDTMF",
+    "StreamError",
     "TextStreamInfo",
     "TextStreamReader",
     "TextStreamWriter",

@@ -18,9 +18,10 @@ from livekit.protocol import models as proto_models
 
 from lkdesk.core.emitter import EventEmitter
 from lkdesk.core.errors import ConnectError, RoomError
-from lkdesk.rtc.data import RoomData
+from lkdesk.rtc.data import PeerFeatures, RoomData
 from lkdesk.rtc.engine import events as ev
 from lkdesk.rtc.engine import ice
+from lkdesk.rtc.engine import signal_protocol as sp
 from lkdesk.rtc.engine.engine import EngineOptions, RtcEngine
 from lkdesk.rtc.participant import LocalParticipant, RemoteParticipant
 from lkdesk.rtc.publishing import TrackPublisher
@@ -61,6 +62,7 @@ EventTypes = Literal[
 ]
 
 _RECONNECTING = ConnectionState.CONN_RECONNECTING
+_CAP_DEFLATE = proto_models.ClientInfo.Capability.CAP_COMPRESSION_DEFLATE_RAW
 _STATES = {
     ev.LinkState.CONNECTING: ConnectionState.CONN_CONNECTING,
     ev.LinkState.CONNECTED: ConnectionState.CONN_CONNECTED,
@@ -71,12 +73,18 @@ _STATES = {
 
 @dataclass(frozen=True, slots=True)
 class RoomOptions:
-    """How to join. ``auto_subscribe`` subscribes to every track lkdesk can decode."""
+    """How to join. ``auto_subscribe`` subscribes to every track lkdesk can decode.
+
+    ``client_protocol`` is the data feature level announced to the other participants (2:
+    RPC over streams and data streams v2); a lower one makes lkdesk behave like an older
+    client, which only tests need.
+    """
 
     auto_subscribe: bool = True
     join_timeout_s: float = 10.0
     media_timeout_s: float = 15.0
     stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
+    client_protocol: int = sp.CLIENT_PROTOCOL
 
 
 class Room(EventEmitter[EventTypes]):
@@ -110,6 +118,9 @@ class Room(EventEmitter[EventTypes]):
             can_publish_data=self._can_publish_data,
             emit=self.emit,
             participant_for=self._participant_by_identity,
+            features_of=self._features_of,
+            everyone=lambda: list(self._roster.participants),
+            own_client_protocol=lambda: self._options.client_protocol,
         )
         self._publisher = TrackPublisher(
             self._engine,
@@ -177,6 +188,7 @@ class Room(EventEmitter[EventTypes]):
             join_timeout_s=self._options.join_timeout_s,
             media_timeout_s=self._options.media_timeout_s,
             stun_probe_budget_s=self._options.stun_probe_budget_s,
+            client_protocol=self._options.client_protocol,
         )
         try:
             await self._engine.connect(url, token, engine_options)
@@ -214,6 +226,13 @@ class Room(EventEmitter[EventTypes]):
         if self.local_participant is not None and identity == self.local_participant.identity:
             return self.local_participant
         return self._roster.participants.get(identity)
+
+    def _features_of(self, identity: str) -> PeerFeatures | None:
+        participant = self._roster.participants.get(identity)
+        if participant is None:
+            return None
+        info = participant.info
+        return PeerFeatures(info.client_protocol, _CAP_DEFLATE in info.capabilities)
 
     def _can_publish_data(self) -> bool:
         local = self.local_participant
