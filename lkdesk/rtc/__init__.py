@@ -18,6 +18,7 @@ from lkdesk.rtc.local_track import (
     VideoEncoding,
 )
 from lkdesk.rtc.participant import LocalParticipant, Participant, RemoteParticipant
+from lkdesk.rtc.permissions import ParticipantTrackPermission
 from lkdesk.rtc.publication import RemoteTrackPublication, TrackPublication
 from lkdesk.rtc.room import Room, RoomOptions
 from lkdesk.rtc.rpc import RpcError, RpcInvocationData
@@ -55,6 +56,7 @@ __all__ = [
     "LocalTrackPublication",
     "LocalVideoTrack",
     "Participant",
+    "ParticipantTrackPermission",
     "ReceivedFile",
     "RemoteAudioTrack",
     "RemoteParticipant",

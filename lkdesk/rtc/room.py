@@ -24,6 +24,7 @@ from lkdesk.rtc.engine import ice
 from lkdesk.rtc.engine import signal_protocol as sp
 from lkdesk.rtc.engine.engine import EngineOptions, RtcEngine
 from lkdesk.rtc.participant import LocalParticipant, RemoteParticipant
+from lkdesk.rtc.permissions import SubscriptionPermissions
 from lkdesk.rtc.publishing import TrackPublisher
 from lkdesk.rtc.roster import Roster
 from lkdesk.rtc.subscriptions import Subscriptions
@@ -44,6 +45,7 @@ EventTypes = Literal[
     "track_subscribed",
     "track_unsubscribed",
     "track_subscription_failed",
+    "track_subscription_permission_changed",
     "track_muted",
     "track_unmuted",
     "active_speakers_changed",
@@ -59,6 +61,7 @@ EventTypes = Literal[
     "reconnecting",
     "reconnected",
     "token_refreshed",
+    "moved",
 ]
 
 _RECONNECTING = ConnectionState.CONN_RECONNECTING
@@ -128,6 +131,7 @@ class Room(EventEmitter[EventTypes]):
             permissions=lambda: self._local().permissions,
             participant=self._local,
         )
+        self._permissions = SubscriptionPermissions(self._engine.send)
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.Joined: self._on_joined,
             ev.StateChanged: self._on_state,
@@ -141,7 +145,11 @@ class Room(EventEmitter[EventTypes]):
             ev.LocalMuteRequested: lambda e: self._publisher.on_server_mute(e.track_sid, e.muted),
             ev.LocalUnpublishRequested: self._on_unpublish_requested,
             ev.SubscriptionFailed: lambda e: self._roster.subscription_failed(e.track_sid, e.error),
+            ev.SubscriptionPermissionChanged: lambda e: self._roster.permission_changed(
+                e.participant_sid, e.track_sid, e.allowed
+            ),
             ev.TokenRefreshed: lambda _e: self.emit("token_refreshed"),
+            ev.RoomMoved: self._on_moved,
         }
 
     # ----- public API -------------------------------------------------------------
@@ -277,6 +285,7 @@ class Room(EventEmitter[EventTypes]):
                 publisher=self._publisher,
                 data=self._data,
                 updater=self._update_local,
+                permissions=self._permissions,
             )
             self._roster.joined(others)
             return
@@ -306,6 +315,7 @@ class Room(EventEmitter[EventTypes]):
         self.emit("disconnected", reason)
 
     async def _restore_after_rejoin(self) -> None:
+        self._permissions.resend()
         await self._publisher.republish()
 
     def _on_room_update(self, event: ev.RoomUpdated) -> None:
@@ -313,6 +323,23 @@ class Room(EventEmitter[EventTypes]):
         self._info = event.room
         if old != event.room.metadata:
             self.emit("room_metadata_changed", old, event.room.metadata)
+
+    def _on_moved(self, event: ev.RoomMoved) -> None:
+        """Moved to another room: the old room's people leave, ``moved``, the new ones arrive.
+
+        Our publications and both peer connections stay; tracks of the new room are
+        subscribed over them as they are announced (events in livekit-client's order).
+        """
+        self._info = event.room
+        local = self.local_participant
+        if local is not None and event.participant is not None:
+            self._roster.emit_all(local.rejoined(event.participant))
+        for participant in list(self._roster.participants.values()):
+            self._roster.remove(participant)
+        self.emit("moved")
+        for info in event.others:
+            self._roster.apply(info)
+        self._subscriptions.retry_bound()
 
     def _on_unpublish_requested(self, event: ev.LocalUnpublishRequested) -> None:
         self._engine.spawn(self._publisher.on_server_unpublished(event.track_sid), "unpublish")

@@ -18,9 +18,9 @@ from livekit.protocol import rtc as proto_rtc
 from lkdesk import __version__
 from lkdesk.core.errors import InvalidUrlError, SignalProtocolError
 
-#: Signalling protocol version we announce. 15, not 17: RoomMoved (gated at > 15) is not
-#: handled yet; everything gated up to 15 is (PROTOCOL_NOTES §1.2).
-PROTOCOL_VERSION = 15
+#: Signalling protocol version we announce: 16, as RoomMoved (gated at > 15) is followed.
+#: Not 17: that announces packet-trailer support lkdesk lacks (PROTOCOL_NOTES §1.2).
+PROTOCOL_VERSION = 16
 #: Client-to-client feature level we announce: 2 = RPC over data streams (1) and data streams
 #: v2 (inline one-packet streams, raw-deflate), both received and sent (PROTOCOL_NOTES §9.1).
 CLIENT_PROTOCOL = 2
