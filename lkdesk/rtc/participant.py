@@ -10,7 +10,7 @@ from livekit.protocol import models as proto_models
 from lkdesk.rtc.local_track import LocalTrack, LocalTrackPublication, TrackPublishOptions
 from lkdesk.rtc.permissions import ParticipantTrackPermission, SubscriptionPermissions
 from lkdesk.rtc.publication import RemoteTrackPublication, SubscriptionControl
-from lkdesk.rtc.types import ConnectionQuality
+from lkdesk.rtc.types import ConnectionQuality, ParticipantKind
 
 if TYPE_CHECKING:
     from lkdesk.rtc.data import RoomData
@@ -59,8 +59,9 @@ class Participant:
         return dict(self._info.attributes)
 
     @property
-    def kind(self) -> int:
-        return self._info.kind
+    def kind(self) -> ParticipantKind:
+        """Standard, agent, SIP (a phone call), ingress, egress, connector or bridge."""
+        return ParticipantKind.from_proto(self._info.kind)
 
     @property
     def permissions(self) -> proto_models.ParticipantPermission:
