@@ -244,3 +244,22 @@ def test_mutated_move_permission_and_update_messages_apply_or_drop(
             data[position % len(data)] = value
         frames.append(bytes(data[:cut]))
     assert loop.run_until_complete(_apply(frames)) == []
+
+
+@pytest.mark.parametrize(
+    ("wire", "kind"),
+    [
+        (proto_models.ParticipantInfo.STANDARD, rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD),
+        (proto_models.ParticipantInfo.AGENT, rtc.ParticipantKind.PARTICIPANT_KIND_AGENT),
+        (proto_models.ParticipantInfo.SIP, rtc.ParticipantKind.PARTICIPANT_KIND_SIP),
+        (proto_models.ParticipantInfo.CONNECTOR, rtc.ParticipantKind.PARTICIPANT_KIND_CONNECTOR),
+        (proto_models.ParticipantInfo.BRIDGE, rtc.ParticipantKind.PARTICIPANT_KIND_BRIDGE),
+        (42, rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD),  # newer than our protobufs
+    ],
+)
+async def test_participant_kind_uses_the_official_sdks_values(wire: int, kind: int) -> None:
+    room = joined_room()
+    update = proto_rtc.ParticipantUpdate(participants=[person("k", "PA_k", kind=wire)])
+    await route(room, proto_rtc.SignalResponse(update=update))
+    assert room.remote_participants["k"].kind == kind
+    await room._end_models()
