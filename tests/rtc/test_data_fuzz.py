@@ -146,7 +146,7 @@ def test_valid_v2_packets_are_served_without_the_guard(loop: asyncio.AbstractEve
     assert loop.run_until_complete(_feed(SAMPLES)) == []
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(
@@ -170,7 +170,7 @@ def test_mutated_data_packets_are_dropped_or_fail_their_stream(
     assert loop.run_until_complete(_feed(frames)) == []
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.binary(max_size=300), min_size=1, max_size=5))
 def test_random_bytes_on_the_data_channel_are_dropped(
     loop: asyncio.AbstractEventLoop, frames: list[bytes]

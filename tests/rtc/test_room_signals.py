@@ -222,7 +222,7 @@ def test_valid_samples_apply_cleanly(loop: asyncio.AbstractEventLoop) -> None:
     assert loop.run_until_complete(_apply(SAMPLES)) == []
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(
