@@ -3,6 +3,7 @@
 - :class:`RoomAdmin` (:mod:`lkdesk.admin.service`): every RoomService operation, async,
   under a timeout, with an API key/secret or a pre-made token
 - :mod:`lkdesk.admin.models`: frozen snapshots of rooms, participants and tracks
+- :mod:`lkdesk.admin.sip`: dialling a phone into a room (``RoomAdmin.dial_phone``)
 - :mod:`lkdesk.admin.errors`: the documented error tree
 """
 
@@ -25,6 +26,7 @@ from lkdesk.admin.models import (
     TrackSummary,
 )
 from lkdesk.admin.service import DEFAULT_TIMEOUT, RoomAdmin
+from lkdesk.admin.sip import PhoneCall
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -39,6 +41,7 @@ __all__ = [
     "NotFoundError",
     "ParticipantPermissions",
     "ParticipantSummary",
+    "PhoneCall",
     "RoomAdmin",
     "RoomSummary",
     "TrackSummary",

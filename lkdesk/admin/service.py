@@ -11,17 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import replace
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 from livekit import api as lkapi
 from livekit.api.room_service import RoomService
+from livekit.api.sip_service import SipService
 from livekit.api.twirp_client import ServerError
 from livekit.protocol import models as pm
 from livekit.protocol import room as pr
 
+from lkdesk.admin import sip
 from lkdesk.admin.errors import InvalidRequestError
 from lkdesk.admin.models import (
     ParticipantPermissions,
@@ -334,6 +337,27 @@ class RoomAdmin:
         )
         await self._call(call, lambda s: s.move_participant(req))
 
+    # -- phones (SIP service) ------------------------------------------------------------
+
+    async def dial_phone(
+        self, room: str, phone_number: str, trunk_id: str, *, name: str = ""
+    ) -> sip.PhoneCall:
+        """Call ``phone_number`` through the outbound SIP trunk ``trunk_id`` into ``room``."""
+        req = sip.dial_request(room, phone_number, trunk_id, name=name)
+        call = Call(
+            "CreateSIPParticipant",
+            f"call {req.sip_call_to} into room '{room}'",
+            "sip.call",
+            room,
+            f"SIP trunk '{req.sip_trunk_id}'",
+        )
+        info = await self._call(
+            call,
+            lambda _rooms: self._dial(req),
+            at_least_s=sip.DIAL_TIMEOUT_S,
+        )
+        return sip.phone_call(info)
+
     # -- plumbing --------------------------------------------------------------------------
 
     async def _raw_participant(self, room: str, identity: str) -> pm.ParticipantInfo:
@@ -345,6 +369,15 @@ class RoomAdmin:
     def _pcall(method: str, action: str, room: str, identity: str, dest: str = "") -> Call:
         target = f"participant '{identity}' in room '{room}'"
         return Call(method, action, "roomAdmin", room, target, dest)
+
+    async def _dial(self, request: Any) -> Any:
+        sip_service = await self._sip()
+        return await sip_service.create_sip_participant(request, timeout=sip.DIAL_TIMEOUT_S)
+
+    async def _sip(self) -> SipService:
+        await self._service()
+        assert self._api is not None
+        return self._api.sip
 
     async def _service(self) -> RoomService:
         """The RoomService client, on a session that verifies TLS with the server's trust
@@ -366,14 +399,16 @@ class RoomAdmin:
                 )
         return self._api.room
 
-    async def _call(self, call: Call, op: _Op[_T]) -> _T:
+    async def _call(self, call: Call, op: _Op[_T], *, at_least_s: float = 0.0) -> _T:
+        """Run ``op`` under the admin's timeout (or ``at_least_s`` when that is longer)."""
         service = await self._service()
         log.debug("RoomService.%s on %s", call.method, self.url)
+        limit = max(self.timeout, at_least_s)
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(limit):
                 return await op(service)
         except (ServerError, aiohttp.ClientError, TimeoutError) as exc:
-            error = translate(exc, call, self._context())
+            error = translate(exc, call, replace(self._context(), timeout=limit))
             log.info("RoomService.%s failed: %s", call.method, type(error).__name__)
             # aiohttp response errors carry the request headers (the bearer): do not chain.
             if isinstance(exc, aiohttp.ClientResponseError):

@@ -109,6 +109,14 @@ def _server_error(exc: ServerError, call: Call, ctx: Context) -> AdminError:
         return _missing_grant(call, ctx)
     if status == 401 or code == "unauthenticated":
         return _invalid_credentials(ctx)
+    if "sip not connected" in text.lower():
+        # the open-source server without Redis and livekit-sip: no SIP service at all
+        return UnsupportedByServerError(
+            f"Cannot {call.action}: this LiveKit server has no SIP service configured, so it "
+            "cannot call phones. Use LiveKit Cloud with an outbound SIP trunk, or run "
+            "livekit-sip (which needs Redis) beside your server.",
+            call.method,
+        )
     if code in ("unimplemented", "bad_route") or "not implemented" in text.lower():
         # livekit-server (open source) answers Forward/Move with 500 "not implemented"
         return _unsupported(call, text)

@@ -6,10 +6,8 @@ from lkdesk.rtc.chat import Chat, ChatMessage, DeliveryState, ReceivedFile, save
 from lkdesk.rtc.data import DataPacket, SipDTMF
 from lkdesk.rtc.data_streams import (
     ByteStreamInfo,
-    ByteStreamReader,
     ByteStreamWriter,
     TextStreamInfo,
-    TextStreamReader,
     TextStreamWriter,
 )
 from lkdesk.rtc.local_track import (
@@ -21,16 +19,19 @@ from lkdesk.rtc.local_track import (
     VideoEncoding,
 )
 from lkdesk.rtc.participant import LocalParticipant, Participant, RemoteParticipant
+from lkdesk.rtc.permissions import ParticipantTrackPermission
 from lkdesk.rtc.publication import RemoteTrackPublication, TrackPublication
 from lkdesk.rtc.room import Room, RoomOptions
 from lkdesk.rtc.rpc import RpcError, RpcInvocationData
 from lkdesk.rtc.sources import AudioSource, VideoSource
+from lkdesk.rtc.stream_receive import ByteStreamReader, StreamError, TextStreamReader
 from lkdesk.rtc.streams import AudioStream, VideoStream
 from lkdesk.rtc.track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
 from lkdesk.rtc.types import (
     ConnectionQuality,
     ConnectionState,
     DisconnectReason,
+    ParticipantKind,
     TrackKind,
     TrackSource,
     describe_disconnect,
@@ -57,6 +58,8 @@ __all__ = [
     "LocalTrackPublication",
     "LocalVideoTrack",
     "Participant",
+    "ParticipantKind",
+    "ParticipantTrackPermission",
     "ReceivedFile",
     "RemoteAudioTrack",
     "RemoteParticipant",
@@ -69,6 +72,7 @@ __all__ = [
     "RpcInvocationData",
     "ServerTrust",
     "SipDTMF",
+    "StreamError",
     "TextStreamInfo",
     "TextStreamReader",
     "TextStreamWriter",

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from lkdesk.core.emitter import EventEmitter
 from lkdesk.core.errors import LkdeskError
 from lkdesk.rtc.data import DataPacket
-from lkdesk.rtc.data_streams import ByteStreamReader, TextStreamReader
+from lkdesk.rtc.stream_receive import ByteStreamReader, TextStreamReader
 
 if TYPE_CHECKING:
     from lkdesk.rtc.room import Room

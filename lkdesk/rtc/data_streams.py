@@ -1,28 +1,30 @@
-"""LiveKit text and byte streams: header, 15 000-byte chunks, trailer (PROTOCOL_NOTES §5.3).
+"""Sending LiveKit text and byte streams, v1 and v2 (PROTOCOL_NOTES §5.3).
 
-Writers split text only on UTF-8 character boundaries. Readers are async iterators with
-``read_all()``; a handler registered for a topic gets each new stream as its own task.
+v1: a header, chunks of at most 15 000 bytes, a trailer. Writers split text only on UTF-8
+character boundaries. Data streams v2 (client protocol 2) adds two things a sender may use
+only when every recipient can decode them: a payload that fits in one packet rides in the
+header (``inline_content``), and a payload may be raw-deflated (``compression``, only when
+every recipient also announced ``CAP_COMPRESSION_DEFLATE_RAW``). Incremental writers never
+compress; a whole payload known up front (:func:`send_whole`, files) may. Deflating is
+CPU work (about 70 ms per MB of text here), so larger payloads are deflated off the loop.
+Receiving is in ``stream_receive.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
-import logging
 import time
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from livekit.protocol import models as proto_models
 
-from lkdesk.core.tasks import cancel_and_wait
-
-logger = logging.getLogger(__name__)
-
 CHUNK_BYTES = 15_000
+#: Payloads above this are deflated in a worker thread (~2 ms of CPU on the loop at most).
+DEFLATE_ON_LOOP_BYTES = 32 * 1024
 Header = proto_models.DataStream.Header
 SendPacket = Callable[[proto_models.DataPacket], Awaitable[None]]
 
@@ -55,9 +57,25 @@ class ByteStreamInfo:
     attributes: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class StreamFormat:
+    """What every recipient of a stream can decode: ``v2`` (inline), ``deflate`` (and raw
+    deflate). An empty room counts as able, as in livekit-client."""
+
+    v2: bool = False
+    deflate: bool = False
+
+
+V1_FORMAT = StreamFormat()
+
+
 def split_utf8(text: str, limit: int = CHUNK_BYTES) -> list[bytes]:
     """UTF-8 chunks of at most ``limit`` bytes that never split a character."""
-    data = text.encode("utf-8")
+    return split_utf8_bytes(text.encode("utf-8"), limit)
+
+
+def split_utf8_bytes(data: bytes, limit: int = CHUNK_BYTES) -> list[bytes]:
+    """Chunks of UTF-8 ``data`` of at most ``limit`` bytes that never split a character."""
     chunks: list[bytes] = []
     start = 0
     while start < len(data):
@@ -165,224 +183,74 @@ def new_header(
     return header
 
 
-# ----- receiving ------------------------------------------------------------------------------
+# ----- data streams v2: whole payloads ---------------------------------------------------------
 
 
-class _StreamReader:
-    """Chunks of one incoming stream, in order; iteration ends at the trailer."""
-
-    def __init__(self, total: int | None) -> None:
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self._error: Exception | None = None
-        self.total = total
-        self._inflate: Any = None  # a zlib decompressor for deflate-raw chunks
-        self.received_bytes = 0
-        self.trailer_attributes: dict[str, str] = {}
-
-    @property
-    def progress(self) -> float | None:
-        """Fraction received (None when the sender did not announce a size)."""
-        if not self.total:
-            return None
-        return min(1.0, self.received_bytes / self.total)
-
-    def _push(self, chunk: bytes) -> None:
-        if self._inflate is not None:
-            chunk = self._inflate.decompress(chunk)
-        self.received_bytes += len(chunk)
-        if chunk:
-            self._queue.put_nowait(chunk)
-
-    def _finish(self, error: Exception | None = None) -> None:
-        if self._inflate is not None and error is None:
-            tail = self._inflate.flush()
-            if tail:
-                self.received_bytes += len(tail)
-                self._queue.put_nowait(tail)
-        self._error = error
-        self._queue.put_nowait(None)
-
-    def _compressed(self) -> None:
-        """The sender deflated the chunks (data streams v2): inflate as they arrive."""
-        self._inflate = zlib.decompressobj(wbits=-15)
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
-        while True:
-            chunk = await self._queue.get()
-            if chunk is None:
-                if self._error is not None:
-                    raise self._error
-                return
-            yield chunk
+def deflater() -> Any:
+    """A raw-deflate compressor (no zlib header), as browsers' ``CompressionStream``."""
+    return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
 
 
-class TextStreamReader(_StreamReader):
-    """``async for text in reader`` yields decoded pieces; ``await reader.read_all()``."""
-
-    def __init__(self, info: TextStreamInfo) -> None:
-        super().__init__(info.size)
-        self.info = info
-
-    async def __aiter__(self) -> AsyncIterator[str]:
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        async for chunk in self._chunks():
-            text = decoder.decode(chunk)
-            if text:
-                yield text
-        tail = decoder.decode(b"", final=True)
-        if tail:
-            yield tail
-
-    async def read_all(self) -> str:
-        return "".join([piece async for piece in self])
+def deflate_raw(data: bytes) -> bytes:
+    compressor = deflater()
+    return bytes(compressor.compress(data) + compressor.flush())
 
 
-class ByteStreamReader(_StreamReader):
-    """``async for data in reader`` yields chunks; ``await reader.read_all()``."""
-
-    def __init__(self, info: ByteStreamInfo) -> None:
-        super().__init__(info.size)
-        self.info = info
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks()
-
-    async def read_all(self) -> bytes:
-        return b"".join([chunk async for chunk in self._chunks()])
+async def deflate_raw_off_loop(data: bytes) -> bytes:
+    """:func:`deflate_raw`, in a worker thread when ``data`` is large enough to stall the loop."""
+    if len(data) <= DEFLATE_ON_LOOP_BYTES:
+        return deflate_raw(data)
+    return await asyncio.to_thread(deflate_raw, data)
 
 
-StreamHandler = Callable[[Any, str], Awaitable[None] | None]
+async def send_whole(
+    send: SendPacket,
+    header: Header,
+    destinations: list[str],
+    payload: bytes,
+    fmt: StreamFormat,
+    *,
+    inline: bool = True,
+) -> str:
+    """Send a payload known up front in the best format every recipient understands.
 
-
-class IncomingStreams:
-    """Routes stream packets to readers and starts the topic's handler for each stream."""
-
-    def __init__(self) -> None:
-        self._text_handlers: dict[str, StreamHandler] = {}
-        self._byte_handlers: dict[str, StreamHandler] = {}
-        self._open: dict[str, tuple[_StreamReader, str]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def register_text(self, topic: str, handler: StreamHandler) -> None:
-        if topic in self._text_handlers:
-            raise ValueError(f"a text stream handler for topic {topic!r} is already registered")
-        self._text_handlers[topic] = handler
-
-    def unregister_text(self, topic: str) -> None:
-        self._text_handlers.pop(topic, None)
-
-    def register_byte(self, topic: str, handler: StreamHandler) -> None:
-        if topic in self._byte_handlers:
-            raise ValueError(f"a byte stream handler for topic {topic!r} is already registered")
-        self._byte_handlers[topic] = handler
-
-    def unregister_byte(self, topic: str) -> None:
-        self._byte_handlers.pop(topic, None)
-
-    def on_packet(self, packet: proto_models.DataPacket) -> bool:
-        """Handle a stream packet; False when the packet is something else."""
-        kind = packet.WhichOneof("value")
-        if kind == "stream_header":
-            self._on_header(packet.stream_header, packet.participant_identity)
-        elif kind == "stream_chunk":
-            entry = self._open.get(packet.stream_chunk.stream_id)
-            if entry is not None:
-                entry[0]._push(packet.stream_chunk.content)
-        elif kind == "stream_trailer":
-            entry = self._open.pop(packet.stream_trailer.stream_id, None)
-            if entry is not None:
-                entry[0].trailer_attributes = dict(packet.stream_trailer.attributes)
-                entry[0]._finish()
-        else:
-            return False
-        return True
-
-    def _on_header(self, header: Header, sender: str) -> None:
-        size = header.total_length if header.HasField("total_length") else None
-        reader: _StreamReader
-        if header.WhichOneof("content_header") == "byte_header":
-            handler = self._byte_handlers.get(header.topic)
-            reader = ByteStreamReader(
-                ByteStreamInfo(
-                    header.stream_id,
-                    header.topic,
-                    header.timestamp,
-                    header.byte_header.name,
-                    header.mime_type or "application/octet-stream",
-                    size,
-                    dict(header.attributes),
-                )
+    v2: one header packet with the payload inline (deflated when that is smaller) if the
+    packet fits in 15 000 bytes; else header, deflated chunks, trailer. v1: header,
+    plain chunks (text on character boundaries), trailer. ``header.total_length`` stays the
+    size before compression. Returns how it went: ``"inline"``, ``"deflated"`` or
+    ``"chunked"`` (for logs and tests).
+    """
+    packed: bytes | None = None
+    if fmt.deflate:
+        packed = await deflate_raw_off_loop(payload)
+    if fmt.v2 and inline:
+        body = packed if packed is not None and len(packed) < len(payload) else payload
+        if len(body) <= CHUNK_BYTES:
+            single = Header()
+            single.CopyFrom(header)
+            single.inline_content = body
+            if body is packed:
+                single.compression = proto_models.DataStream.DEFLATE_RAW
+            packet = proto_models.DataPacket(
+                stream_header=single, destination_identities=destinations
             )
-        else:
-            handler = self._text_handlers.get(header.topic)
-            text = header.text_header
-            reader = TextStreamReader(
-                TextStreamInfo(
-                    header.stream_id,
-                    header.topic,
-                    header.timestamp,
-                    header.mime_type or "text/plain",
-                    size,
-                    dict(header.attributes),
-                    text.reply_to_stream_id,
-                    tuple(text.attached_stream_ids),
-                    text.generated,
-                )
-            )
-        if handler is None:
-            logger.info(
-                "no handler for %s stream on topic %r; ignored", type(reader).__name__, header.topic
-            )
-            return
-        inline = _inline_content(header)
-        if inline is not None:
-            reader._push(inline)
-            reader._finish()
-        else:
-            if header.compression == proto_models.DataStream.DEFLATE_RAW:
-                reader._compressed()
-            self._open[header.stream_id] = (reader, sender)
-        self._start(handler, reader, sender)
-
-    def _start(self, handler: StreamHandler, reader: _StreamReader, sender: str) -> None:
-        async def run() -> None:
-            try:
-                result = handler(reader, sender)
-                if result is not None:
-                    await result
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a user handler's failure must not affect the room
-                logger.exception("stream handler failed")
-
-        task = asyncio.get_running_loop().create_task(run(), name="lkdesk-stream-handler")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def sender_left(self, identity: str) -> None:
-        """Fail the open streams of a participant who left."""
-        for stream_id, (reader, sender) in list(self._open.items()):
-            if sender == identity:
-                del self._open[stream_id]
-                reader._finish(ConnectionError(f"{identity} left before the stream finished"))
-
-    def fail_open(self, reason: str) -> None:
-        """Every stream still arriving ends with ``reason`` (its handler sees the error)."""
-        for reader, _ in self._open.values():
-            reader._finish(ConnectionError(reason))
-        self._open.clear()
-
-    async def close(self) -> None:
-        self.fail_open("the room was closed")
-        tasks, self._tasks = set(self._tasks), set()
-        await cancel_and_wait(tasks)
+            if packet.ByteSize() <= CHUNK_BYTES:
+                await send(packet)
+                return "inline"
+    writer = _StreamWriter(send, header, destinations)
+    if packed is not None and len(packed) < len(payload):  # else deflating did not pay
+        header.compression = proto_models.DataStream.DEFLATE_RAW
+        await writer._write_bytes(packed)
+        outcome = "deflated"
+    else:
+        is_text = header.WhichOneof("content_header") == "text_header"
+        pieces = split_utf8_bytes(payload) if is_text else _slices(payload)
+        for piece in pieces:
+            await writer._write_chunk(piece)
+        outcome = "chunked"
+    await writer.aclose()
+    return outcome
 
 
-def _inline_content(header: Header) -> bytes | None:
-    """Data streams v2 may carry a small payload in the header, maybe raw-deflated."""
-    if not header.HasField("inline_content"):
-        return None
-    content = header.inline_content
-    if header.compression == proto_models.DataStream.DEFLATE_RAW:
-        content = zlib.decompress(content, wbits=-15)
-    return content
+def _slices(data: bytes) -> list[bytes]:
+    return [data[start : start + CHUNK_BYTES] for start in range(0, len(data), CHUNK_BYTES)]

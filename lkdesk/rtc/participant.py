@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from livekit.protocol import models as proto_models
 
 from lkdesk.rtc.local_track import LocalTrack, LocalTrackPublication, TrackPublishOptions
+from lkdesk.rtc.permissions import ParticipantTrackPermission, SubscriptionPermissions
 from lkdesk.rtc.publication import RemoteTrackPublication, SubscriptionControl
-from lkdesk.rtc.types import ConnectionQuality
+from lkdesk.rtc.types import ConnectionQuality, ParticipantKind
 
 if TYPE_CHECKING:
     from lkdesk.rtc.data import RoomData
@@ -58,8 +59,9 @@ class Participant:
         return dict(self._info.attributes)
 
     @property
-    def kind(self) -> int:
-        return self._info.kind
+    def kind(self) -> ParticipantKind:
+        """Standard, agent, SIP (a phone call), ingress, egress, connector or bridge."""
+        return ParticipantKind.from_proto(self._info.kind)
 
     @property
     def permissions(self) -> proto_models.ParticipantPermission:
@@ -145,11 +147,13 @@ class LocalParticipant(Participant):
         publisher: TrackPublisher,
         data: RoomData,
         updater: LocalUpdater,
+        permissions: SubscriptionPermissions,
     ) -> None:
         super().__init__(info)
         self._publisher = publisher
         self._data = data
         self._updater = updater
+        self._permissions = permissions
 
     @property
     def track_publications(self) -> dict[str, LocalTrackPublication]:
@@ -221,6 +225,20 @@ class LocalParticipant(Participant):
             return decorator
         self._data.register_rpc_method(method, handler)
         return handler
+
+    def set_track_subscription_permissions(
+        self,
+        *,
+        allow_all_participants: bool,
+        participant_permissions: list[ParticipantTrackPermission] | None = None,
+    ) -> None:
+        """Choose who may subscribe to our tracks (kept across reconnects).
+
+        With ``allow_all_participants`` everyone may (the default of every session);
+        otherwise only what ``participant_permissions`` grants. Those refused are told by
+        the server and see ``track_subscription_permission_changed``.
+        """
+        self._permissions.set(allow_all_participants, participant_permissions or [])
 
     async def set_name(self, name: str) -> None:
         """Change our display name; raises ``RoomError`` if the server refuses."""

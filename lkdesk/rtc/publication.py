@@ -101,6 +101,8 @@ class RemoteTrackPublication(TrackPublication):
         self.track: RemoteTrack | None = None
         self.enabled = True
         self.video_dimensions: tuple[int, int] | None = None
+        #: False while the publisher does not let us subscribe (the server said so).
+        self.subscription_allowed = True
 
     def __repr__(self) -> str:
         return (

@@ -20,11 +20,13 @@ from livekit.protocol import rtc as proto_rtc
 from lkdesk.core.emitter import EventEmitter
 from lkdesk.core.errors import ConnectError, RoomError
 from lkdesk.core.tls import ServerTrust
-from lkdesk.rtc.data import RoomData
+from lkdesk.rtc.data import PeerFeatures, RoomData
 from lkdesk.rtc.engine import events as ev
 from lkdesk.rtc.engine import ice
+from lkdesk.rtc.engine import signal_protocol as sp
 from lkdesk.rtc.engine.engine import EngineOptions, RtcEngine
 from lkdesk.rtc.participant import LocalParticipant, RemoteParticipant
+from lkdesk.rtc.permissions import SubscriptionPermissions
 from lkdesk.rtc.publishing import TrackPublisher
 from lkdesk.rtc.roster import Roster
 from lkdesk.rtc.subscriptions import Subscriptions
@@ -45,6 +47,7 @@ EventTypes = Literal[
     "track_subscribed",
     "track_unsubscribed",
     "track_subscription_failed",
+    "track_subscription_permission_changed",
     "track_muted",
     "track_unmuted",
     "active_speakers_changed",
@@ -60,9 +63,11 @@ EventTypes = Literal[
     "reconnecting",
     "reconnected",
     "token_refreshed",
+    "moved",
 ]
 
 _RECONNECTING = ConnectionState.CONN_RECONNECTING
+_CAP_DEFLATE = proto_models.ClientInfo.Capability.CAP_COMPRESSION_DEFLATE_RAW
 _STATES = {
     ev.LinkState.CONNECTING: ConnectionState.CONN_CONNECTING,
     ev.LinkState.CONNECTED: ConnectionState.CONN_CONNECTED,
@@ -76,7 +81,9 @@ class RoomOptions:
     """How to join. ``auto_subscribe`` subscribes to every track lkdesk can decode.
 
     ``trust`` adds the CA the user trusts for this server to the system's trust store, for
-    ``wss://`` signalling and TURN over TLS.
+    ``wss://`` signalling and TURN over TLS. ``client_protocol`` is the data feature level
+    announced to the other participants (2: RPC over streams and data streams v2); a lower
+    one makes lkdesk behave like an older client, which only tests need.
     """
 
     auto_subscribe: bool = True
@@ -84,6 +91,7 @@ class RoomOptions:
     media_timeout_s: float = 15.0
     stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
     trust: ServerTrust = field(default_factory=ServerTrust)
+    client_protocol: int = sp.CLIENT_PROTOCOL
 
 
 class Room(EventEmitter[EventTypes]):
@@ -118,6 +126,9 @@ class Room(EventEmitter[EventTypes]):
             can_publish_data=self._can_publish_data,
             emit=self.emit,
             participant_for=self._participant_by_identity,
+            features_of=self._features_of,
+            everyone=lambda: list(self._roster.participants),
+            own_client_protocol=lambda: self._options.client_protocol,
         )
         self._publisher = TrackPublisher(
             self._engine,
@@ -125,6 +136,7 @@ class Room(EventEmitter[EventTypes]):
             permissions=lambda: self._local().permissions,
             participant=self._local,
         )
+        self._permissions = SubscriptionPermissions(self._engine.send)
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.Joined: self._on_joined,
             ev.SessionLost: self._on_session_lost,
@@ -140,7 +152,11 @@ class Room(EventEmitter[EventTypes]):
             ev.LocalMuteRequested: lambda e: self._publisher.on_server_mute(e.track_sid, e.muted),
             ev.LocalUnpublishRequested: self._on_unpublish_requested,
             ev.SubscriptionFailed: lambda e: self._roster.subscription_failed(e.track_sid, e.error),
+            ev.SubscriptionPermissionChanged: lambda e: self._roster.permission_changed(
+                e.participant_sid, e.track_sid, e.allowed
+            ),
             ev.TokenRefreshed: lambda _e: self.emit("token_refreshed"),
+            ev.RoomMoved: self._on_moved,
         }
 
     # ----- public API -------------------------------------------------------------
@@ -188,6 +204,7 @@ class Room(EventEmitter[EventTypes]):
             media_timeout_s=self._options.media_timeout_s,
             stun_probe_budget_s=self._options.stun_probe_budget_s,
             trust=self._options.trust,
+            client_protocol=self._options.client_protocol,
         )
         try:
             await self._engine.connect(url, token, engine_options)
@@ -234,6 +251,13 @@ class Room(EventEmitter[EventTypes]):
             return self.local_participant
         return self._roster.participants.get(identity)
 
+    def _features_of(self, identity: str) -> PeerFeatures | None:
+        participant = self._roster.participants.get(identity)
+        if participant is None:
+            return None
+        info = participant.info
+        return PeerFeatures(info.client_protocol, _CAP_DEFLATE in info.capabilities)
+
     def _can_publish_data(self) -> bool:
         local = self.local_participant
         return local is not None and local.permissions.can_publish_data
@@ -277,6 +301,7 @@ class Room(EventEmitter[EventTypes]):
                 publisher=self._publisher,
                 data=self._data,
                 updater=self._update_local,
+                permissions=self._permissions,
             )
             self._roster.joined(others)
             return
@@ -320,6 +345,7 @@ class Room(EventEmitter[EventTypes]):
         return state
 
     async def _restore_after_rejoin(self) -> None:
+        self._permissions.resend()
         await self._publisher.republish()
 
     def _on_room_update(self, event: ev.RoomUpdated) -> None:
@@ -327,6 +353,23 @@ class Room(EventEmitter[EventTypes]):
         self._info = event.room
         if old != event.room.metadata:
             self.emit("room_metadata_changed", old, event.room.metadata)
+
+    def _on_moved(self, event: ev.RoomMoved) -> None:
+        """Moved to another room: the old room's people leave, ``moved``, the new ones arrive.
+
+        Our publications and both peer connections stay; tracks of the new room are
+        subscribed over them as they are announced (events in livekit-client's order).
+        """
+        self._info = event.room
+        local = self.local_participant
+        if local is not None and event.participant is not None:
+            self._roster.emit_all(local.rejoined(event.participant))
+        for participant in list(self._roster.participants.values()):
+            self._roster.remove(participant)
+        self.emit("moved")
+        for info in event.others:
+            self._roster.apply(info)
+        self._subscriptions.retry_bound()
 
     def _on_unpublish_requested(self, event: ev.LocalUnpublishRequested) -> None:
         self._engine.spawn(self._publisher.on_server_unpublished(event.track_sid), "unpublish")

@@ -6,6 +6,7 @@ track_published, track_unpublished before participant_disconnected), with its na
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +14,12 @@ from livekit.protocol import models as proto_models
 from livekit.protocol import rtc as proto_rtc
 
 from lkdesk.rtc.participant import Event, LocalParticipant, RemoteParticipant
+from lkdesk.rtc.permissions import status
 from lkdesk.rtc.publication import SubscriptionControl
 from lkdesk.rtc.subscriptions import Subscriptions
 from lkdesk.rtc.types import ConnectionQuality
+
+logger = logging.getLogger(__name__)
 
 _QUALITY = {
     proto_models.ConnectionQuality.POOR: ConnectionQuality.QUALITY_POOR,
@@ -146,6 +150,20 @@ class Roster:
             if participant is not None and participant.connection_quality != quality:
                 participant.connection_quality = quality
                 self._emit("connection_quality_changed", participant, quality)
+
+    def permission_changed(self, participant_sid: str, track_sid: str, allowed: bool) -> None:
+        """A publisher allowed or refused us a track (``track_subscription_permission_changed``)."""
+        by_sid = {p.sid: p for p in self.participants.values()}
+        participant = by_sid.get(participant_sid)
+        publication = participant.track_publications.get(track_sid) if participant else None
+        if participant is None or publication is None:
+            logger.debug("permission update for unknown track %s; ignored", track_sid)
+            return
+        if publication.subscription_allowed != allowed:
+            publication.subscription_allowed = allowed
+            self._emit(
+                "track_subscription_permission_changed", participant, publication, status(allowed)
+            )
 
     def subscription_failed(self, track_sid: str, error: str) -> None:
         participant = self.owner_of(track_sid)

@@ -38,6 +38,7 @@ class Subscriptions:
             str, tuple[RemoteTrack, RemoteTrackPublication, RemoteParticipant]
         ] = {}
         self._bound_unknown: set[str] = set()  # bound to a mid before its publication is known
+        self._bound: set[str] = set()  # every track sid a subscriber media line carries now
 
     # ----- SubscriptionControl --------------------------------------------------------------
 
@@ -76,9 +77,11 @@ class Subscriptions:
 
     def on_bound(self, event: TrackBound) -> None:
         if event.old_sid is not None:
+            self._bound.discard(event.old_sid)
             self._bound_unknown.discard(event.old_sid)
             self.drop(event.old_sid)
         if event.new_sid is not None:
+            self._bound.add(event.new_sid)
             self._bound_unknown.add(event.new_sid)
             self.retry_bound()
 
@@ -97,9 +100,15 @@ class Subscriptions:
                 self._emit("track_subscribed", track, publication, owner)
 
     def unpublished(self, sid: str) -> None:
-        """A publication went away: its track ends and we stop wanting it."""
+        """A publication went away: its track ends and we stop wanting it.
+
+        While its media line still carries it (a move to a room the publisher is in too),
+        a publication announced again with that sid gets its track back at once.
+        """
         self._wanted.discard(sid)
         self.drop(sid)
+        if sid in self._bound:
+            self._bound_unknown.add(sid)
 
     def drop(self, sid: str) -> None:
         entry = self._received.pop(sid, None)
@@ -133,6 +142,7 @@ class Subscriptions:
         for sid in list(self._received):
             self.drop(sid)
         self._bound_unknown.clear()
+        self._bound.clear()
 
     def rejoined(self, participants: list[RemoteParticipant]) -> None:
         """Ask the new session for every track we still want."""

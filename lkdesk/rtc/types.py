@@ -53,6 +53,35 @@ class ConnectionQuality(IntEnum):
     QUALITY_LOST = 3
 
 
+class ParticipantKind(IntEnum):
+    """What a participant is: names and values of the official SDK's ``rtc.ParticipantKind``
+    (which differ from the wire's ``ParticipantInfo.Kind`` for connectors and bridges)."""
+
+    PARTICIPANT_KIND_STANDARD = 0
+    PARTICIPANT_KIND_INGRESS = 1
+    PARTICIPANT_KIND_EGRESS = 2
+    PARTICIPANT_KIND_SIP = 3
+    PARTICIPANT_KIND_AGENT = 4
+    PARTICIPANT_KIND_CONNECTOR = 5
+    PARTICIPANT_KIND_BRIDGE = 6
+
+    @classmethod
+    def from_proto(cls, kind: int) -> ParticipantKind:
+        """The kind for a wire ``ParticipantInfo.Kind`` (unknown ones count as standard)."""
+        return _KIND_FROM_WIRE.get(kind, cls.PARTICIPANT_KIND_STANDARD)
+
+
+_WIRE = proto_models.ParticipantInfo.Kind
+_KIND_FROM_WIRE = {
+    _WIRE.Value("STANDARD"): ParticipantKind.PARTICIPANT_KIND_STANDARD,
+    _WIRE.Value("INGRESS"): ParticipantKind.PARTICIPANT_KIND_INGRESS,
+    _WIRE.Value("EGRESS"): ParticipantKind.PARTICIPANT_KIND_EGRESS,
+    _WIRE.Value("SIP"): ParticipantKind.PARTICIPANT_KIND_SIP,
+    _WIRE.Value("AGENT"): ParticipantKind.PARTICIPANT_KIND_AGENT,
+    _WIRE.Value("CONNECTOR"): ParticipantKind.PARTICIPANT_KIND_CONNECTOR,
+    _WIRE.Value("BRIDGE"): ParticipantKind.PARTICIPANT_KIND_BRIDGE,
+}
+
 DisconnectReason = proto_models.DisconnectReason
 
 
@@ -60,6 +89,7 @@ __all__ = [
     "ConnectionQuality",
     "ConnectionState",
     "DisconnectReason",
+    "ParticipantKind",
     "TrackKind",
     "TrackSource",
     "describe_disconnect",

@@ -218,6 +218,10 @@ class Session(ABC):
         """Admin: move someone to another room."""
 
     @abstractmethod
+    async def dial_phone(self, phone_number: str, trunk_id: str) -> None:
+        """Admin: call a phone number into the room through an outbound SIP trunk."""
+
+    @abstractmethod
     async def aclose(self) -> None:
         """Leave if needed and stop every task; the session cannot be used afterwards."""
 
@@ -232,6 +236,11 @@ class Session(ABC):
         if capabilities != self._capabilities:
             self._capabilities = capabilities
             self.events.emit("capabilities", capabilities)
+
+    def _set_room_name(self, name: str) -> None:
+        if name and name != self.room_name:
+            self.room_name = name
+            self.events.emit("room_name", name)
 
     def _set_audio_processing(self, settings: AudioProcessingSettings) -> None:
         if settings != self._audio_processing:

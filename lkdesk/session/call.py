@@ -253,8 +253,11 @@ class CallSession(Session):
             "connection_quality_changed": lambda p, _q: refresh(p),
             "participant_name_changed": lambda p, _old, _new: refresh(p),
             "participant_permissions_changed": lambda p, _old, _new: refresh(p),
+            "participant_attributes_changed": lambda _changed, p: refresh(p),
+            "track_subscription_permission_changed": lambda p, _pub, _status: refresh(p),
             "connection_state_changed": self._on_connection_state,
             "disconnected": self._on_disconnected,
+            "moved": lambda: self._on_moved(room),
         }
         for event, handler in handlers.items():
             room.on(event, handler)  # type: ignore[arg-type]
@@ -314,6 +317,11 @@ class CallSession(Session):
             self._set_status(Status(SessionState.RECONNECTING, "Your connection dropped."))
         elif state == rtc.ConnectionState.CONN_CONNECTED and self.participant(self.local_identity):
             self._set_status(Status(SessionState.CONNECTED))
+
+    def _on_moved(self, room: rtc.Room) -> None:
+        """An administrator moved us: same call, new room (people change through events)."""
+        self._set_room_name(room.name)
+        self._notice(f"A host moved you to the room “{room.name}”.")
 
     def _on_disconnected(self, reason: int) -> None:
         if self._leaving:
@@ -459,6 +467,9 @@ class CallSession(Session):
 
     async def move_participant(self, identity: str, room: str) -> None:
         await self._host.move(self._need_room(), identity, room)
+
+    async def dial_phone(self, phone_number: str, trunk_id: str) -> None:
+        await self._host.dial(self._need_room(), phone_number, trunk_id)
 
 
 __all__ = ["CallSession", "describe_end"]

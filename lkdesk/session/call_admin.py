@@ -12,7 +12,8 @@ from lkdesk.session.targets import AdminAccess
 
 
 class HostActions:
-    """Mute, remove, permissions, rename, move; each error says what the server answered."""
+    """Mute, remove, permissions, rename, move, call a phone; each error says what the server
+    answered."""
 
     def __init__(self, access: AdminAccess | None, unavailable_reason: str) -> None:
         self._access = access
@@ -65,6 +66,9 @@ class HostActions:
 
     async def move(self, room: rtc.Room, identity: str, destination: str) -> None:
         await self._call(lambda a: a.move_participant(room.name, identity, destination))
+
+    async def dial(self, room: rtc.Room, phone_number: str, trunk_id: str) -> None:
+        await self._call(lambda a: a.dial_phone(room.name, phone_number, trunk_id))
 
     async def aclose(self) -> None:
         if self._admin is not None:

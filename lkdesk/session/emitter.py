@@ -23,6 +23,7 @@ SessionEvent = Literal[
     "capabilities",  # (Capabilities)
     "audio_processing",  # (AudioProcessingSettings)
     "talking_while_muted",  # (bool) voice on the muted microphone: show "You are muted"
+    "room_name",  # (str) the room was renamed under us: an administrator moved us
 ]
 
 

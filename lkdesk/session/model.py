@@ -59,9 +59,25 @@ class TileKey:
     kind: VideoKind = VideoKind.CAMERA
 
 
+class ParticipantKind(StrEnum):
+    """What a participant is; the UI names every kind but a person."""
+
+    PERSON = "person"
+    AGENT = "agent"  # a LiveKit agent (AI voice assistant, bot)
+    PHONE = "phone"  # a phone call dialled in or out through SIP
+    INGRESS = "ingress"  # a stream brought into the room (RTMP, WHIP, a URL)
+    EGRESS = "egress"  # a recording or a stream out of the room
+    CONNECTOR = "connector"
+    BRIDGE = "bridge"
+
+
 @dataclass(frozen=True, slots=True)
 class ParticipantState:
-    """Everything the UI shows about one participant."""
+    """Everything the UI shows about one participant.
+
+    ``agent_state`` is an agent's ``lk.agent.state`` (listening, thinking, speaking …);
+    ``not_permitted`` names what the participant publishes but does not let us receive.
+    """
 
     identity: str
     name: str
@@ -74,6 +90,9 @@ class ParticipantState:
     quality: Quality = Quality.EXCELLENT
     can_publish: bool = True
     order: int = 0  # join order, for a stable grid
+    kind: ParticipantKind = ParticipantKind.PERSON
+    agent_state: str = ""
+    not_permitted: tuple[str, ...] = ()
 
     @property
     def display_name(self) -> str:

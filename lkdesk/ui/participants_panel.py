@@ -5,21 +5,36 @@ from __future__ import annotations
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMenu,
     QMessageBox,
+    QPushButton,
     QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from lkdesk.session import Feature, ParticipantState
+from lkdesk.session import Feature, ParticipantKind, ParticipantState
 from lkdesk.ui.painting import paint_avatar
 from lkdesk.ui.resources import icon, pixmap
 from lkdesk.ui.theme import ROOM
+
+#: How each kind of participant that is not a person is named in the list.
+KIND_WORDS = {
+    ParticipantKind.AGENT: "Agent",
+    ParticipantKind.PHONE: "Phone call",
+    ParticipantKind.INGRESS: "Stream input",
+    ParticipantKind.EGRESS: "Recorder",
+    ParticipantKind.CONNECTOR: "Connector",
+    ParticipantKind.BRIDGE: "Bridge",
+}
 
 
 class Avatar(QWidget):
@@ -88,6 +103,9 @@ class ParticipantRow(QWidget):
             name = f"{name} (You)"
         self.name.setText(name)
         details = []
+        if state.kind in KIND_WORDS:
+            kind = KIND_WORDS[state.kind]
+            details.append(f"{kind}: {state.agent_state}" if state.agent_state else kind)
         if state.speaking:
             details.append("Speaking")
         if state.screen_on:
@@ -96,6 +114,8 @@ class ParticipantRow(QWidget):
             details.append("Cannot send audio or video")
         if not state.is_local and state.quality <= 1:
             details.append("Poor connection")
+        if state.not_permitted:
+            details.append(f"Not shared with you: {', '.join(state.not_permitted)}")
         self.detail.setText(" · ".join(details))
         self.detail.setVisible(bool(details))
         self.mic.setPixmap(
@@ -151,6 +171,7 @@ class ParticipantsPanel(QWidget):
     rename = Signal(str, str)
     move_to_room = Signal(str, str)
     set_metadata = Signal(str, str)
+    dial_phone = Signal(str, str)  # phone number, outbound SIP trunk id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,6 +198,11 @@ class ParticipantsPanel(QWidget):
         self.host_note.setProperty("role", "muted")
         self.host_note.setWordWrap(True)
         column.addWidget(self.host_note)
+        self.call_phone = QPushButton("Call a phone…")
+        self.call_phone.setToolTip("Dial a phone number into the room (needs a SIP trunk)")
+        self.call_phone.clicked.connect(self._ask_phone)
+        column.addWidget(self.call_phone, 0, Qt.AlignmentFlag.AlignLeft)
+        self._trunk = ""
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         self._list = QWidget()
@@ -196,6 +222,7 @@ class ParticipantsPanel(QWidget):
             else ""
         )
         self.host_note.setVisible(admin.available)
+        self.call_phone.setVisible(admin.available)
         for row in self.rows.values():
             row.set_state(row.state, admin, move)
 
@@ -260,6 +287,32 @@ class ParticipantsPanel(QWidget):
                     lambda text: self.move_to_room.emit(identity, text)
                 )
             self._open(dialog)
+
+    def _ask_phone(self) -> None:
+        """Number and trunk in one small form; the session says what went wrong, if anything."""
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Call a phone")
+        form = QFormLayout(dialog)
+        number = QLineEdit()
+        number.setPlaceholderText("+44 20 7946 0000")
+        trunk = QLineEdit(self._trunk)
+        trunk.setPlaceholderText("ST_… (an outbound SIP trunk of your LiveKit project)")
+        form.addRow("Phone number", number)
+        form.addRow("SIP trunk", trunk)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Call")
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+
+        def call() -> None:
+            self._trunk = trunk.text().strip()
+            self.dial_phone.emit(number.text().strip(), self._trunk)
+
+        dialog.accepted.connect(call)
+        self._open(dialog)
 
     def _open(self, dialog: QWidget) -> None:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

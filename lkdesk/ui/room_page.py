@@ -136,6 +136,9 @@ class RoomPage(QWidget):
             lambda who, m: self._do(self._s().set_participant_metadata(who, m), "save the metadata")
         )
         p.move_to_room.connect(lambda who, r: self._do(self._s().move_participant(who, r), "move"))
+        p.dial_phone.connect(
+            lambda number, trunk: self._do(self._s().dial_phone(number, trunk), "call the phone")
+        )
 
     # ----- binding -------------------------------------------------------------------------
 
@@ -161,6 +164,7 @@ class RoomPage(QWidget):
         b.capabilities.connect(self._on_capabilities)
         b.talking_while_muted.connect(self.muted_hint.set_shown)
         b.audio_processing.connect(self._on_processing)
+        b.room_name.connect(self.controls.title.setText)
         self._on_capabilities(session.capabilities)
         self._on_processing(session.audio_processing)
         self.controls.set_media(session.local_media)

@@ -80,7 +80,11 @@ class VideoTile(QWidget):
             self.state = state
             if not (state.screen_on if self.is_screen else state.camera_on):
                 self.frame = None
-            if old.name != state.name or old.mic_on != state.mic_on:
+            if (old.name, old.mic_on, old.agent_state) != (
+                state.name,
+                state.mic_on,
+                state.agent_state,
+            ):
                 self._update_tooltip()
             self.update()
 
@@ -104,6 +108,8 @@ class VideoTile(QWidget):
             return "Your screen" if self.state.is_local else f"{name}'s screen"
         if self.state.is_local:
             return "You" if name == "You" else f"{name} (You)"
+        if self.state.agent_state:  # an agent: listening, thinking, speaking …
+            return f"{name} · {self.state.agent_state}"
         return name
 
     def _update_tooltip(self) -> None:

@@ -169,6 +169,16 @@ async function main() {
     sendChat: (a) => page.evaluate(([t, o]) => window.lkPeer.sendChat(t, o), [a.text, a.options ?? {}]),
     getState: () => page.evaluate(() => window.lkPeer.getState()),
     leave: () => page.evaluate(() => window.lkPeer.leave()),
+    watchText: (a) => page.evaluate((t) => window.lkPeer.watchText(t), a.topic),
+    receivedTexts: (a) => page.evaluate((t) => window.lkPeer.receivedTexts(t), a.topic),
+    sendText: (a) => page.evaluate(([t, o]) => window.lkPeer.sendText(t, o), [a.text, a.options ?? {}]),
+    registerDigestRpc: () => page.evaluate(() => window.lkPeer.registerDigestRpc()),
+    performRpc: (a) =>
+      page.evaluate(
+        ([d, m, p, t]) => window.lkPeer.performRpc(d, m, p, t),
+        [a.destination, a.method, a.payload, a.responseTimeout ?? 30000],
+      ),
+    remoteFeatures: () => page.evaluate(() => window.lkPeer.remoteFeatures()),
     eval: (a) => page.evaluate(a.expression),
     ping: () => 'pong',
   };

@@ -531,6 +531,96 @@ async function leave() {
   return { left: !!r };
 }
 
-window.lkPeer = { join, sendChat, getState, leave, version: LK.version };
+// --- data streams and RPC (client protocol 2 tests) -------------------------------------------
+// Large payloads come back as length + SHA-256 so a reply stays a small JSON line.
+const textsByTopic = new Map(); // topic -> [{from, length, sha256, text?, attributes}]
+
+async function sha256Hex(text) {
+  const bytes = new TextEncoder().encode(text);
+  const hash = await crypto.subtle.digest('SHA-256', bytes);
+  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function describeText(text) {
+  const bytes = new TextEncoder().encode(text).length;
+  return { length: text.length, bytes, sha256: await sha256Hex(text), text: bytes <= 64 ? text : null };
+}
+
+function watchText(topic) {
+  if (!room) throw new Error('not joined');
+  if (textsByTopic.has(topic)) return { watching: topic };
+  textsByTopic.set(topic, []);
+  room.registerTextStreamHandler(topic, async (reader, participantInfo) => {
+    const entry = { from: participantInfo.identity, attributes: reader.info.attributes ?? {} };
+    try {
+      Object.assign(entry, await describeText(await reader.readAll()));
+    } catch (e) {
+      entry.error = String(e?.message ?? e);
+    }
+    textsByTopic.get(topic).push(entry);
+  });
+  return { watching: topic };
+}
+
+function receivedTexts(topic) {
+  return textsByTopic.get(topic) ?? [];
+}
+
+async function sendText(text, options = {}) {
+  if (!room) throw new Error('not joined');
+  const info = await room.localParticipant.sendText(text, {
+    topic: options.topic ?? '',
+    destinationIdentities: options.destinationIdentities,
+  });
+  return { id: info.id, size: info.size };
+}
+
+// "digest": answers sha256(payload) + ':' + payload.toUpperCase(), a reply as large as the call
+function registerDigestRpc() {
+  if (!room) throw new Error('not joined');
+  room.localParticipant.registerRpcMethod('digest', async (data) => {
+    return `${await sha256Hex(data.payload)}:${data.payload.toUpperCase()}`;
+  });
+  return { registered: 'digest' };
+}
+
+async function performRpc(destinationIdentity, method, payload, responseTimeout = 30000) {
+  if (!room) throw new Error('not joined');
+  const started = performance.now();
+  try {
+    const answer = await room.localParticipant.performRpc({
+      destinationIdentity,
+      method,
+      payload,
+      responseTimeout,
+    });
+    return { ok: true, ms: performance.now() - started, ...(await describeText(answer)) };
+  } catch (e) {
+    return { ok: false, code: e?.code ?? null, message: String(e?.message ?? e) };
+  }
+}
+
+function remoteFeatures() {
+  if (!room) return {};
+  const out = {};
+  room.remoteParticipants.forEach((p) => {
+    out[p.identity] = { clientProtocol: p.clientProtocol ?? null };
+  });
+  return out;
+}
+
+window.lkPeer = {
+  join,
+  sendChat,
+  getState,
+  leave,
+  watchText,
+  receivedTexts,
+  sendText,
+  registerDigestRpc,
+  performRpc,
+  remoteFeatures,
+  version: LK.version,
+};
 window.lkPeerReady = true;
 setStatus(`ready, livekit-client ${LK.version}`);

@@ -247,9 +247,12 @@ class LiveKitServer:
         metadata: str | None = None,
         attributes: dict[str, str] | None = None,
         ttl: timedelta = timedelta(minutes=10),
+        kind: str | None = None,
+        sip: api.SIPGrants | None = None,
         **grants: Any,
     ) -> str:
-        """Mint a join token; ``grants`` are extra :class:`livekit.api.VideoGrants` fields."""
+        """Mint a join token; ``grants`` are extra :class:`livekit.api.VideoGrants` fields,
+        ``kind`` the participant kind ("agent", "sip", ...), ``sip`` SIP service grants."""
         video: dict[str, Any] = {"room_join": True, "can_update_own_metadata": True}
         video.update(grants)
         tok = (
@@ -264,6 +267,10 @@ class LiveKitServer:
             tok = tok.with_metadata(metadata)
         if attributes is not None:
             tok = tok.with_attributes(attributes)
+        if kind is not None:
+            tok = tok.with_kind(kind)  # type: ignore[arg-type]
+        if sip is not None:
+            tok = tok.with_sip_grants(sip)
         with warnings.catch_warnings():
             # `--dev`'s fixed secret is 6 bytes; PyJWT warns about it on every token.
             warnings.simplefilter("ignore", InsecureKeyLengthWarning)

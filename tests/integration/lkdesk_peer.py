@@ -10,11 +10,59 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, get_args
 
 import numpy as np
+from livekit.protocol import models as proto_models
 
 from lkdesk import rtc
 from lkdesk.rtc.room import EventTypes
 
 EVENT_NAMES: tuple[str, ...] = get_args(EventTypes)
+
+
+class PacketTap:
+    """Records the DataPackets a room sends and receives, to check the wire format.
+
+    Peers decode both formats alike, so only the packets show whether a stream went inline
+    or deflated, or an RPC as a stream or a packet.
+    """
+
+    def __init__(self, room: rtc.Room) -> None:
+        self.sent: list[proto_models.DataPacket] = []
+        self.received: list[proto_models.DataPacket] = []
+        data = room._data
+        receive, send = data.on_packet, data.transport.send
+
+        def on_packet(packet: proto_models.DataPacket) -> None:
+            self.received.append(packet)
+            receive(packet)
+
+        async def on_send(packet: proto_models.DataPacket, *, reliable: bool) -> None:
+            self.sent.append(packet)
+            await send(packet, reliable=reliable)
+
+        data.on_packet = on_packet  # type: ignore[method-assign]
+        data.transport.send = on_send  # type: ignore[method-assign]
+
+    @staticmethod
+    def stream_packets(
+        packets: list[proto_models.DataPacket], topic: str
+    ) -> list[proto_models.DataPacket]:
+        """The header, chunks and trailer of the streams on ``topic``."""
+        ids = {
+            p.stream_header.stream_id
+            for p in packets
+            if p.WhichOneof("value") == "stream_header" and p.stream_header.topic == topic
+        }
+        out = []
+        for p in packets:
+            kind = p.WhichOneof("value") or ""
+            streamed = kind in ("stream_header", "stream_chunk", "stream_trailer")
+            if streamed and getattr(p, kind).stream_id in ids:
+                out.append(p)
+        return out
+
+    @staticmethod
+    def kinds(packets: list[proto_models.DataPacket]) -> list[str]:
+        return [p.WhichOneof("value") or "" for p in packets]
 
 
 class LkdeskPeer:

@@ -63,6 +63,7 @@ class EngineOptions:
     media_timeout_s: float = 15.0
     stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
     trust: ServerTrust = field(default_factory=ServerTrust)  # wss://, turns: (+ system store)
+    client_protocol: int = sp.CLIENT_PROTOCOL
 
 
 class RtcEngine:
@@ -131,7 +132,7 @@ class RtcEngine:
         join = await signal.join(
             self.url,
             self.token,
-            sp.JoinParams(auto_subscribe=False),
+            sp.JoinParams(auto_subscribe=False, client_protocol=self.options.client_protocol),
             join_timeout=self.options.join_timeout_s,
         )
         self.join = join

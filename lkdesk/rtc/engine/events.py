@@ -100,8 +100,29 @@ class SubscriptionFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionPermissionChanged:
+    """The publisher ``participant_sid`` allowed or refused us its track ``track_sid``."""
+
+    participant_sid: str
+    track_sid: str
+    allowed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TokenRefreshed:
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoomMoved:
+    """RoomService moved us to another room: its identity, our new info, the people there.
+
+    The connections stay; only what the room is and who is in it changes (protocol 16).
+    """
+
+    room: proto_models.Room
+    participant: proto_models.ParticipantInfo | None
+    others: tuple[proto_models.ParticipantInfo, ...]
 
 
 EngineEvent = (
@@ -117,5 +138,7 @@ EngineEvent = (
     | LocalMuteRequested
     | LocalUnpublishRequested
     | SubscriptionFailed
+    | SubscriptionPermissionChanged
     | TokenRefreshed
+    | RoomMoved
 )

@@ -23,9 +23,11 @@ from lkdesk.rtc.engine.events import (
     LocalUnpublishRequested,
     ParticipantsUpdated,
     QualityUpdated,
+    RoomMoved,
     RoomUpdated,
     SpeakersChanged,
     SubscriptionFailed,
+    SubscriptionPermissionChanged,
     TokenRefreshed,
     TrackBound,
 )
@@ -56,6 +58,7 @@ class MessageRouter:
             "track_published": self._on_track_published,
             "request_response": self._on_request_response,
             "refresh_token": self._on_refresh_token,
+            "room_moved": self._on_room_moved,
             "update": lambda m: self._emit(ParticipantsUpdated(tuple(m.participants))),
             "speakers_changed": lambda m: self._emit(SpeakersChanged(tuple(m.speakers))),
             "room_update": lambda m: self._emit(RoomUpdated(m.room)),
@@ -63,7 +66,10 @@ class MessageRouter:
             "mute": lambda m: self._emit(LocalMuteRequested(m.sid, m.muted)),
             "track_unpublished": lambda m: self._emit(LocalUnpublishRequested(m.track_sid)),
             "subscription_response": lambda m: self._emit(
-                SubscriptionFailed(m.track_sid, proto_models.SubscriptionError.Name(m.err))
+                SubscriptionFailed(m.track_sid, _subscription_error(m.err))
+            ),
+            "subscription_permission_update": lambda m: self._emit(
+                SubscriptionPermissionChanged(m.participant_sid, m.track_sid, m.allowed)
             ),
         }
 
@@ -136,6 +142,29 @@ class MessageRouter:
         self._engine.token = token
         self._emit(TokenRefreshed(token))
 
+    def _on_room_moved(self, moved: proto_rtc.RoomMovedResponse) -> None:
+        """Follow a move (protocol 16): new room, token and participant; connections stay.
+
+        The engine keeps what a resume or rejoin needs (token, join state, our sid); the
+        room's models are the listener's.
+        """
+        if not moved.HasField("room") or not moved.room.name:
+            logger.warning("ignoring a room-moved message that names no room")
+            return
+        engine = self._engine
+        participant = moved.participant if moved.HasField("participant") else None
+        if engine.join is not None:
+            engine.join.room.CopyFrom(moved.room)
+            if participant is not None:
+                engine.join.participant.CopyFrom(participant)
+        signal = engine.signal
+        if participant is not None and participant.sid and signal and signal.session:
+            signal.session.participant_sid = participant.sid
+        logger.info("moved to room %s", moved.room.name)
+        if moved.token:
+            self._on_refresh_token(moved.token)
+        self._emit(RoomMoved(moved.room, participant, tuple(moved.other_participants)))
+
     # ----- requests and their answers ---------------------------------------------------------
 
     async def request(
@@ -195,6 +224,14 @@ class MessageRouter:
             waiting.set_result(response)
         elif response.reason != proto_rtc.RequestResponse.OK:
             logger.warning("server refused a request: %s", response.message)
+
+
+def _subscription_error(code: int) -> str:
+    """The error's name; a code newer than our protobufs is named by its number."""
+    try:
+        return proto_models.SubscriptionError.Name(code)
+    except ValueError:
+        return f"SE_{code}"
 
 
 def _publish_refused(response: proto_rtc.RequestResponse) -> PublishError:

@@ -18,11 +18,14 @@ from livekit.protocol import rtc as proto_rtc
 from lkdesk import __version__
 from lkdesk.core.errors import InvalidUrlError, SignalProtocolError
 
-#: Signalling protocol version we announce. 15, not 17: RoomMoved (gated at > 15) is not
-#: handled yet; everything gated up to 15 is (PROTOCOL_NOTES §1.2).
-PROTOCOL_VERSION = 15
-#: Client-to-client feature level: 2 once text/byte streams v2 (inline, deflate) are handled.
-CLIENT_PROTOCOL = 0
+#: Signalling protocol version we announce: 16, as RoomMoved (gated at > 15) is followed.
+#: Not 17: that announces packet-trailer support lkdesk lacks (PROTOCOL_NOTES §1.2).
+PROTOCOL_VERSION = 16
+#: Client-to-client feature level we announce: 2 = RPC over data streams (1) and data streams
+#: v2 (inline one-packet streams, raw-deflate), both received and sent (PROTOCOL_NOTES §9.1).
+CLIENT_PROTOCOL = 2
+#: Announced with client protocol 2: we inflate raw-deflate streams (``capabilities`` query).
+CAP_DEFLATE = "CAP_COMPRESSION_DEFLATE_RAW"
 
 _SCHEMES = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
 _HOST_RE = re.compile(r"^[A-Za-z0-9._\-\[\]:]+$")
@@ -38,6 +41,11 @@ class JoinParams:
     resume_sid: str = ""
     reconnect_reason: int = 0
     client_protocol: int = CLIENT_PROTOCOL
+
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        """What peers may send us beyond the client protocol: deflate goes with v2 streams."""
+        return (CAP_DEFLATE,) if self.client_protocol >= 2 else ()
 
 
 def normalize_server_url(url: str) -> str:
@@ -92,6 +100,8 @@ def build_join_url(server_url: str, options: JoinParams) -> str:
         "auto_subscribe": "1" if options.auto_subscribe else "0",
         "adaptive_stream": "1" if options.adaptive_stream else "0",
     }
+    if options.capabilities:
+        params["capabilities"] = ",".join(options.capabilities)
     if options.resume_sid:
         params["reconnect"] = "1"
         params["sid"] = options.resume_sid

@@ -19,7 +19,7 @@ from lkdesk.session.base import Session
 from lkdesk.session.demo.cast import AGENDA, CAST, GREETINGS, YOU_LOOK, Actor, reply_to
 from lkdesk.session.demo.speech import Conversation
 from lkdesk.session.demo.synth import PersonVideo, SlideVideo
-from lkdesk.session.errors import NotConnectedError, SessionError
+from lkdesk.session.errors import NotAvailableError, NotConnectedError, SessionError
 from lkdesk.session.model import (
     Attachment,
     Capabilities,
@@ -261,6 +261,9 @@ class DemoSession(Session):
 
     async def move_participant(self, identity: str, room: str) -> None:
         self._depart(identity, f"moved to {room}")
+
+    async def dial_phone(self, phone_number: str, trunk_id: str) -> None:
+        raise NotAvailableError("The demo room cannot call phones; join a LiveKit server.")
 
     # ----- simulation ----------------------------------------------------------------------------
 

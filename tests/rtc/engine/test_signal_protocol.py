@@ -47,6 +47,13 @@ def test_join_url_carries_protocol_and_no_token() -> None:
     assert "auto_subscribe=0" in url and "access_token" not in url
 
 
+def test_join_url_announces_client_protocol_2_with_deflate_and_less_without() -> None:
+    modern = sp.build_join_url("http://h:1", sp.JoinParams())
+    assert "client_protocol=2" in modern and "capabilities=CAP_COMPRESSION_DEFLATE_RAW" in modern
+    old = sp.build_join_url("http://h:1", sp.JoinParams(client_protocol=0))
+    assert "client_protocol=0" in old and "capabilities" not in old
+
+
 def test_token_is_scrubbed_from_server_messages() -> None:
     token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhYmNkZWZnaCJ9.c2lnbmF0dXJlLXZhbHVl"
     body = f"invalid token: {token}, error: go-jose/go-jose: error in cryptographic primitive"
