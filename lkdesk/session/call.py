@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,7 +13,7 @@ from lkdesk import rtc
 from lkdesk.core.errors import ConnectError
 from lkdesk.core.tasks import TaskSet
 from lkdesk.session.base import Session
-from lkdesk.session.call_admin import HostActions
+from lkdesk.session.call_admin import HostActions, HostDelegation
 from lkdesk.session.call_data import ChatAndFiles
 from lkdesk.session.call_words import describe_end, snapshot
 from lkdesk.session.devices import DeviceScan, scan_devices
@@ -44,6 +43,7 @@ from lkdesk.session.model import (
     VideoKind,
 )
 from lkdesk.session.remote_audio import RemoteAudio, play_test_tone
+from lkdesk.session.remote_video import RemoteVideo
 from lkdesk.session.share_sources import list_share_sources, thumbnail
 from lkdesk.session.targets import Credentials
 
@@ -54,7 +54,7 @@ _NOT_IN_A_CALL = (rtc.ConnectionState.CONN_DISCONNECTED, rtc.ConnectionState.CON
 _KIND_OF = {DeviceKind.MICROPHONE: MIC, DeviceKind.CAMERA: CAMERA}
 
 
-class CallSession(Session):
+class CallSession(HostDelegation, Session):
     """One call in a real LiveKit room."""
 
     def __init__(
@@ -83,7 +83,7 @@ class CallSession(Session):
         self._room_options = room_options or rtc.RoomOptions()
         self._room: rtc.Room | None = None
         self._tasks = TaskSet("call", on_error=self._background_failed)
-        self._pumps: dict[str, asyncio.Task[Any]] = {}
+        self._video = RemoteVideo(self._tasks, self.events.emit)
         self._scan = DeviceScan()
         self._devices: dict[DeviceKind, str] = {}
         self._mic = MicProcessing(
@@ -230,9 +230,7 @@ class CallSession(Session):
         self.events.off_all()
 
     def _finish(self, status: Status) -> None:
-        for task in self._pumps.values():
-            task.cancel()
-        self._pumps.clear()
+        self._video.stop_all()
         self._clear_participants()
         self._set_status(status)
 
@@ -277,29 +275,16 @@ class CallSession(Session):
     ) -> None:
         self._refresh(participant)
         if track.kind == rtc.TrackKind.KIND_VIDEO:
-            screen = publication.source == rtc.TrackSource.SOURCE_SCREENSHARE
-            key = TileKey(participant.identity, VideoKind.SCREEN if screen else VideoKind.CAMERA)
-            self._pumps[track.sid] = self._tasks.spawn(self._pump_video(track, key), "video")
+            self._video.add(track, publication, participant.identity)
         elif track.kind == rtc.TrackKind.KIND_AUDIO and self.capabilities.speaker.available:
             self._audio.add(track)
 
     def _on_track_unsubscribed(
         self, track: rtc.RemoteTrack, _publication: Any, participant: rtc.RemoteParticipant
     ) -> None:
-        pump = self._pumps.pop(track.sid, None)
-        if pump is not None:
-            pump.cancel()
+        self._video.remove(track.sid)
         self._audio.remove(track.sid)
         self._refresh(participant)
-
-    async def _pump_video(self, track: rtc.RemoteTrack, key: TileKey) -> None:
-        stream = rtc.VideoStream(track)
-        try:
-            async for event in stream:
-                self.events.emit("video_frame", key, event.frame.data)
-        finally:
-            await stream.aclose()
-            self.events.emit("video_ended", key)
 
     def _on_speakers(self, _speakers: list[rtc.RemoteParticipant]) -> None:
         room = self._room
@@ -442,34 +427,6 @@ class CallSession(Session):
         if self._data is None or room is None or room.connection_state in _NOT_IN_A_CALL:
             raise NotConnectedError("Join the room first.")
         return self._data
-
-    # ----- admin ----------------------------------------------------------------------------------
-
-    def _need_room(self) -> rtc.Room:
-        if self._room is None or not self._room.isconnected():
-            raise NotConnectedError("Join the room first.")
-        return self._room
-
-    async def mute_participant(self, identity: str) -> None:
-        await self._host.mute(self._need_room(), identity)
-
-    async def remove_participant(self, identity: str) -> None:
-        await self._host.remove(self._need_room(), identity)
-
-    async def set_participant_can_publish(self, identity: str, allowed: bool) -> None:
-        await self._host.set_can_publish(self._need_room(), identity, allowed)
-
-    async def rename_participant(self, identity: str, name: str) -> None:
-        await self._host.rename(self._need_room(), identity, name)
-
-    async def set_participant_metadata(self, identity: str, metadata: str) -> None:
-        await self._host.set_metadata(self._need_room(), identity, metadata)
-
-    async def move_participant(self, identity: str, room: str) -> None:
-        await self._host.move(self._need_room(), identity, room)
-
-    async def dial_phone(self, phone_number: str, trunk_id: str) -> None:
-        await self._host.dial(self._need_room(), phone_number, trunk_id)
 
 
 __all__ = ["CallSession", "describe_end"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from lkdesk import rtc
 from lkdesk.admin import AdminError, RoomAdmin
-from lkdesk.session.errors import AdminActionError, NotAvailableError
+from lkdesk.session.errors import AdminActionError, NotAvailableError, NotConnectedError
 from lkdesk.session.targets import AdminAccess
 
 
@@ -73,3 +73,36 @@ class HostActions:
     async def aclose(self) -> None:
         if self._admin is not None:
             await self._admin.aclose()
+
+
+class HostDelegation:
+    """The host actions of a real call (``CallSession``), each on the joined room."""
+
+    _host: HostActions
+    _room: rtc.Room | None
+
+    def _need_room(self) -> rtc.Room:
+        if self._room is None or not self._room.isconnected():
+            raise NotConnectedError("Join the room first.")
+        return self._room
+
+    async def mute_participant(self, identity: str) -> None:
+        await self._host.mute(self._need_room(), identity)
+
+    async def remove_participant(self, identity: str) -> None:
+        await self._host.remove(self._need_room(), identity)
+
+    async def set_participant_can_publish(self, identity: str, allowed: bool) -> None:
+        await self._host.set_can_publish(self._need_room(), identity, allowed)
+
+    async def rename_participant(self, identity: str, name: str) -> None:
+        await self._host.rename(self._need_room(), identity, name)
+
+    async def set_participant_metadata(self, identity: str, metadata: str) -> None:
+        await self._host.set_metadata(self._need_room(), identity, metadata)
+
+    async def move_participant(self, identity: str, room: str) -> None:
+        await self._host.move(self._need_room(), identity, room)
+
+    async def dial_phone(self, phone_number: str, trunk_id: str) -> None:
+        await self._host.dial(self._need_room(), phone_number, trunk_id)

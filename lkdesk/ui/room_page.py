@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
@@ -20,7 +19,6 @@ from lkdesk.session import (
     NoticeLevel,
     ParticipantState,
     Session,
-    SessionState,
     Status,
     TileKey,
     VideoKind,
@@ -28,6 +26,7 @@ from lkdesk.session import (
 from lkdesk.ui.actions import ActionRunner
 from lkdesk.ui.audio_hints import ECHO_OFF_TEXT, MUTED_TEXT, HintPill
 from lkdesk.ui.bridge import SessionBridge
+from lkdesk.ui.call_status import CallStatus
 from lkdesk.ui.chat_panel import ChatPanel
 from lkdesk.ui.control_bar import ControlBar
 from lkdesk.ui.overlays import Banner
@@ -64,14 +63,11 @@ class RoomPage(QWidget):
         self._bridge: SessionBridge | None = None
         self._announce = False
         self._ptt_active = False
-        self._started = 0.0
         self.unread = 0
         self.area = VideoArea()
         self.toasts = Toasts(self.area, self._toast_obstacles)
         self.area.laid_out.connect(self.toasts.place)
         self.banner = Banner(self.area)
-        self._reconnecting_since: float | None = None
-        self._reconnect_note = ""
         self.muted_hint = HintPill(self.area, MUTED_TEXT, "MutedHint", row=1)
         self.echo_hint = HintPill(self.area, ECHO_OFF_TEXT, "EchoOffHint")
         self.chat = ChatPanel()
@@ -98,9 +94,7 @@ class RoomPage(QWidget):
         column.setSpacing(0)
         column.addLayout(self._top, 1)
         column.addWidget(self.controls)
-        self._clock = QTimer(self)
-        self._clock.setInterval(1000)
-        self._clock.timeout.connect(self._tick)
+        self.status = CallStatus(self.controls.clock, self.banner, self)
         self._wire_controls()
 
     def _wire_controls(self) -> None:
@@ -177,7 +171,7 @@ class RoomPage(QWidget):
 
     def unbind(self) -> None:
         """Forget the session: tiles, rows, toasts and the clock go."""
-        self._clock.stop()
+        self.status.stop()
         self.toasts.clear()
         self.banner.hide()
         self.muted_hint.hide()
@@ -204,24 +198,10 @@ class RoomPage(QWidget):
     # ----- session events ----------------------------------------------------------------------
 
     def _on_status(self, status: Status) -> None:
-        if status.state is SessionState.CONNECTING:
-            self.banner.show_text(f"Joining {self._s().room_name}…")
-        elif status.state is SessionState.RECONNECTING:
-            if self._reconnecting_since is None:
-                self._reconnecting_since = time.monotonic()
-            self._reconnect_note = status.message
-            self._show_reconnecting()
-        elif status.state is SessionState.CONNECTED:
-            self._reconnecting_since = None
-            self.banner.hide()
+        s = self.session
+        room, server = (s.room_name, s.server_label) if s is not None else ("", "")
+        if self.status.show(status, room, server):
             self._announce = True
-            if not self._clock.isActive():
-                self._started = time.monotonic()
-                self._clock.start()
-                self._tick()
-        else:
-            self.banner.hide()
-            self._clock.stop()
 
     def apply_settings(self) -> None:
         """Mirror my camera or not; which events toast (Settings)."""
@@ -302,28 +282,6 @@ class RoomPage(QWidget):
 
     def _count(self) -> None:
         self.controls.set_people_count(len(self.people.rows))
-
-    def _show_reconnecting(self) -> None:
-        """The banner while the connection is away: for how long, and what happens to chat."""
-        if self._reconnecting_since is None:
-            return
-        away = int(time.monotonic() - self._reconnecting_since)
-        self.banner.show_text(
-            f"Reconnecting… {away // 60}:{away % 60:02d} · {self._reconnect_note} "
-            "Messages you write now are sent when it is back."
-        )
-
-    def _tick(self) -> None:
-        self._show_reconnecting()
-        if self.session is None:
-            return
-        seconds = int(time.monotonic() - self._started)
-        minutes, seconds = divmod(seconds, 60)
-        hours, minutes = divmod(minutes, 60)
-        elapsed = f"{minutes:02d}:{seconds:02d}"
-        if hours:
-            elapsed = f"{hours}:{elapsed}"
-        self.controls.clock.setText(f"{self.session.server_label} · {elapsed}")
 
     def _refresh_devices(self) -> None:
         s = self._s()

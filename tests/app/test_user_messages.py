@@ -13,13 +13,12 @@ LKDESK = Path(__file__).resolve().parents[2] / "lkdesk"
 
 
 def _user_strings(tree: ast.AST) -> list[str]:
+    # Documentation, not messages: docstrings and every other bare string statement
+    # (attribute docstrings after a dataclass field, for instance).
     docstrings = {
-        id(node.body[0].value)
+        id(node.value)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-        and node.body
-        and isinstance(node.body[0], ast.Expr)
-        and isinstance(node.body[0].value, ast.Constant)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
     }
     return [
         node.value

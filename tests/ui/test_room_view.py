@@ -117,8 +117,8 @@ async def test_reconnecting_is_shown_and_cleared(window: MainWindow) -> None:
     session._set_status(Status(SessionState.RECONNECTING, "Your connection dropped."))
     assert window.room.banner.isVisible()
     assert "Reconnecting" in window.room.banner.label.text()
-    window.room._reconnecting_since = time.monotonic() - 65  # it has been away a while
-    window.room._tick()
+    window.room.status.reconnecting_since = time.monotonic() - 65  # away a while now
+    window.room.status.tick()
     text = window.room.banner.label.text()
     assert "Reconnecting… 1:05" in text and "sent when it is back" in text
     session._set_status(Status(SessionState.CONNECTED))

@@ -12,6 +12,7 @@ import pytest
 from lkdesk.auth import ApiCredentials, TokenGrants, mint_token
 from lkdesk.ui import MainWindow
 from tests.integration.certs import TestCa
+from tests.integration.livekit_server import LiveKitServer
 from tests.ui.helpers import until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -25,12 +26,12 @@ def _token() -> str:
 
 
 async def test_a_ca_picked_on_the_connect_form_is_saved_with_the_server(
-    window: MainWindow, tmp_path: Path
+    window: MainWindow, tmp_path: Path, livekit_server: LiveKitServer
 ) -> None:
     window.show()
     ca = TestCa(tmp_path / "pki", "Example Private CA")
     start = window.start
-    picker = start.trusted_ca
+    picker = start.connect_card.trusted_ca
     assert "trusted authorities" in picker.summary.text() and not picker.remove.isVisible()
 
     not_a_cert = tmp_path / "notes.txt"
@@ -44,8 +45,9 @@ async def test_a_ca_picked_on_the_connect_form_is_saved_with_the_server(
     assert "Also trusts Example Private CA" in picker.summary.text()
     assert picker.remove.isVisible() and not picker.error.isVisible()
 
-    start.url.setText("wss://meet.example.com")
-    start.token.setPlainText(_token())
+    # Saving checks the server first: the real one (over ws://, where the CA is simply kept).
+    start.url.setText(livekit_server.ws_url)
+    start.token.setPlainText(livekit_server.token("alice", "standup"))
     start.continue_button.click()
     await until(lambda: window.current_page() is window.prejoin, what="the pre-join page")
     book = window.factory.book
