@@ -43,9 +43,9 @@ logger = logging.getLogger(__name__)
 Int16 = npt.NDArray[np.int16]
 MAX_PENDING = 200  # captured blocks waiting for the worker (oldest dropped beyond)
 IDLE_WAKE_S = 0.5
-WAIT_SAMPLES = 6 * FRAME
-"""Wait for played audio the pairing needs if at most this much is missing (else: silence)."""
-WAIT_S = 0.1
+STALL_S = 0.3
+"""A playback that wrote nothing for this long has stopped: its missing samples are silence."""
+POLL_S = 0.002
 SILENT = np.zeros(FRAME, dtype=np.int16)
 
 
@@ -73,6 +73,7 @@ class ProcessingStage:
         self._partial = np.zeros(0, dtype=np.float32)
         self._partial_start = 0  # sample number of self._partial[0]
         self._clock = ReferenceClock()
+        self._stalled_at = -1  # reference.written when the playback was last seen stopped
         self.dropped_samples = 0
         """Captured audio dropped because the worker was more than MAX_PENDING blocks behind."""
         self._voice = VoiceActivity()
@@ -158,16 +159,30 @@ class ProcessingStage:
             return near
 
     def _await_reference(self, end: int) -> None:
-        """Let the playback write up to sample ``end`` if it is about to (bounded wait)."""
+        """Let the playback write up to sample ``end``, unless it has stopped writing.
+
+        The paired samples are usually written already; when the speaker's callback runs late
+        they are still to come, and silence in their place would tell AEC3 that nothing was
+        played while the device was still playing its buffer: the echo of those samples would
+        go through and mislead the adaptive filter. So the worker waits (its backlog grows,
+        the pairing does not change) until the playback has written nothing for
+        ``STALL_S``: then it has stopped or underrun, and silence is what the speaker played.
+        """
         reference = self._processing.reference
-        deadline = 0.0
-        while reference.written < end and end - reference.written <= WAIT_SAMPLES:
-            now = time.monotonic()
-            if not deadline:
-                deadline = now + WAIT_S
-            elif now >= deadline or self._stopping:
+        written = reference.written
+        if written >= end or written == self._stalled_at:
+            return
+        progress = time.monotonic()
+        while not self._stopping:
+            time.sleep(POLL_S)
+            now, latest = time.monotonic(), reference.written
+            if latest >= end:
                 return
-            time.sleep(0.002)
+            if latest != written:
+                written, progress = latest, now
+            elif now - progress >= STALL_S:
+                self._stalled_at = written
+                return
 
     def _emit(self, frame: Int16) -> None:
         self.level = measure(frame)

@@ -121,18 +121,23 @@ class ReferenceClock:
     briefly for the others).
 
     The offset then stays put, so the canceller sees a fixed delay however late the worker
-    runs. Every ``CHECK`` the target is the highest of the last three such percentiles (a
-    stalled speaker callback drags one down, not three). The offset moves to a target more
-    than ``TOLERANCE`` above it at once (later pairing is always safe), and to one more than
-    that below it only at the second check in a row: a speaker underrun (the device plays a
-    gap and everything after it comes out later), a new speaker, clock drift. Smaller moves
-    are left to AEC3's own delay estimator. Nothing moves while the speaker is not playing.
+    runs. Every ``CHECK`` the target is the higher of the last two such percentiles (a
+    stalled speaker callback drags one down, not two). The offset moves to a target more than
+    ``LATER`` above it (later pairing is always safe: a new speaker with a deeper buffer,
+    microphone samples lost) and to one more than ``EARLIER`` below it (the speaker fell that
+    far behind: underruns, a new speaker, drift), which keeps the delay AEC3 sees within its
+    range. Smaller moves are left to AEC3's own delay estimator: on the acoustic loop an
+    underrun shifted the echo by 15-50 ms while the lead dropped by 50-100 ms (PulseAudio's
+    own buffer plays on), so following the lead closely moved the pairing twice per underrun
+    and AEC3 lost the echo for 2.5 s instead of re-finding it within a second. Nothing moves
+    while the speaker is not playing.
     """
 
     CHECK = RATE // 2
-    TOLERANCE = 4 * FRAME
+    LATER = 4 * FRAME
+    EARLIER = 15 * FRAME
     LOW = 10
-    KEEP = 3
+    KEEP = 2
 
     def __init__(self) -> None:
         self.offset: int | None = None
@@ -142,7 +147,6 @@ class ReferenceClock:
         self._lows: deque[int] = deque(maxlen=self.KEEP)
         self._next_check = 0
         self._written_at_check = 0
-        self._below = 0
 
     def observe(self, captured_end: int, written: int) -> None:
         """One captured block: ``captured_end`` samples so far, ``written`` at that moment."""
@@ -159,22 +163,11 @@ class ReferenceClock:
         self._next_check = captured_end + self.CHECK
         self._written_at_check = written
         if not playing:  # the speaker stopped or stalled: reads past its end give silence
-            self._below = 0
             return
         self._lows.append(int(np.percentile(leads, self.LOW)))
         target = max(self._lows)
         if self.offset is None:
             self.offset = target
-        elif target > self.offset + self.TOLERANCE:
-            self._move(target)
-        elif target >= self.offset - self.TOLERANCE:
-            self._below = 0
-        elif self._below:
-            self._move(target)
-        else:
-            self._below = 1
-
-    def _move(self, target: int) -> None:
-        self.offset = target
-        self.realigned += 1
-        self._below = 0
+        elif target > self.offset + self.LATER or target < self.offset - self.EARLIER:
+            self.offset = target
+            self.realigned += 1
