@@ -204,7 +204,7 @@ async def test_stationary_noise_drops_15_db_and_speech_keeps_its_level(
     lead_s = 1.5
     async with loop_call(livekit_server, room_name, 80, OFF, room_tone) as call:
         call.loop.play(pink_noise(40.0, -42.0), "noise")
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.5)  # paplay starts, buffers 250 ms; the quiet windows need it
         off = await call.phase(None, voices.near, near_at=lead_s)
         await call.session.set_audio_processing(NO_AGC)
         await asyncio.sleep(2.0)  # the suppressor learns the noise (0.4 s offline)
