@@ -148,6 +148,7 @@ class Agent:
             return
         sender = getattr(packet.participant, "identity", None)
         self._data.append({"t": time.monotonic(), "from": sender, "text": packet.data.decode()})
+
     async def media_routes(self) -> dict[str, str]:
         return self.room.media_routes()
 
@@ -214,10 +215,12 @@ def _ice_of(pc: Any) -> dict[str, Any]:
         if sctp is not None
         else pc.getTransceivers()[0].receiver.transport.transport
     )
+    candidates = transport.iceGatherer.getLocalCandidates()
     return {
         "ice_state": pc.iceConnectionState,
         "connection_state": pc.connectionState,
-        "local": [f"{c.ip}:{c.port}" for c in transport.iceGatherer.getLocalCandidates()],
+        "local": [f"{c.ip}:{c.port}" for c in candidates if c.type != "relay"],
+        "relayed": [f"{c.ip}:{c.port}" for c in candidates if c.type == "relay"],
     }
 
 

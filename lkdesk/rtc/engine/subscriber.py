@@ -61,7 +61,6 @@ class SubscriberConnection:
         self._ice_servers = configuration.iceServers
         self._restarter = adapt.IceRestarter(self._pc)
         self._restarted = asyncio.Event()
-        self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
         self._turn_tls = turn_tls
         self._on_frame = on_frame
         self._bindings: dict[str, str] = {}
