@@ -41,6 +41,7 @@ class CryptorStats:
     passed: int = 0  # empty, server-injected, or encryption off
     ratchets: int = 0
     dropped: Counter[Drop] = field(default_factory=Counter)
+    key_indexes: Counter[int] = field(default_factory=Counter)  # frames per key index
 
     @property
     def dropped_total(self) -> int:
@@ -124,6 +125,7 @@ class FrameCryptor:
             self._set_state(EncryptionState.ENCRYPTION_FAILED)
             return None
         self.stats.encrypted += 1
+        self.stats.key_indexes[index] += 1
         self._set_state(EncryptionState.OK)
         return sealed
 
@@ -167,6 +169,7 @@ class FrameCryptor:
             clear = self._ratchet(keys, index, base, sealed)
         keys.decryption_succeeded(index)
         self.stats.decrypted += 1
+        self.stats.key_indexes[index] += 1
         self._set_state(EncryptionState.OK)
         return clear
 

@@ -27,8 +27,13 @@ from aiortc.rtcrtpreceiver import RemoteStreamTrack, RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RtpPacket
 
-from lkdesk.rtc.e2ee import Drop, FrameCryptor, KeyDerivationFunction, KeyProvider
-from lkdesk.rtc.e2ee import KeyProviderOptions
+from lkdesk.rtc.e2ee import (
+    Drop,
+    FrameCryptor,
+    KeyDerivationFunction,
+    KeyProvider,
+    KeyProviderOptions,
+)
 from lkdesk.rtc.engine.adapt import frame_crypto
 from lkdesk.rtc.engine.adapt.frame_crypto import install_receive_crypto, install_send_crypto
 from lkdesk.rtc.engine.adapt.receiver_recovery import install_video_recovery
