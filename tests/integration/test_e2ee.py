@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
@@ -17,16 +16,16 @@ from livekit import rtc as sdk
 from lkdesk import rtc
 from lkdesk.rtc.e2ee import Drop, EncryptionState, FrameCryptor, passphrase_options
 from tests.integration.analysis import content_region, dominant_frequency, mean_color
+from tests.integration.e2ee_call import LK_TONE, ORANGE, lkdesk_publishing
 from tests.integration.livekit_server import LiveKitServer
-from tests.integration.lkdesk_media import produce_tone, produce_video, running
 from tests.integration.lkdesk_peer import LkdeskPeer, sample_audio, sample_video
 from tests.integration.peers import SdkPeer
 
 pytestmark = pytest.mark.integration
 
 PASSPHRASE = "correct horse battery staple"
-ORANGE, GREEN = (240, 130, 20), (40, 200, 60)
-LK_TONE, SDK_TONE = 750.0, 660.0
+GREEN = (40, 200, 60)
+SDK_TONE = 660.0
 WINDOW_S = 3.0  # how long a peer that cannot decrypt is watched
 
 
@@ -46,24 +45,6 @@ def sdk_encryption(passphrase: str, failure_tolerance: int = -1) -> sdk.E2EEOpti
 
 def close_to(color: tuple[float, float, float], expected: tuple[int, int, int]) -> bool:
     return max(abs(c - e) for c, e in zip(color, expected, strict=True)) < 30
-
-
-@contextlib.asynccontextmanager
-async def lkdesk_publishing(lk: LkdeskPeer) -> AsyncIterator[None]:
-    """lkdesk's camera (orange, 320x240) and microphone (750 Hz) published."""
-    video, audio = rtc.VideoSource(320, 240), rtc.AudioSource(48_000, 1)
-    local = lk.room.local_participant
-    assert local is not None
-    async with running(produce_video(video, ORANGE)), running(produce_tone(audio, LK_TONE)):
-        await local.publish_track(
-            rtc.LocalVideoTrack.create_video_track("camera", video),
-            rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA),
-        )
-        await local.publish_track(
-            rtc.LocalAudioTrack.create_audio_track("mic", audio),
-            rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE),
-        )
-        yield
 
 
 async def sdk_frames_within(peer: SdkPeer, track: sdk.RemoteTrack, seconds: float) -> list:  # type: ignore[type-arg]
