@@ -68,6 +68,7 @@ EventTypes = Literal[
     "moved",
     "participant_encryption_status_changed",
     "e2ee_state_changed",
+    "unencrypted_data_received",  # lkdesk's own: (participant) in an encrypted room
 ]
 
 _RECONNECTING = ConnectionState.CONN_RECONNECTING

@@ -44,6 +44,7 @@ class DataCrypto:
         self.sealed = 0
         self.opened = 0
         self.dropped: Counter[Drop] = Counter()
+        self.on_clear: Callable[[str], None] | None = None  # someone writes in clear
 
     def seal(self, packet: proto_models.DataPacket) -> None:
         """Replace ``packet``'s value by its encryption (in place); server kinds stay clear."""
@@ -71,7 +72,10 @@ class DataCrypto:
 
     def open(self, packet: proto_models.DataPacket) -> bool:
         """Decrypt an encrypted packet in place; False when it must be dropped."""
-        if packet.WhichOneof("value") != "encrypted_packet":
+        kind = packet.WhichOneof("value")
+        if kind != "encrypted_packet":
+            if kind in ENCRYPTABLE and packet.participant_identity and self.on_clear:
+                self.on_clear(packet.participant_identity)
             return True
         sealed = packet.encrypted_packet
         keys = self._provider.keys_of(packet.participant_identity)

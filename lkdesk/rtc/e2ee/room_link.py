@@ -55,6 +55,7 @@ class RoomEncryption:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks = TaskSet("e2ee")
         self._status: dict[str, bool] = {}
+        self._clear_senders: set[str] = set()
         self._listening = False
 
     async def configure(self, options: E2EEOptions | None, engine: Any, publisher: Any) -> None:
@@ -76,6 +77,7 @@ class RoomEncryption:
         provider.key_set_listeners.append(self._key_was_set)
         await asyncio.to_thread(provider.prepare)
         self.data = DataCrypto(provider, self._local_identity)
+        self.data.on_clear = self._clear_data
         engine.frame_crypto = self
         publisher.encryption = self
         engine.data.crypto = self.data
@@ -153,6 +155,13 @@ class RoomEncryption:
         self._status[participant.identity] = encrypted
         # the official SDK's argument order (livekit/rtc/room.py emits participant first)
         self._room.emit("participant_encryption_status_changed", participant, encrypted)
+
+    def _clear_data(self, identity: str) -> None:
+        """lkdesk's own event: a participant's data arrived unencrypted (once per sender)."""
+        participant = self._room.remote_participants.get(identity)
+        if participant is not None and identity not in self._clear_senders:
+            self._clear_senders.add(identity)
+            self._room.emit("unencrypted_data_received", participant)
 
     # ----- from aiortc's threads --------------------------------------------------------------
 
