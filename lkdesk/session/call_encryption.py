@@ -16,9 +16,9 @@ from dataclasses import replace
 from typing import Any
 
 from lkdesk import rtc
-from lkdesk.rtc.e2ee import E2EEOptions, EncryptionKeyError, EncryptionState, passphrase_options
-from lkdesk.session.errors import InvalidTargetError
+from lkdesk.rtc.e2ee import E2EEOptions, EncryptionState, passphrase_options
 from lkdesk.session.model import NoticeLevel, ParticipantState
+from lkdesk.session.passphrase import check_passphrase
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +30,7 @@ def encryption_for(passphrase: str | None) -> E2EEOptions | None:
     """Room encryption for a pre-join passphrase (None: none); a blank one is refused."""
     if passphrase is None:
         return None
-    try:
-        return passphrase_options(passphrase)
-    except EncryptionKeyError as exc:
-        raise InvalidTargetError("passphrase", str(exc)) from None
+    return passphrase_options(check_passphrase(passphrase))
 
 
 class CallEncryption:
