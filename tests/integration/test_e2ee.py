@@ -14,7 +14,16 @@ import pytest
 from livekit import rtc as sdk
 
 from lkdesk import rtc
-from lkdesk.rtc.e2ee import Drop, EncryptionState, FrameCryptor, passphrase_options
+from lkdesk.rtc.e2ee import (
+    Drop,
+    E2EEOptions,
+    EncryptionState,
+    FrameCryptor,
+    KeyDerivationFunction,
+    KeyProviderOptions,
+    passphrase_options,
+)
+from lkdesk.rtc.e2ee.keys import KeySet
 from tests.integration.analysis import content_region, dominant_frequency, mean_color
 from tests.integration.e2ee_call import LK_TONE, ORANGE, lkdesk_publishing
 from tests.integration.livekit_server import LiveKitServer
@@ -26,7 +35,8 @@ pytestmark = pytest.mark.integration
 PASSPHRASE = "correct horse battery staple"
 GREEN = (40, 200, 60)
 SDK_TONE = 660.0
-WINDOW_S = 3.0  # how long a peer that cannot decrypt is watched
+WINDOW_S = 3.0
+SALT = b"LKFrameEncryptionKey"  # how long a peer that cannot decrypt is watched
 
 
 def sdk_encryption(passphrase: str, failure_tolerance: int = -1) -> sdk.E2EEOptions:
@@ -237,3 +247,73 @@ async def test_subscriber_without_encryption_gets_packets_it_cannot_turn_into_th
     finally:
         await lk.aclose()
         await viewer.aclose()
+
+
+async def test_lkdesk_follows_a_key_the_sdk_ratcheted_within_its_ratchet_window(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    server = livekit_server
+    keys = sdk.KeyProviderOptions(shared_key=PASSPHRASE.encode(), ratchet_window_size=4)
+    peer = SdkPeer(
+        server.ws_url,
+        server.token("sdk", room_name),
+        encryption=sdk.E2EEOptions(key_provider_options=keys),
+    )
+    lk = LkdeskPeer()
+    try:
+        await peer.connect()
+        await peer.publish_video(color=GREEN, width=320, height=240)
+        options = E2EEOptions(KeyProviderOptions(shared_key=PASSPHRASE, ratchet_window_size=4))
+        await lk.connect(server.ws_url, server.token("lkdesk", room_name), encryption=options)
+        video = await lk.subscribed("sdk", rtc.TrackKind.KIND_VIDEO)
+        await sample_video(video, frames=5, deadline_s=15)
+        sdk_provider = peer.room.e2ee_manager.key_provider
+        assert sdk_provider is not None
+        material = sdk_provider.ratchet_shared_key(0)
+        expected = KeySet(PASSPHRASE.encode(), KeyDerivationFunction.PBKDF2, SALT).ratcheted()
+        assert material == expected.material  # the same ratchet as the SDK's
+        await lk.wait_for(
+            "e2ee_state_changed",
+            lambda p, s: p.identity == "sdk" and s == EncryptionState.KEY_RATCHETED,
+            deadline_s=20,
+        )
+        frames = await sample_video(video, frames=10, deadline_s=15)
+        h, w = frames[-1].shape[:2]
+        assert close_to(mean_color(frames[-1], content_region(w, h)), GREEN)
+        provider = lk.room.e2ee_manager.key_provider
+        assert provider is not None and provider.export_shared_key(0) == material
+    finally:
+        await lk.aclose()
+        await peer.aclose()
+
+
+async def test_encrypted_media_flows_both_ways_again_after_a_full_rejoin(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    server = livekit_server
+    peer = SdkPeer(
+        server.ws_url, server.token("sdk", room_name), encryption=sdk_encryption(PASSPHRASE)
+    )
+    lk = LkdeskPeer()
+    try:
+        await peer.connect()
+        await peer.publish_video(color=GREEN, width=320, height=240)
+        await peer.publish_tone(SDK_TONE)
+        await lk.connect(
+            server.ws_url,
+            server.token("lkdesk", room_name),
+            encryption=passphrase_options(PASSPHRASE),
+        )
+        async with lkdesk_publishing(lk):
+            await check_sdk_sees_and_hears(peer)
+            before = lk.room.local_participant.sid  # type: ignore[union-attr]
+            lk.room._engine.connection_lost("test: a full rejoin", resume=False)
+            await lk.wait_for("reconnected", deadline_s=30)
+            assert lk.room.local_participant.sid != before  # type: ignore[union-attr]
+            async with asyncio.timeout(20):
+                await peer.room_track_after("lkdesk", "camera", before)
+            await check_sdk_sees_and_hears(peer)
+            await check_lkdesk_sees_and_hears(lk, "sdk")
+    finally:
+        await lk.aclose()
+        await peer.aclose()
