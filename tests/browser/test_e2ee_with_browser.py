@@ -112,3 +112,43 @@ async def test_meet_keyed_browser_and_lkdesk_see_hear_and_chat_encrypted(
             assert decrypting and all(c.stats.decrypted > 0 for c in decrypting)
     finally:
         await lk.aclose()
+
+
+async def test_chat_with_a_browser_keyed_as_meet_does_it_and_its_clear_chat_is_flagged(
+    livekit_server: LiveKitServer, room_name: str, browser_peer_factory: BrowserPeerFactory
+) -> None:
+    """LiveKit Meet passes ``e2ee`` (not ``encryption``): it encrypts media only, sends chat in
+    clear and still decrypts encrypted chat. lkdesk reads both and says the clear one is."""
+    browser = await browser_peer_factory("meet")
+    await browser.join(
+        livekit_server.ws_url,
+        livekit_server.token("meet", room_name),
+        publish_video=False,
+        publish_audio=False,
+        e2eePassphrase=PASSPHRASE,
+        e2eeMode="e2ee",
+    )
+    lk = LkdeskPeer()
+    try:
+        await lk.connect(
+            livekit_server.ws_url,
+            livekit_server.token("lkdesk", room_name),
+            encryption=passphrase_options(PASSPHRASE),
+        )
+        chat = rtc.Chat(lk.room)
+        received: list[rtc.ChatMessage] = []
+        chat.on("message_received", received.append)
+        await eventually(lambda: "meet" in lk.room.remote_participants)
+        await browser.send_chat("sent by Meet in clear")
+        await eventually(lambda: bool(received))
+        assert received[0].message == "sent by Meet in clear"
+        _, (participant,) = await lk.wait_for("unencrypted_data_received")
+        assert participant.identity == "meet"
+        await chat.send("encrypted by lkdesk")
+        await browser.wait_for(
+            lambda s: "encrypted by lkdesk" in chat_texts(s, sender="lkdesk"), 15
+        )
+        crypto = lk.room._encryption.data
+        assert crypto is not None and crypto.sealed > 0
+    finally:
+        await lk.aclose()
