@@ -10,7 +10,6 @@ encrypted room is announced once per person.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -19,8 +18,6 @@ from lkdesk import rtc
 from lkdesk.rtc.e2ee import E2EEOptions, EncryptionState, passphrase_options
 from lkdesk.session.model import NoticeLevel, ParticipantState
 from lkdesk.session.passphrase import check_passphrase
-
-logger = logging.getLogger(__name__)
 
 ENCRYPTED_NOTE = "End-to-end encrypted: video, audio and the chat you send."
 _FAILING = (EncryptionState.DECRYPTION_FAILED, EncryptionState.MISSING_KEY)
@@ -79,7 +76,6 @@ class CallEncryption:
             return
         if failing:
             self._failing.add(identity)
-            logger.info("cannot decrypt %s's media", identity)
         else:
             self._failing.discard(identity)
         self._update(identity, cannot_decrypt=failing)

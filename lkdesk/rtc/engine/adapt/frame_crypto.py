@@ -164,6 +164,7 @@ class _Decrypting:
         self.resolve = resolve
         self._video = getattr(receiver, _KIND) == "video"
         self._failing = False
+        self.crashes = 0  # cryptor exceptions caught (a bug, not a bad frame)
         queue = getattr(receiver, _DECODER_QUEUE)
         self._get = queue.get
         queue.get = self.get
@@ -177,7 +178,9 @@ class _Decrypting:
             try:
                 data = self.resolve().decrypt(codec.name, frame.data)
             except Exception:  # a cryptor bug must not end the decoder thread
-                logger.exception("frame decryption failed unexpectedly; frame dropped")
+                self.crashes += 1
+                if self.crashes == 1 or self.crashes % 1000 == 0:  # not one line per frame
+                    logger.exception("frame decryption failed unexpectedly (%d)", self.crashes)
                 data = None
             if data is None:
                 self._failing = True

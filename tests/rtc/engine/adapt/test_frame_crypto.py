@@ -212,5 +212,32 @@ async def test_opus_frames_keep_their_toc_byte_and_decrypt_to_the_tone(
     assert cryptor.stats.dropped_total == 0
 
 
+async def test_a_cryptor_that_raises_never_stops_the_decoder_thread(make_receiver: object) -> None:
+    sender = RTCRtpSender(GreyFrames(), SimpleNamespace(state="new"))  # type: ignore[arg-type]
+    install_send_crypto(sender, _cryptor(b"k", sending=True))
+    packets = await _rtp(sender, VP8, 12)
+    rx = await make_receiver("video", VP8)  # type: ignore[operator]
+    install_video_recovery(rx)
+    good = _cryptor(b"k", sending=False)
+    calls = 0
+
+    class Buggy:
+        def decrypt(self, codec: str, frame: bytes) -> bytes | None:
+            nonlocal calls
+            calls += 1
+            if calls in (4, 5):
+                raise RuntimeError("a cryptor bug")
+            return good.decrypt(codec, frame)
+
+    install_receive_crypto(rx, Buggy)
+    await _start(rx, VP8)
+    for packet in packets:
+        await rx._handle_rtp_packet(packet, arrival_time_ms=0)
+    frames = await _decoded(rx)
+    assert len(frames) == 10 and good.stats.decrypted == 10  # all but the two that raised
+    assert rx._RTCRtpReceiver__decoder_thread.is_alive()  # type: ignore[attr-defined]
+    assert rx._lkdesk_frame_crypto.crashes == 2  # type: ignore[attr-defined]
+
+
 def test_the_hooks_match_the_installed_aiortc() -> None:
     frame_crypto.check_compatible()
