@@ -21,6 +21,8 @@ from lkdesk.core.emitter import EventEmitter
 from lkdesk.core.errors import ConnectError, RoomError
 from lkdesk.core.tls import ServerTrust
 from lkdesk.rtc.data import PeerFeatures, RoomData
+from lkdesk.rtc.e2ee import E2EEManager, E2EEOptions
+from lkdesk.rtc.e2ee.room_link import RoomEncryption
 from lkdesk.rtc.engine import events as ev
 from lkdesk.rtc.engine import ice
 from lkdesk.rtc.engine import signal_protocol as sp
@@ -64,6 +66,9 @@ EventTypes = Literal[
     "reconnected",
     "token_refreshed",
     "moved",
+    "participant_encryption_status_changed",
+    "e2ee_state_changed",
+    "unencrypted_data_received",  # lkdesk's own: (participant) in an encrypted room
 ]
 
 _RECONNECTING = ConnectionState.CONN_RECONNECTING
@@ -81,7 +86,8 @@ class RoomOptions:
     """How to join. ``auto_subscribe`` subscribes to every track lkdesk can decode.
 
     ``trust`` adds the CA the user trusts for this server to the system's trust store, for
-    ``wss://`` signalling and TURN over TLS. ``client_protocol`` is the data feature level
+    ``wss://`` signalling and TURN over TLS. ``encryption`` turns end-to-end encryption on
+    (``e2ee`` is the SDK's deprecated name for it). ``client_protocol`` is the data feature level
     announced to the other participants (2: RPC over streams and data streams v2); a lower
     one makes lkdesk behave like an older client, which only tests need.
     """
@@ -92,6 +98,8 @@ class RoomOptions:
     stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
     trust: ServerTrust = field(default_factory=ServerTrust)
     client_protocol: int = sp.CLIENT_PROTOCOL
+    encryption: E2EEOptions | None = None
+    e2ee: E2EEOptions | None = None
 
 
 class Room(EventEmitter[EventTypes]):
@@ -137,6 +145,7 @@ class Room(EventEmitter[EventTypes]):
             participant=self._local,
         )
         self._permissions = SubscriptionPermissions(self._engine.send)
+        self._encryption = RoomEncryption(self)
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.Joined: self._on_joined,
             ev.SessionLost: self._on_session_lost,
@@ -186,6 +195,11 @@ class Room(EventEmitter[EventTypes]):
         return self._roster.active_speakers
 
     @property
+    def e2ee_manager(self) -> E2EEManager:
+        """End-to-end encryption: the key provider and the frame cryptors."""
+        return self._encryption.manager
+
+    @property
     def token(self) -> str:
         """The newest token for this session (the server refreshes it periodically)."""
         return self._engine.token
@@ -207,6 +221,8 @@ class Room(EventEmitter[EventTypes]):
             client_protocol=self._options.client_protocol,
         )
         try:
+            encryption = self._options.encryption or self._options.e2ee
+            await self._encryption.configure(encryption, self._engine, self._publisher)
             await self._engine.connect(url, token, engine_options)
         except BaseException:
             await self._end_models()
@@ -379,6 +395,7 @@ class Room(EventEmitter[EventTypes]):
         self._publisher.close()
         self._subscriptions.close()
         await self._data.close()
+        await self._encryption.close()
 
 
 __all__ = ["ConnectError", "Room", "RoomOptions"]

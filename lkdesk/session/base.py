@@ -65,6 +65,7 @@ class Session(ABC):
         self._audio_processing = AudioProcessingSettings()
         self._order = itertools.count()
         self.camera_height = 720
+        self.encryption_note = ""  # "" : not end-to-end encrypted; else what is, in words
 
     # ----- observing ----------------------------------------------------------------------
 

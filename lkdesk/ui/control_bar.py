@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from lkdesk.session import Capabilities, Device, DeviceKind, Feature, LocalMedia
+from lkdesk.ui.encryption_controls import LockBadge
 from lkdesk.ui.resources import icon
 from lkdesk.ui.shortcuts import Action, Shortcuts
 from lkdesk.ui.theme import ROOM
@@ -154,6 +155,7 @@ class ControlBar(QWidget):
         self.title.setObjectName("RoomTitle")
         self.clock = QLabel()
         self.clock.setObjectName("Clock")
+        self.lock = LockBadge()  # shown while the call is end-to-end encrypted
         self.compact = False
         self._build()
         self._connect()
@@ -171,6 +173,7 @@ class ControlBar(QWidget):
         left.setSpacing(2)
         left.addStretch(1)
         left.addWidget(self.title)
+        left.addWidget(self.lock)
         left.addWidget(self.clock)
         left.addStretch(1)
         left_box = QWidget()

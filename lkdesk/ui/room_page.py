@@ -200,6 +200,7 @@ class RoomPage(QWidget):
     def _on_status(self, status: Status) -> None:
         s = self.session
         room, server = (s.room_name, s.server_label) if s is not None else ("", "")
+        self.controls.lock.show_note(s.encryption_note if s is not None else "")
         if self.status.show(status, room, server):
             self._announce = True
 

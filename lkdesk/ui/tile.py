@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from lkdesk.session import ParticipantState, TileKey, VideoKind
+from lkdesk.ui.encryption_controls import paint_cannot_decrypt
 from lkdesk.ui.painting import (
     Frame,
     fit_rect,
@@ -78,7 +79,7 @@ class VideoTile(QWidget):
         if state != self.state:
             old = self.state
             self.state = state
-            if not (state.screen_on if self.is_screen else state.camera_on):
+            if state.cannot_decrypt or not (state.screen_on if self.is_screen else state.camera_on):
                 self.frame = None
             if (old.name, old.mic_on, old.agent_state) != (
                 state.name,
@@ -131,6 +132,10 @@ class VideoTile(QWidget):
         painter.fillRect(rect, QColor("#0d0f12" if self.is_screen else ROOM.tile))
         if self.shows_video and self.frame is not None:
             self._paint_video(painter, rect, self.frame)
+        elif self.state.cannot_decrypt and (
+            self.state.screen_on if self.is_screen else self.state.camera_on
+        ):
+            paint_cannot_decrypt(painter, rect)  # rather than a black or frozen picture
         else:
             self._paint_placeholder(painter, rect)
         painter.setClipping(False)

@@ -30,6 +30,8 @@ let joinOptions = null;
 let audioContext = null;
 const published = { canvas: null, paintTimer: null, oscillator: null, tracks: [] };
 const received = { chat: [], events: [] };
+// end-to-end encryption: who is encrypted (ParticipantEncryptionStatusChanged), errors seen
+const e2ee = { mode: null, status: {}, errors: [] };
 // trackSid -> { element, analyser, track }
 const sinks = new Map();
 const sentChat = [];
@@ -86,6 +88,11 @@ function normaliseOptions(options = {}) {
     autoSubscribe: options.autoSubscribe ?? true,
     rtcConfig: options.rtcConfig,
     logLevel: options.logLevel ?? 'info',
+    // LiveKit Meet's passphrase link (#passphrase): ExternalE2EEKeyProvider.setKey(passphrase).
+    // 'encryption' is the current room option (data packets encrypted too); 'e2ee' is the
+    // option LiveKit Meet passes (media only; encrypted data is still decrypted).
+    e2eePassphrase: options.e2eePassphrase ?? null,
+    e2eeMode: options.e2eeMode ?? 'encryption',
   };
 }
 
@@ -341,6 +348,15 @@ function wireRoomEvents(r) {
       logEvent('trackSubscriptionFailed', { sid, identity: p?.identity, reason: String(reason) }),
     )
     .on(RE.Disconnected, (reason) => logEvent('disconnected', { reason }))
+    .on(RE.ParticipantEncryptionStatusChanged, (encrypted, participant) => {
+      e2ee.status[participant?.identity ?? '?'] = encrypted;
+      logEvent('encryptionStatus', { identity: participant?.identity ?? null, encrypted });
+    })
+    .on(RE.EncryptionError, (error, participant) => {
+      const identity = participant?.identity ?? null;
+      e2ee.errors.push({ identity, message: String(error?.message ?? error) });
+      if (e2ee.errors.length > MAX_EVENTS) e2ee.errors.shift();
+    })
     .on(RE.DataReceived, (payload, participant, kind, topic) => {
       if (topic !== LEGACY_CHAT_TOPIC) return;
       let text = null;
@@ -398,6 +414,15 @@ async function join(url, token, options = {}) {
   if (o.singlePeerConnection !== undefined && o.singlePeerConnection !== null) {
     roomOptions.singlePeerConnection = o.singlePeerConnection;
   }
+  let keyProvider = null;
+  if (o.e2eePassphrase) {
+    keyProvider = new LK.ExternalE2EEKeyProvider();
+    const worker = new Worker('/node_modules/livekit-client/dist/livekit-client.e2ee.worker.mjs', {
+      type: 'module',
+    });
+    roomOptions[o.e2eeMode === 'e2ee' ? 'e2ee' : 'encryption'] = { keyProvider, worker };
+    e2ee.mode = o.e2eeMode;
+  }
   const r = new LK.Room(roomOptions);
   wireRoomEvents(r);
   room = r;
@@ -405,6 +430,11 @@ async function join(url, token, options = {}) {
   await getAudioContext().resume();
   const connectOptions = { autoSubscribe: o.autoSubscribe };
   if (o.rtcConfig) connectOptions.rtcConfig = o.rtcConfig;
+  if (keyProvider) {
+    // LiveKit Meet's order: the key first, then end-to-end encryption on, then connect
+    await keyProvider.setKey(o.e2eePassphrase);
+    await r.setE2EEEnabled(true);
+  }
   setStatus('connecting');
   try {
     await r.connect(url, token, connectOptions);
@@ -507,6 +537,7 @@ async function getState() {
     chat: received.chat,
     sentChat,
     events: received.events,
+    e2ee: { ...e2ee, enabled: room?.isE2EEEnabled ?? false },
     audioContextState: audioContext?.state ?? null,
   };
 }

@@ -48,7 +48,10 @@ class _Producer:
 
 
 class SdkPeer:
-    """An official-SDK participant. Use as ``async with SdkPeer(url, token, ...) as peer``."""
+    """An official-SDK participant. Use as ``async with SdkPeer(url, token, ...) as peer``.
+
+    ``encryption`` joins with the SDK's end-to-end encryption (``RoomOptions.encryption``).
+    """
 
     def __init__(
         self,
@@ -57,6 +60,7 @@ class SdkPeer:
         *,
         ice_servers: Sequence[str] = (),
         auto_subscribe: bool = True,
+        encryption: rtc.E2EEOptions | None = None,
     ) -> None:
         self._url = url
         self._token = token
@@ -66,6 +70,7 @@ class SdkPeer:
             rtc_config=rtc.RtcConfiguration(
                 ice_servers=[rtc.IceServer(urls=list(ice_servers))] if ice_servers else []
             ),
+            encryption=encryption,
         )
         self.room = rtc.Room()
         self.events: defaultdict[str, list[tuple[Any, ...]]] = defaultdict(list)

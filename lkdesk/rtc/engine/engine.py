@@ -34,7 +34,7 @@ from lkdesk.rtc.engine.publisher import PublisherConnection
 from lkdesk.rtc.engine.reasons import ended_message
 from lkdesk.rtc.engine.reconnect import Reconnector
 from lkdesk.rtc.engine.signal_client import SignalClient, SignalClosed
-from lkdesk.rtc.engine.subscriber import SubscriberConnection
+from lkdesk.rtc.engine.subscriber import FrameCrypto, SubscriberConnection
 from lkdesk.rtc.engine.sync_state import build_sync_state
 
 logger = logging.getLogger(__name__)
@@ -109,6 +109,7 @@ class RtcEngine:
         self._router = MessageRouter(self)
         self._silence_watch: asyncio.Task[None] | None = None
         self._reconnector = Reconnector(self)
+        self.frame_crypto: FrameCrypto | None = None  # end-to-end encryption (rtc/e2ee)
 
     # ----- lifecycle ---------------------------------------------------------------------
 
@@ -154,6 +155,7 @@ class RtcEngine:
             on_frame=self._on_frame,
             on_datachannel=self.data.attach,
             on_state=self._on_subscriber_state,
+            frame_crypto=self.frame_crypto,
         )
         self._listener(Joined(join, rejoin=rejoin))
         self._session_tasks.spawn(self._dispatch(signal), "dispatcher")

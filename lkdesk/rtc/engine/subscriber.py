@@ -14,7 +14,7 @@ import logging
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiortc import RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -42,6 +42,12 @@ class BindingChange:
 FrameHandler = Callable[[str, Any], None]
 
 
+class FrameCrypto(Protocol):
+    """End-to-end encryption's receive side: the decryptor for a frame of a track sid."""
+
+    def receiver(self, track_sid: str | None) -> adapt.FrameDecryptor: ...
+
+
 class SubscriberConnection:
     """Owns the subscriber ``RTCPeerConnection`` and one frame pump per receiver."""
 
@@ -54,6 +60,7 @@ class SubscriberConnection:
         on_datachannel: Callable[[RTCDataChannel], None],
         on_state: Callable[[str], None],
         turn_tls: ssl.SSLContext | None = None,
+        frame_crypto: FrameCrypto | None = None,
     ) -> None:
         configuration = rtc_configuration(ice_urls, force_relay=force_relay)
         self._pc = RTCPeerConnection(configuration)
@@ -63,6 +70,7 @@ class SubscriberConnection:
         self._restarted = asyncio.Event()
         self._turn_tls = turn_tls
         self._on_frame = on_frame
+        self._frame_crypto = frame_crypto
         self._bindings: dict[str, str] = {}
         self._ssrcs: dict[str, int | None] = {}
         self._pending_candidates: list[RTCIceCandidate] = []
@@ -198,9 +206,12 @@ class SubscriberConnection:
         if mid is None:
             logger.warning("track event without a transceiver; ignored")
             return
+        receiver = next(t.receiver for t in self._pc.getTransceivers() if t.mid == mid)
         if track.kind == "video":  # lost frames are dropped and a keyframe asked for
-            receiver = next(t.receiver for t in self._pc.getTransceivers() if t.mid == mid)
             self.recoveries.append(adapt.install_video_recovery(receiver))
+        crypto = self._frame_crypto
+        if crypto is not None:  # decrypted in the decoder thread, per the mid's track now
+            adapt.install_receive_crypto(receiver, lambda: crypto.receiver(self._bindings.get(mid)))
         self._pumps.spawn(self._pump(mid, track), f"pump-{mid}")
 
     async def _pump(self, mid: str, track: MediaStreamTrack) -> None:

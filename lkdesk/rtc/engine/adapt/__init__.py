@@ -6,6 +6,12 @@ the same facts).
 """
 
 from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate
+from lkdesk.rtc.engine.adapt.frame_crypto import (
+    FrameDecryptor,
+    FrameEncryptor,
+    install_receive_crypto,
+    install_send_crypto,
+)
 from lkdesk.rtc.engine.adapt.ice_gathering import (
     bound_turn_release,
     media_route,
@@ -24,6 +30,8 @@ from lkdesk.rtc.engine.adapt.version import AiortcIncompatibleError, check_compa
 
 __all__ = [
     "AiortcIncompatibleError",
+    "FrameDecryptor",
+    "FrameEncryptor",
     "IceRestartError",
     "IceRestarter",
     "Liveness",
@@ -31,6 +39,8 @@ __all__ = [
     "bound_turn_release",
     "check_compatible",
     "clamp_encoder_bitrate",
+    "install_receive_crypto",
+    "install_send_crypto",
     "install_video_recovery",
     "media_route",
     "prepare_gathering",
