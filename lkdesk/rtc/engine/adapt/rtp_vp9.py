@@ -6,10 +6,11 @@ VP8 and H.264 only; its VP9 pull request was never merged). Sans-I/O: bytes in, 
 raises :class:`MalformedPayload` (a ``ValueError``, which aiortc's receiver logs and drops).
 
 With spatial scalability (SVC, e.g. Chromium's L3T3) one picture is several layer frames
-sharing an RTP timestamp; the server forwards the lower layers up to the one it chose and
-sets the marker bit on the last packet it forwards of the picture. Concatenating the
-payloads of one picture gives what libvpx's VP9 decoder takes as one input: it decodes
-frames back to back and outputs the highest layer.
+sharing an RTP timestamp. The server forwards the layer frames the layer it chose needs
+(all of them up to it in L3T3; only that layer's in L3T3_KEY delta pictures) and sets the
+marker bit on the last packet it forwards of the picture. Concatenating the payloads of
+one picture gives what libvpx's VP9 decoder takes as one input: it decodes frames back to
+back and outputs the last (highest) one.
 """
 
 from __future__ import annotations
@@ -48,16 +49,6 @@ class Vp9Descriptor:
     resolutions: tuple[tuple[int, int], ...]
     header_size: int
     """Bytes of descriptor before the VP9 data."""
-
-    @property
-    def starts_picture(self) -> bool:
-        """First packet of a picture: a layer frame begins, on the lowest spatial layer."""
-        return self.begins_frame and self.spatial_id == 0
-
-    @property
-    def keyframe_start(self) -> bool:
-        """First packet of a keyframe (an intra base-layer frame)."""
-        return self.starts_picture and not self.inter_picture
 
 
 def _byte(payload: bytes, pos: int, what: str) -> int:

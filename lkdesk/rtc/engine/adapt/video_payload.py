@@ -82,15 +82,19 @@ def h264_info(payload: bytes) -> PayloadInfo:
 
 
 def vp9_info(payload: bytes) -> PayloadInfo:
-    """RFC 9628: a picture starts where a base-layer frame begins (B=1, spatial id 0); that
-    packet's P bit is 0 on keyframes. Upper spatial layers never start a picture."""
+    """RFC 9628: a picture's first packet begins a layer frame (B=1) that does not build on a
+    lower layer of the same picture: spatial layer 0, or a higher one without D, which is
+    all the server forwards of an L3T3_KEY delta picture. That packet's P bit is 0 on
+    keyframes (base layer only); any other packet never starts a picture."""
     try:
         descriptor = parse_descriptor(payload)
     except MalformedPayload:
         return UNKNOWN
-    if not descriptor.starts_picture:
+    if not descriptor.begins_frame or (descriptor.spatial_id and descriptor.inter_layer):
         return PayloadInfo(False, None)
-    return PayloadInfo(True, not descriptor.inter_picture)
+    if descriptor.spatial_id == 0:
+        return PayloadInfo(True, not descriptor.inter_picture)
+    return PayloadInfo(True, False if descriptor.inter_picture else None)
 
 
 def av1_info(payload: bytes) -> PayloadInfo:

@@ -75,9 +75,13 @@ def test_picture_starts_and_keyframes_for_the_frame_assembler() -> None:
     key = vp9_payloads(b"k" * 500, keyframe=True, picture_id=1)
     delta = vp9_payloads(b"d" * 500, keyframe=False, picture_id=2)
     upper = vp9_payloads(b"u" * 10, keyframe=True, picture_id=1, spatial_id=1, inter_layer=True)
+    # An L3T3_KEY delta picture as the server forwards it: the top layer's frame alone (D=0).
+    top_only = vp9_payloads(b"t" * 300, keyframe=False, picture_id=3, spatial_id=2)
     assert vp9_info(key[0]) == PayloadInfo(True, True)
     assert vp9_info(delta[0]) == PayloadInfo(True, False)
-    assert all(vp9_info(p) == PayloadInfo(False, None) for p in key[1:] + delta[1:] + upper)
+    assert vp9_info(top_only[0]) == PayloadInfo(True, False)
+    later = key[1:] + delta[1:] + upper + top_only[1:]
+    assert all(vp9_info(p) == PayloadInfo(False, None) for p in later)
     assert vp9_info(b"") == PayloadInfo(None, None)
 
 
