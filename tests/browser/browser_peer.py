@@ -368,6 +368,13 @@ class BrowserPeer:
         _log.info("[%s] joined: %s", self.name, json.dumps(result))
         return result
 
+    async def republish_camera(self, **options: Any) -> dict[str, Any]:
+        """Unpublish the camera and publish it again with other peer.js options (e.g.
+        ``videoCodec``, ``backupCodec``, ``scalabilityMode``, ``color``): a codec switch."""
+        result: dict[str, Any] = await self.call("republishCamera", options=options)
+        _log.info("[%s] republished camera: %s", self.name, json.dumps(result))
+        return result
+
     async def send_chat(
         self, text: str, *, legacy: bool = False, chat_packet: bool = False, edit_id: str = ""
     ) -> dict[str, Any]:

@@ -166,6 +166,7 @@ async function main() {
 
   const commands = {
     join: (a) => page.evaluate(([u, t, o]) => window.lkPeer.join(u, t, o), [a.url, a.token, a.options ?? {}]),
+    republishCamera: (a) => page.evaluate((o) => window.lkPeer.republishCamera(o), a.options ?? {}),
     sendChat: (a) => page.evaluate(([t, o]) => window.lkPeer.sendChat(t, o), [a.text, a.options ?? {}]),
     getState: () => page.evaluate(() => window.lkPeer.getState()),
     leave: () => page.evaluate(() => window.lkPeer.leave()),

@@ -63,6 +63,8 @@ function meetPublishDefaults(o) {
   } else if (typeof o.backupCodec === 'string') {
     defaults.backupCodec = { codec: o.backupCodec };
   }
+  // undefined = livekit-client's choice (L3T3_KEY for VP9/AV1 without simulcast)
+  if (o.scalabilityMode) defaults.scalabilityMode = o.scalabilityMode;
   return defaults;
 }
 
@@ -74,6 +76,7 @@ function normaliseOptions(options = {}) {
     simulcast: options.simulcast ?? true,
     dynacast: options.dynacast ?? true,
     adaptiveStream: options.adaptiveStream ?? true,
+    scalabilityMode: options.scalabilityMode,
     red: options.red ?? true,
     dtx: options.dtx ?? false,
     // undefined = the SDK's own default
@@ -443,14 +446,7 @@ async function join(url, token, options = {}) {
     throw e;
   }
   setStatus(`connected as ${r.localParticipant.identity}`);
-  if (o.publishVideo) {
-    const track = new LK.LocalVideoTrack(makeCanvasTrack(o), undefined, true);
-    const pub = await r.localParticipant.publishTrack(track, {
-      source: LK.Track.Source.Camera,
-      name: 'camera',
-    });
-    published.tracks.push(pub);
-  }
+  if (o.publishVideo) await publishCamera(r, o);
   if (o.publishAudio) {
     const track = new LK.LocalAudioTrack(makeToneTrack(o), undefined, true);
     const pub = await r.localParticipant.publishTrack(track, {
@@ -467,6 +463,38 @@ async function join(url, token, options = {}) {
     sdkVersion: LK.version,
     pcMode: pcMode(),
   };
+}
+
+async function publishCamera(r, o) {
+  const track = new LK.LocalVideoTrack(makeCanvasTrack(o), undefined, true);
+  const pub = await r.localParticipant.publishTrack(track, {
+    source: LK.Track.Source.Camera,
+    name: 'camera',
+  });
+  published.tracks.push(pub);
+  return pub;
+}
+
+// A publisher's switch of codec mid-call: the camera is unpublished and published again with
+// other options (videoCodec, backupCodec, scalabilityMode, simulcast, color), as an app does
+// when its user changes the codec setting.
+async function republishCamera(options = {}) {
+  if (!room) throw new Error('not joined');
+  const old = published.tracks.find((p) => p.source === LK.Track.Source.Camera);
+  if (old) {
+    await room.localParticipant.unpublishTrack(old.track, true);
+    published.tracks = published.tracks.filter((p) => p !== old);
+  }
+  clearInterval(published.paintTimer);
+  published.canvas?.remove();
+  const o = normaliseOptions({ ...joinOptions, ...options });
+  joinOptions = o;
+  const pub = await room.localParticipant.publishTrack(
+    new LK.LocalVideoTrack(makeCanvasTrack(o), undefined, true),
+    { source: LK.Track.Source.Camera, name: 'camera', ...meetPublishDefaults(o) },
+  );
+  published.tracks.push(pub);
+  return { sid: pub.trackSid, oldSid: old?.trackSid ?? null, mimeType: pub.mimeType ?? null };
 }
 
 const sentChatPackets = new Map(); // id -> message, for the deprecated ChatMessage packets
@@ -642,6 +670,7 @@ function remoteFeatures() {
 
 window.lkPeer = {
   join,
+  republishCamera,
   sendChat,
   getState,
   leave,

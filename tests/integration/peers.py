@@ -171,13 +171,13 @@ class SdkPeer:
         fps: int = 30,
         name: str = "camera",
         source: rtc.TrackSource.ValueType = rtc.TrackSource.SOURCE_CAMERA,
+        codec: rtc.VideoCodec.ValueType = rtc.VideoCodec.VP8,
     ) -> rtc.LocalTrackPublication:
-        """Publish a solid ``color`` VP8 video whose bottom rows carry a frame counter."""
+        """Publish a solid ``color`` video (``codec``, VP8 by default) whose bottom rows carry
+        a frame counter."""
         video_source = rtc.VideoSource(width, height)
         track = rtc.LocalVideoTrack.create_video_track(name, video_source)
-        options = rtc.TrackPublishOptions(
-            source=source, video_codec=rtc.VideoCodec.VP8, simulcast=False
-        )
+        options = rtc.TrackPublishOptions(source=source, video_codec=codec, simulcast=False)
         publication = await self.room.local_participant.publish_track(track, options)
         task = asyncio.create_task(
             _produce_video(video_source, color, width, height, fps), name=f"video:{name}"

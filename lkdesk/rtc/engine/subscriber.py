@@ -28,6 +28,7 @@ from lkdesk.rtc.engine.sdp_tools import MediaSection, finish_answer, guard_offer
 logger = logging.getLogger(__name__)
 
 adapt.check_compatible()
+adapt.install_receive_codecs()  # VP9 and AV1 besides aiortc's VP8 and H.264
 
 
 @dataclass(frozen=True, slots=True)
