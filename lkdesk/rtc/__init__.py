@@ -26,6 +26,7 @@ from lkdesk.rtc.rpc import RpcError, RpcInvocationData
 from lkdesk.rtc.sources import AudioSource, VideoSource
 from lkdesk.rtc.streams import AudioStream, VideoStream
 from lkdesk.rtc.track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
+from lkdesk.rtc.transcription import Transcription, TranscriptionSegment
 from lkdesk.rtc.types import (
     ConnectionQuality,
     ConnectionState,
@@ -74,6 +75,8 @@ __all__ = [
     "TrackPublication",
     "TrackPublishOptions",
     "TrackSource",
+    "Transcription",
+    "TranscriptionSegment",
     "VideoEncoding",
     "VideoFormat",
     "VideoFrame",

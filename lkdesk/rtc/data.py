@@ -23,6 +23,7 @@ from lkdesk.core.errors import PublishPermissionError
 from lkdesk.rtc import data_streams as ds
 from lkdesk.rtc.engine.data_transport import DataTransport
 from lkdesk.rtc.rpc import DEFAULT_RESPONSE_TIMEOUT_S, RpcHandler, RpcManager
+from lkdesk.rtc.transcription import TranscriptionReceiver
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,9 @@ class RoomData:
         self.transport = transport
         self.streams = ds.IncomingStreams()
         self.rpc = RpcManager(self._send_reliable)
+        self.transcriptions = TranscriptionReceiver(
+            self.streams, emit=emit, participant_for=participant_for
+        )
 
     # ----- sending ---------------------------------------------------------------------
 
@@ -233,6 +237,8 @@ class RoomData:
             self._emit("sip_dtmf_received", SipDTMF(dtmf.code, dtmf.digit, participant))
         elif kind == "chat_message":
             self._emit("chat_message_packet", packet.chat_message, participant)
+        elif kind == "transcription":
+            self.transcriptions.on_packet(packet.transcription)
         else:
             logger.debug("ignoring data packet of type %s", kind)
 

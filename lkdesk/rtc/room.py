@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 EventTypes = Literal[
     "data_received",
     "sip_dtmf_received",
+    "transcription_received",
     "chat_message_packet",
     "local_track_published",
     "local_track_unpublished",
@@ -190,7 +191,11 @@ class Room(EventEmitter[EventTypes]):
         await self._engine.close(proto_models.DisconnectReason.CLIENT_INITIATED, send_leave=True)
 
     def register_text_stream_handler(self, topic: str, handler: Any) -> None:
-        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``."""
+        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``.
+
+        ``lk.transcription`` is taken by the room (``transcription_received``); unregister it
+        first to read those streams yourself.
+        """
         self._data.streams.register_text(topic, handler)
 
     def unregister_text_stream_handler(self, topic: str) -> None:

@@ -179,9 +179,13 @@ class LiveKitServer:
         metadata: str | None = None,
         attributes: dict[str, str] | None = None,
         ttl: timedelta = timedelta(minutes=10),
+        kind: str | None = None,
         **grants: Any,
     ) -> str:
-        """Mint a join token; ``grants`` are extra :class:`livekit.api.VideoGrants` fields."""
+        """Mint a join token; ``grants`` are extra :class:`livekit.api.VideoGrants` fields.
+
+        ``kind="agent"`` makes the participant an agent (the server then forwards its legacy
+        transcription packets and keeps the identity it publishes text streams for)."""
         video: dict[str, Any] = {"room_join": True, "can_update_own_metadata": True}
         video.update(grants)
         tok = (
@@ -196,6 +200,8 @@ class LiveKitServer:
             tok = tok.with_metadata(metadata)
         if attributes is not None:
             tok = tok.with_attributes(attributes)
+        if kind is not None:
+            tok = tok.with_kind(kind)  # type: ignore[arg-type]
         with warnings.catch_warnings():
             # `--dev`'s fixed secret is 6 bytes; PyJWT warns about it on every token.
             warnings.simplefilter("ignore", InsecureKeyLengthWarning)
