@@ -24,6 +24,7 @@ from lkdesk.rtc.publication import RemoteTrackPublication, TrackPublication
 from lkdesk.rtc.room import Room, RoomOptions
 from lkdesk.rtc.rpc import RpcError, RpcInvocationData
 from lkdesk.rtc.sources import AudioSource, VideoSource
+from lkdesk.rtc.stats import RtcStats, RtcStatsEntry
 from lkdesk.rtc.streams import AudioStream, VideoStream
 from lkdesk.rtc.track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
 from lkdesk.rtc.transcription import Transcription, TranscriptionSegment
@@ -67,6 +68,8 @@ __all__ = [
     "RoomOptions",
     "RpcError",
     "RpcInvocationData",
+    "RtcStats",
+    "RtcStatsEntry",
     "SipDTMF",
     "TextStreamInfo",
     "TextStreamReader",

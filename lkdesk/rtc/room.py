@@ -25,6 +25,8 @@ from lkdesk.rtc.engine.engine import EngineOptions, RtcEngine
 from lkdesk.rtc.participant import LocalParticipant, RemoteParticipant
 from lkdesk.rtc.publishing import TrackPublisher
 from lkdesk.rtc.roster import Roster
+from lkdesk.rtc.stats import RtcStats
+from lkdesk.rtc.stats_collector import StatsCollector
 from lkdesk.rtc.subscriptions import Subscriptions
 from lkdesk.rtc.types import ConnectionState
 
@@ -118,6 +120,11 @@ class Room(EventEmitter[EventTypes]):
             permissions=lambda: self._local().permissions,
             participant=self._local,
         )
+        self._stats = StatsCollector(
+            self._engine,
+            transceivers=lambda: self._publisher.transceivers,
+            track_of=self._subscriptions.track_of,
+        )
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.Joined: self._on_joined,
             ev.StateChanged: self._on_state,
@@ -190,6 +197,12 @@ class Room(EventEmitter[EventTypes]):
         """Leave the room; every task, socket and decoder thread is stopped."""
         await self._engine.close(proto_models.DisconnectReason.CLIENT_INITIATED, send_leave=True)
 
+    async def get_rtc_stats(self) -> RtcStats:
+        """Statistics of both peer connections, in the official SDK's shape (see rtc.stats)."""
+        if not self.isconnected():
+            raise RoomError("Not connected to a room.")
+        return await self._stats.collect()
+
     def register_text_stream_handler(self, topic: str, handler: Any) -> None:
         """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``.
 
@@ -255,6 +268,7 @@ class Room(EventEmitter[EventTypes]):
 
     def _on_joined(self, event: ev.Joined) -> None:
         join = event.join
+        self._stats.session_started()
         self._info = join.room
         others = list(join.other_participants)
         if self.local_participant is None or not event.rejoin:

@@ -56,6 +56,11 @@ class PublisherConnection:
     def connection_state(self) -> str:
         return self._pc.connectionState
 
+    @property
+    def peer_connection(self) -> RTCPeerConnection:
+        """The aiortc connection, for statistics (lkdesk.rtc.stats_collector)."""
+        return self._pc
+
     def _state_changed(self) -> None:
         state = self._pc.connectionState
         logger.debug("publisher connection %s", state)

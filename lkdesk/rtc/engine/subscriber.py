@@ -73,6 +73,11 @@ class SubscriberConnection:
         return self._pc.connectionState
 
     @property
+    def peer_connection(self) -> RTCPeerConnection:
+        """The aiortc connection, for statistics (lkdesk.rtc.stats_collector)."""
+        return self._pc
+
+    @property
     def bindings(self) -> dict[str, str]:
         """Current mid → track sid map (copy)."""
         return dict(self._bindings)
