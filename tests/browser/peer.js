@@ -464,6 +464,16 @@ async function sendChat(text, options = {}) {
   return { id: info.id };
 }
 
+async function sendTranscription(pieces, attributes = {}) {
+  // As a transcription service does: one text stream per update on lk.transcription,
+  // written piece by piece, the segment and finality in the stream's attributes.
+  if (!room) throw new Error('not joined');
+  const writer = await room.localParticipant.streamText({ topic: 'lk.transcription', attributes });
+  for (const piece of pieces) await writer.write(piece);
+  await writer.close();
+  return { id: writer.info.id };
+}
+
 async function getState() {
   const local = [];
   if (room) {
@@ -531,6 +541,6 @@ async function leave() {
   return { left: !!r };
 }
 
-window.lkPeer = { join, sendChat, getState, leave, version: LK.version };
+window.lkPeer = { join, sendChat, sendTranscription, getState, leave, version: LK.version };
 window.lkPeerReady = true;
 setStatus(`ready, livekit-client ${LK.version}`);
