@@ -16,6 +16,7 @@ from lkdesk.core.tasks import TaskSet
 from lkdesk.session.base import Session
 from lkdesk.session.call_admin import HostActions
 from lkdesk.session.call_data import ChatAndFiles
+from lkdesk.session.call_insights import CallInsights
 from lkdesk.session.devices import DeviceScan, scan_devices
 from lkdesk.session.end_reasons import describe_end
 from lkdesk.session.errors import NotAvailableError, NotConnectedError
@@ -89,6 +90,7 @@ class CallSession(Session):
             self._tasks, lambda t: self._notice(t, NoticeLevel.WARNING), self._mic.reference
         )
         self._data: ChatAndFiles | None = None
+        self._insights: CallInsights | None = None  # captions, connection details
         self._host = HostActions(credentials.admin, credentials.admin_reason)
         self._leaving = False
 
@@ -194,6 +196,7 @@ class CallSession(Session):
             self._upsert(snapshot(participant))
         self._local.room = room
         self._data = ChatAndFiles(self, room, self._tasks)
+        self._insights = CallInsights(self, room, self._tasks)
         self._set_status(Status(SessionState.CONNECTED))
 
     async def leave(self) -> None:
@@ -211,6 +214,8 @@ class CallSession(Session):
         await self._audio.aclose()
         if self._data is not None:
             self._data.close()
+        if self._insights is not None:
+            self._insights.close()
         await self._tasks.aclose()
         await self._host.aclose()
         self.events.off_all()
@@ -394,6 +399,10 @@ class CallSession(Session):
 
     async def save_file(self, transfer_id: str, destination: Path) -> None:
         await self._need_data().save_file(transfer_id, destination)
+
+    def watch_connection_details(self, on: bool) -> None:
+        if self._insights is not None:
+            self._insights.watch(on)
 
     def _need_data(self) -> ChatAndFiles:
         """Chat and files; while reconnecting, what is sent waits for the connection."""

@@ -23,6 +23,8 @@ SessionEvent = Literal[
     "capabilities",  # (Capabilities)
     "audio_processing",  # (AudioProcessingSettings)
     "talking_while_muted",  # (bool) voice on the muted microphone: show "You are muted"
+    "caption",  # (CaptionLine, new: bool) transcribed speech, a new line or an update
+    "connection_details",  # (CallDetails) every second while watched
 ]
 
 
