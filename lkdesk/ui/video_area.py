@@ -29,6 +29,7 @@ class VideoArea(QWidget):
     """Owns one :class:`VideoTile` per camera and per screen share."""
 
     mode_changed = Signal(object)
+    details_requested = Signal(object)  # TileKey or None (from a tile's context menu)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +80,7 @@ class VideoArea(QWidget):
         if tile is None:
             tile = VideoTile(key, state, self)
             tile.pin_requested.connect(self.set_pinned)
+            tile.details_requested.connect(self.details_requested.emit)
             self.tiles[key] = tile
             tile.show()
             self.relayout()
