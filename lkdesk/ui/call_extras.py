@@ -6,7 +6,7 @@ forwards two intents (toggle captions, toggle the call's connection details).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QRect, Signal
 
 from lkdesk.session import Session, TileKey
 from lkdesk.session.captions import CaptionLine
@@ -28,8 +28,9 @@ class CallExtras(QObject):
         super().__init__(area)
         self._area = area
         self._chat = chat
-        self.captions = CaptionsView(area)
         self.details = StatsOverlay(area, lambda key: area.tiles.get(key))
+        self.captions = CaptionsView(area, self._free_space)
+        self.details.changed.connect(self._replace_captions)
         self.session: Session | None = None
         area.details_requested.connect(self.show_details_for)
         chat.transcript.query_changed.connect(lambda _query: self.refresh_transcript())
@@ -53,6 +54,17 @@ class CallExtras(QObject):
         self._chat.transcript.set_entries(())
 
     # ----- captions and transcript ------------------------------------------------------------
+
+    def _free_space(self) -> tuple[QRect | None, int]:
+        """Where captions may go: left of the details panel, above the lowest tiles."""
+        panel = self.details.panel
+        bottoms = [t.geometry().bottom() for t in self._area.tiles.values() if t.isVisible()]
+        lowest = max(bottoms) if bottoms else self._area.height()
+        return (panel.geometry() if panel.isVisible() else None), lowest
+
+    def _replace_captions(self) -> None:
+        if self.captions.isVisible():
+            self.captions.place()
 
     def toggle_captions(self) -> None:
         self.set_captions(not self.captions.enabled)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from lkdesk.session.captions import CaptionLine
@@ -19,14 +20,18 @@ MAX_LINES = 3
 LINGER_S = 8.0  # a final line stays this long after its last change
 IDLE_INTERIM_S = 20.0  # an interim line nobody finished leaves after this
 MAX_WIDTH = 860
-BOTTOM_GAP = 54  # above the tiles' name pills
+PILL_CLEARANCE = 44  # the tiles' name pills sit in their bottom 42 px
+SIDE = 24
+
+Room = Callable[[], tuple[QRect | None, int]]  # a panel to keep clear of, lowest tile bottom
 
 
 class CaptionsView(QWidget):
     """Shows recent :class:`CaptionLine`s over the bottom of ``parent`` while enabled."""
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, room: Room | None = None) -> None:
         super().__init__(parent)
+        self._room = room
         self.setObjectName("Captions")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
@@ -35,6 +40,7 @@ class CaptionsView(QWidget):
             "#Captions QLabel { color: #ffffff; font-size: 13pt; background: transparent; }"
         )
         self.enabled = False
+        self.linger_s = LINGER_S
         self._lines: dict[str, tuple[CaptionLine, float]] = {}  # id -> line, last change
         column = QVBoxLayout(self)
         column.setContentsMargins(18, 10, 18, 12)
@@ -75,7 +81,7 @@ class CaptionsView(QWidget):
     def _prune(self) -> None:
         now = time.monotonic()
         for key, (line, changed) in list(self._lines.items()):
-            if now - changed > (LINGER_S if line.final else IDLE_INTERIM_S):
+            if now - changed > (self.linger_s if line.final else IDLE_INTERIM_S):
                 del self._lines[key]
         self._refresh()
 
@@ -93,24 +99,29 @@ class CaptionsView(QWidget):
             speaker = f'<b style="color:#9fbaff">{name}</b>'
             rows.append(f'<div>{speaker}&nbsp; <span style="{style}">{text}</span></div>')
         self.label.setText("".join(rows))
-        self._place()
-        self.show()
-        self.raise_()
+        self.place()
+        if not self.isVisible():
+            self.show()
+            self.raise_()
         if not self._timer.isActive():
             self._timer.start()
 
-    def _place(self) -> None:
+    def place(self) -> None:
+        """Centred above the lowest tiles' name pills, clear of an open side panel."""
         parent = self.parentWidget()
         if parent is None:
             return
-        width = min(MAX_WIDTH, parent.width() - 48)
-        self.setFixedWidth(max(width, 200))
-        self.adjustSize()
-        x = (parent.width() - self.width()) // 2
-        y = parent.height() - self.height() - BOTTOM_GAP
-        self.move(x, max(y, 8))
+        panel, tiles_bottom = self._room() if self._room is not None else (None, parent.height())
+        right = panel.left() - 16 if panel is not None else parent.width() - SIDE
+        width = max(min(MAX_WIDTH, right - SIDE), 200)
+        margins = self.layout().contentsMargins()  # type: ignore[union-attr]
+        text_height = self.label.heightForWidth(width - margins.left() - margins.right())
+        self.setFixedSize(width, text_height + margins.top() + margins.bottom())
+        x = SIDE + (right - SIDE - width) // 2
+        bottom = min(tiles_bottom - PILL_CLEARANCE, parent.height() - 8)
+        self.move(x, max(bottom - self.height(), 8))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize and self.isVisible():
-            self._place()
+            self.place()
         return False

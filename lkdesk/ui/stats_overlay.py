@@ -43,22 +43,31 @@ def percent(share: float) -> str:
 
 
 def describe(track: TrackDetails) -> str:
-    """One stream in a line: "VP8 · 640×480 · 25 fps · 412 kbps · loss 0.0 %"."""
+    """One stream in a line: "VP8 · 640×480 · 25 fps · 412 kbps · loss 0.0 % · …"."""
+    return " · ".join(_what(track) + _how(track))
+
+
+def _what(track: TrackDetails) -> list[str]:
     parts = [track.codec or track.kind]
     if track.kind == "video" and track.width:
-        parts.append(f"{track.width}×{track.height}")
-        parts.append(f"{track.fps:.0f} fps")
-    parts.append(bitrate(track.bitrate_bps))
-    parts.append(f"loss {percent(track.packet_loss)}")
-    parts.append(f"jitter {track.jitter_ms:.0f} ms")
+        parts += [f"{track.width}×{track.height}", f"{track.fps:.0f} fps"]
+    return [*parts, bitrate(track.bitrate_bps)]
+
+
+def _how(track: TrackDetails) -> list[str]:
+    parts = [f"loss {percent(track.packet_loss)}", f"jitter {track.jitter_ms:.0f} ms"]
     if track.rtt_ms is not None:
         parts.append(f"round trip {track.rtt_ms:.0f} ms")
     if track.kind == "video" and track.codec_ms:
-        verb = "encode" if track.outgoing else "decode"
-        parts.append(f"{verb} {track.codec_ms:.1f} ms")
+        parts.append(f"{'encode' if track.outgoing else 'decode'} {track.codec_ms:.1f} ms")
     if track.kind == "video" and track.convert_ms:
         parts.append(f"convert {track.convert_ms:.1f} ms")
-    return " · ".join(parts)
+    return parts
+
+
+def describe_html(track: TrackDetails) -> str:
+    """The same figures on two lines: what arrives, then how well."""
+    return html.escape(" · ".join(_what(track))) + "<br>" + html.escape(" · ".join(_how(track)))
 
 
 class TileStatsBox(QLabel):
@@ -117,6 +126,10 @@ class CallDetailsPanel(QFrame):
             f" border: 1px solid #2a2e36; }} #CallDetails QLabel {{ color: {ROOM.text}; }}"
             " #CallDetails QTextBrowser { background: transparent; border: none;"
             f" color: {ROOM.text}; }}"
+            " #CallDetails QScrollBar:vertical { background: transparent; width: 8px; }"
+            " #CallDetails QScrollBar::handle:vertical { background: #4a505c; border-radius: 4px;"
+            " min-height: 24px; }"
+            " #CallDetails QScrollBar::add-line, #CallDetails QScrollBar::sub-line { height: 0; }"
         )
         column = QVBoxLayout(self)
         column.setContentsMargins(16, 12, 12, 12)
@@ -190,7 +203,7 @@ def render(details: CallDetails) -> str:
         )
         parts.append(
             f'<p style="margin:10px 0 0 0"><b>{who} {what}</b> <span style="color:{ROOM.muted}">'
-            f"({direction})</span><br>{html.escape(describe(track))}</p>"
+            f"({direction})</span><br>{describe_html(track)}</p>"
         )
     if not details.tracks:
         parts.append(f'<p style="color:{ROOM.muted}">No audio or video is flowing yet.</p>')

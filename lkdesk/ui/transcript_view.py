@@ -70,9 +70,13 @@ class TranscriptView(QWidget):
         spoken = sum(1 for e in entries if e.kind is EntryKind.CAPTION)
         written = len(entries) - spoken
         found = "found: " if self.query.strip() else ""
-        self.count.setText(f"{found}{written} messages, {spoken} spoken lines")
+        self.count.setText(f"{found}{_count(written, 'message')}, {_count(spoken, 'spoken line')}")
         if at_end:
             bar.setValue(bar.maximum())
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _highlight(text: str, query: str) -> str:
