@@ -154,9 +154,7 @@ class StatsCollector:
                 rtc=_data("IT", mid),
                 stream=s.RtpStreamStats(ssrc, transceiver.kind, transport_id, codec_id),
                 received=s.ReceivedRtpStreamStats(
-                    main.packets_received,
-                    main.packets_lost,
-                    main.jitter / main.clock_rate if main.clock_rate else 0.0,
+                    main.packets_received, main.packets_lost, _jitter_s(counters, ssrc)
                 ),
                 inbound=inbound,
             )
@@ -265,6 +263,12 @@ def _outbound(
             member = s.RemoteInboundRtp(_data("RI", mid), stream, received, remote)
             out.append(s.RtcStatsEntry(remote_inbound_rtp=member))
     return out
+
+
+def _jitter_s(counters: media_stats.ReceiveCounters, ssrc: int) -> float:
+    """lkdesk's wrap-safe interarrival jitter of ``ssrc``, in seconds."""
+    jitter = counters.jitter_by_ssrc.get(ssrc)
+    return jitter.value / jitter.clock_rate if jitter is not None and jitter.clock_rate else 0.0
 
 
 def _remote_outbound(stat: Any, inbound: s.RtcStatsEntry) -> s.RtcStatsEntry:

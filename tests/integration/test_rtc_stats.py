@@ -169,6 +169,7 @@ async def test_rtc_stats_match_what_the_sdk_peer_sent_and_received(
         assert 0 < inbound.inbound.total_decode_time < inbound.inbound.frames_decoded * 0.05
         assert inbound.inbound.total_conversion_time > 0
         assert inbound.received.packets_lost == 0 and inbound.received.packets_received > 100
+        assert 0 < inbound.received.jitter < 0.5  # seconds (aiortc's own can read 1000s)
         audio_in = _inbound(lk_after, audio.sid)
         assert _codec(lk_after, audio_in.stream.codec_id) == "audio/opus"
 

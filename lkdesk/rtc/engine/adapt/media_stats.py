@@ -8,7 +8,8 @@ retransmission stream's. lkdesk therefore:
 * reads each SSRC's own statistics (``__remote_streams``) and the payload types
   (``__codecs``) of a receiver;
 * wraps the receiver's ``_handle_rtp_packet`` on the instance (never the class) to count
-  payload bytes per SSRC;
+  payload bytes per SSRC and to measure interarrival jitter itself (aiortc's figure does
+  not survive an RTP timestamp wrap or jump, see :class:`InterarrivalJitter`);
 * wraps ``get`` of the receiver's decoder queue and ``put`` of its track's frame queue on
   the instances: both run in aiortc's decoder thread, right before and right after
   ``decoder.decode()``, so their difference is the decode time, and the frames put are
@@ -73,11 +74,42 @@ class _FrameClock:
         return float(sum(1 for t in list(self._times) if t >= cutoff)) / FPS_WINDOW_S
 
 
+class InterarrivalJitter:
+    """RFC 3550 interarrival jitter of one stream, in RTP clock units.
+
+    aiortc's own figure subtracts RTP timestamps without wrapping them, so one timestamp
+    jump (a wrap, or a server starting a stream anew) leaves it at thousands of seconds for
+    hundreds of packets. Here timestamps wrap modulo 2**32 and, as libwebrtc does, a
+    difference of more than 5 s of media is a discontinuity, not jitter.
+    """
+
+    MAX_STEP_S = 5.0
+
+    def __init__(self, clock_rate: int) -> None:
+        self.clock_rate = clock_rate
+        self.value = 0.0
+        self._last: tuple[float, int] | None = None  # arrival (s), RTP timestamp
+
+    def add(self, arrival_s: float, timestamp: int) -> None:
+        last = self._last
+        if last is not None and timestamp == last[1]:
+            return  # another packet of the same frame
+        self._last = (arrival_s, timestamp)
+        if last is None:
+            return
+        media = ((timestamp - last[1] + 2**31) % 2**32) - 2**31  # signed, wrap-safe
+        if media <= 0 or media > self.MAX_STEP_S * self.clock_rate:
+            return  # reordered, or a discontinuity
+        d = abs((arrival_s - last[0]) * self.clock_rate - media)
+        self.value += (d - self.value) / 16
+
+
 @dataclass
 class ReceiveCounters:
     """What one receiver got: bytes per SSRC, frames decoded, their size, decode time."""
 
     bytes_by_ssrc: dict[int, int] = field(default_factory=dict)
+    jitter_by_ssrc: dict[int, InterarrivalJitter] = field(default_factory=dict)
     packets_by_ssrc: dict[int, int] = field(default_factory=dict)
     last_payload_type: int | None = None
     last_packet_at: float = 0.0  # time.time() of the last RTP packet
@@ -123,13 +155,20 @@ def watch_receiver(receiver: RTCRtpReceiver, track: Any) -> ReceiveCounters:
     """Start counting for ``receiver``; call before aiortc starts it (at the track event)."""
     counters = ReceiveCounters()
     handle = receiver._handle_rtp_packet
+    codecs: dict[int, Any] = getattr(receiver, _R + "codecs")  # refilled in place on rebind
 
     async def counting(packet: Any, arrival_time_ms: int) -> None:
         ssrc = packet.ssrc
         counters.bytes_by_ssrc[ssrc] = counters.bytes_by_ssrc.get(ssrc, 0) + len(packet.payload)
         counters.packets_by_ssrc[ssrc] = counters.packets_by_ssrc.get(ssrc, 0) + 1
-        counters.last_payload_type = packet.payload_type
         counters.last_packet_at = time.time()
+        codec = codecs.get(packet.payload_type)
+        if codec is not None and codec.name.lower() != "rtx":
+            counters.last_payload_type = packet.payload_type
+            jitter = counters.jitter_by_ssrc.get(ssrc)
+            if jitter is None:
+                jitter = counters.jitter_by_ssrc[ssrc] = InterarrivalJitter(codec.clockRate)
+            jitter.add(time.monotonic(), packet.timestamp)
         await handle(packet, arrival_time_ms=arrival_time_ms)
 
     receiver._handle_rtp_packet = counting  # type: ignore[method-assign]
