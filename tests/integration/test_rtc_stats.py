@@ -22,7 +22,7 @@ from tests.integration.peers import SdkPeer
 pytestmark = pytest.mark.integration
 
 WINDOW_S = 3.0
-WINDOWS = 4
+WINDOWS = 6
 BLUE = (30, 60, 230)
 
 
@@ -100,10 +100,11 @@ def _flows(
 
 
 def _forwarded_alike(flows: list[Flow]) -> bool:
-    """The server passed on (nearly) every packet in the window, in each direction.
+    """Both ends counted (nearly) the same packets in the window, in each direction.
 
-    On a loaded machine the server sometimes holds a subscriber's video back for a while;
-    bytes can only be compared over a window where both ends saw the same packets."""
+    On a loaded machine the server sometimes holds a subscriber's video back for a while,
+    and lkdesk's loop can fall a second or more behind its socket; bytes can only be
+    compared over a window where both ends saw the same packets."""
     return all(abs(lk[0] - sdk[0]) <= max(2, 0.03 * sdk[0]) for _n, lk, sdk in flows)
 
 
@@ -157,7 +158,7 @@ async def test_rtc_stats_match_what_the_sdk_peer_sent_and_received(
             await stream.aclose()
 
         assert _forwarded_alike(flows), (
-            f"the server never forwarded alike for {WINDOW_S} s: {flows}"
+            f"no {WINDOW_S} s window where both ends saw the same packets: {flows}"
         )
         for name, (_lk_p, lk_b), (_sdk_p, sdk_b) in flows:
             assert sdk_b > 0 and abs(lk_b - sdk_b) / sdk_b <= 0.10, (name, lk_b, sdk_b)
