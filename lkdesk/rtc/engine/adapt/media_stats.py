@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import collections
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import aiortc
 from aiortc import RTCRtpSender
@@ -154,7 +155,7 @@ class SsrcFigures:
 def watch_receiver(receiver: RTCRtpReceiver, track: Any) -> ReceiveCounters:
     """Start counting for ``receiver``; call before aiortc starts it (at the track event)."""
     counters = ReceiveCounters()
-    handle = receiver._handle_rtp_packet
+    handle = _unbound(receiver, "_handle_rtp_packet")
     codecs: dict[int, Any] = getattr(receiver, _R + "codecs")  # refilled in place on rebind
 
     async def counting(packet: Any, arrival_time_ms: int) -> None:
@@ -176,8 +177,31 @@ def watch_receiver(receiver: RTCRtpReceiver, track: Any) -> ReceiveCounters:
     return counters
 
 
+def _unbound(owner: Any, name: str) -> Callable[..., Any]:
+    """``owner.name`` without a strong reference to ``owner``.
+
+    The wrapper is stored on ``owner`` itself; a bound method in its closure would make a
+    reference cycle, so aiortc's objects would outlive ``close()`` until the cyclic
+    collector ran, possibly in one of aiortc's threads. An earlier wrapper on the instance
+    (another adaptation's) is kept and called.
+    """
+    earlier = owner.__dict__.get(name)
+    if earlier is not None:
+        return cast(Callable[..., Any], earlier)
+    function = getattr(type(owner), name)
+    ref = weakref.ref(owner)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        target = ref()
+        if target is None:
+            raise ReferenceError(f"{name} called after its owner was collected")
+        return function(target, *args, **kwargs)
+
+    return call
+
+
 def _time_decoder(inputs: Any, outputs: Any, counters: ReceiveCounters) -> None:
-    take, give = inputs.get, outputs.put
+    take, give = _unbound(inputs, "get"), _unbound(outputs, "put")
 
     def timed_get(*args: Any, **kwargs: Any) -> Any:
         task = take(*args, **kwargs)
@@ -227,10 +251,10 @@ def negotiated_codecs(transceiver: Any) -> list[Any]:
 def time_encoder(sender: RTCRtpSender, counters: SendCounters) -> None:
     """Time each ``encode`` of the sender's current encoder (wrap a new one when it changes)."""
     encoder = getattr(sender, _S + "encoder", None)
-    if encoder is None or encoder is counters._encoder:
+    if encoder is None or (counters._encoder is not None and encoder is counters._encoder()):
         return
-    counters._encoder = encoder
-    encode: Callable[..., Any] = encoder.encode
+    counters._encoder = weakref.ref(encoder)
+    encode = _unbound(encoder, "encode")
 
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
