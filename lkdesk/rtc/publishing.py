@@ -16,6 +16,7 @@ from livekit.protocol import rtc as proto_rtc
 
 from lkdesk.core.errors import PublishError, PublishPermissionError
 from lkdesk.rtc.engine import adapt
+from lkdesk.rtc.engine.adapt import media_stats
 from lkdesk.rtc.engine.engine import RtcEngine
 from lkdesk.rtc.engine.media_tracks import SourceVideoTrack
 from lkdesk.rtc.local_track import (
@@ -67,6 +68,11 @@ class TrackPublisher:
         self._to_republish: list[tuple[LocalTrack, TrackPublishOptions]] = []
         self.encryption: SendEncryption | None = None  # end-to-end encryption (rtc/e2ee)
 
+    @property
+    def transceivers(self) -> dict[str, RTCRtpTransceiver]:
+        """Track sid → the transceiver sending it (for statistics)."""
+        return dict(self._transceivers)
+
     # ----- publish / unpublish ------------------------------------------------------
 
     def _check_allowed(self, source: TrackSource) -> None:
@@ -104,10 +110,13 @@ class TrackPublisher:
         if isinstance(rtc_track, SourceVideoTrack):
             limits = options.video_encoding or VideoEncoding()
             sender = transceiver.sender
-            rtc_track.set_limits(
-                limits.max_framerate,
-                lambda: adapt.clamp_encoder_bitrate(sender, limits.max_bitrate),
-            )
+            counters = rtc_track.counters
+
+            def before_encode() -> None:
+                adapt.clamp_encoder_bitrate(sender, limits.max_bitrate)
+                media_stats.time_encoder(sender, counters)
+
+            rtc_track.set_limits(limits.max_framerate, before_encode)
         await publisher.negotiate()
         track.sid = info.sid
         publication = LocalTrackPublication(info, track)

@@ -31,6 +31,8 @@ from lkdesk.rtc.participant import LocalParticipant, RemoteParticipant
 from lkdesk.rtc.permissions import SubscriptionPermissions
 from lkdesk.rtc.publishing import TrackPublisher
 from lkdesk.rtc.roster import Roster
+from lkdesk.rtc.stats import RtcStats
+from lkdesk.rtc.stats_collector import StatsCollector
 from lkdesk.rtc.subscriptions import Subscriptions
 from lkdesk.rtc.types import ConnectionState
 
@@ -39,6 +41,7 @@ logger = logging.getLogger(__name__)
 EventTypes = Literal[
     "data_received",
     "sip_dtmf_received",
+    "transcription_received",
     "chat_message_packet",
     "local_track_published",
     "local_track_unpublished",
@@ -146,6 +149,11 @@ class Room(EventEmitter[EventTypes]):
         )
         self._permissions = SubscriptionPermissions(self._engine.send)
         self._encryption = RoomEncryption(self)
+        self._stats = StatsCollector(
+            self._engine,
+            transceivers=lambda: self._publisher.transceivers,
+            track_of=self._subscriptions.track_of,
+        )
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.Joined: self._on_joined,
             ev.SessionLost: self._on_session_lost,
@@ -241,8 +249,18 @@ class Room(EventEmitter[EventTypes]):
         """Leave the room; every task, socket and decoder thread is stopped."""
         await self._engine.close(proto_models.DisconnectReason.CLIENT_INITIATED, send_leave=True)
 
+    async def get_rtc_stats(self) -> RtcStats:
+        """Statistics of both peer connections, in the official SDK's shape (see rtc.stats)."""
+        if not self.isconnected():
+            raise RoomError("Not connected to a room.")
+        return await self._stats.collect()
+
     def register_text_stream_handler(self, topic: str, handler: Any) -> None:
-        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``."""
+        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``.
+
+        ``lk.transcription`` is taken by the room (``transcription_received``); unregister it
+        first to read those streams yourself.
+        """
         self._data.streams.register_text(topic, handler)
 
     def unregister_text_stream_handler(self, topic: str) -> None:
@@ -309,6 +327,7 @@ class Room(EventEmitter[EventTypes]):
 
     def _on_joined(self, event: ev.Joined) -> None:
         join = event.join
+        self._stats.session_started()
         self._info = join.room
         others = list(join.other_participants)
         if self.local_participant is None or not event.rejoin:

@@ -16,6 +16,7 @@ from lkdesk.session.base import Session
 from lkdesk.session.call_admin import HostActions, HostDelegation
 from lkdesk.session.call_data import ChatAndFiles
 from lkdesk.session.call_encryption import CallEncryption, encryption_for
+from lkdesk.session.call_insights import CallInsights
 from lkdesk.session.call_words import describe_end, snapshot
 from lkdesk.session.devices import DeviceScan, scan_devices
 from lkdesk.session.errors import NotAvailableError, NotConnectedError
@@ -97,6 +98,7 @@ class CallSession(HostDelegation, Session):
             self._tasks, lambda t: self._notice(t, NoticeLevel.WARNING), self._mic.reference
         )
         self._data: ChatAndFiles | None = None
+        self._insights: CallInsights | None = None  # captions, connection details
         self._host = HostActions(credentials.admin, credentials.admin_reason)
         self._leaving = False
         self._encryption = CallEncryption(self._update, self._notice, self.participant)
@@ -214,6 +216,7 @@ class CallSession(HostDelegation, Session):
         self.encryption_note = self._encryption.note
         self._local.room = room
         self._data = ChatAndFiles(self, room, self._tasks)
+        self._insights = CallInsights(self, room, self._tasks)
         self._set_status(Status(SessionState.CONNECTED))
 
     async def leave(self) -> None:
@@ -231,6 +234,8 @@ class CallSession(HostDelegation, Session):
         await self._audio.aclose()
         if self._data is not None:
             self._data.close()
+        if self._insights is not None:
+            self._insights.close()
         await self._tasks.aclose()
         await self._host.aclose()
         self.events.off_all()
@@ -427,6 +432,10 @@ class CallSession(HostDelegation, Session):
 
     async def save_file(self, transfer_id: str, destination: Path) -> None:
         await self._need_data().save_file(transfer_id, destination)
+
+    def watch_connection_details(self, on: bool) -> None:
+        if self._insights is not None:
+            self._insights.watch(on)
 
     def _need_data(self) -> ChatAndFiles:
         """Chat and files; while reconnecting, what is sent waits for the connection."""

@@ -357,6 +357,10 @@ class MainWindow(QMainWindow):
             self.room.toggle_panel("chat")
         elif action is Action.TOGGLE_PEOPLE:
             self.room.toggle_panel("people")
+        elif action is Action.TOGGLE_CAPTIONS:
+            self.room.extras.toggle_captions()
+        elif action is Action.CONNECTION_DETAILS:
+            self.room.extras.toggle_details()
         elif action is Action.LEAVE:
             self.leave()
 

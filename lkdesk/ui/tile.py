@@ -41,6 +41,7 @@ class VideoTile(QWidget):
     """Shows a participant: live video, or their initials when the camera is off."""
 
     pin_requested = Signal(object)  # TileKey, or None to unpin
+    details_requested = Signal(object)  # TileKey (its connection details) or None (the call's)
 
     def __init__(self, key: TileKey, state: ParticipantState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -250,6 +251,10 @@ class VideoTile(QWidget):
         menu = QMenu(self)
         action = menu.addAction("Unpin" if self.pinned else "Pin to the large view")
         action.triggered.connect(self._toggle_pin)
+        details = menu.addAction("Connection details")
+        details.triggered.connect(lambda: self.details_requested.emit(self.key))
+        whole = menu.addAction("Connection details for the whole call")
+        whole.triggered.connect(lambda: self.details_requested.emit(None))
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(event.globalPos())
 

@@ -385,6 +385,15 @@ class BrowserPeer:
         result: dict[str, Any] = await self.call("sendChat", text=text, options=options)
         return result
 
+    async def send_transcription(
+        self, pieces: list[str], attributes: dict[str, str]
+    ) -> dict[str, Any]:
+        """One ``lk.transcription`` text stream written piece by piece (``streamText``)."""
+        result: dict[str, Any] = await self.call(
+            "sendTranscription", pieces=pieces, attributes=attributes
+        )
+        return result
+
     async def state(self) -> State:
         result: State = await self.call("getState")
         return result

@@ -522,6 +522,16 @@ async function sendChat(text, options = {}) {
   return { id: info.id };
 }
 
+async function sendTranscription(pieces, attributes = {}) {
+  // As a transcription service does: one text stream per update on lk.transcription,
+  // written piece by piece, the segment and finality in the stream's attributes.
+  if (!room) throw new Error('not joined');
+  const writer = await room.localParticipant.streamText({ topic: 'lk.transcription', attributes });
+  for (const piece of pieces) await writer.write(piece);
+  await writer.close();
+  return { id: writer.info.id };
+}
+
 async function getState() {
   const local = [];
   if (room) {
@@ -672,6 +682,7 @@ window.lkPeer = {
   join,
   republishCamera,
   sendChat,
+  sendTranscription,
   getState,
   leave,
   watchText,

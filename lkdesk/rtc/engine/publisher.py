@@ -71,6 +71,10 @@ class PublisherConnection:
     def media_route(self) -> str:
         """How media reaches the server: "udp", "tcp", "turn/udp|tcp|tls" ("" yet)."""
         return adapt.media_route(self._pc)
+    @property
+    def peer_connection(self) -> RTCPeerConnection:
+        """The aiortc connection, for statistics (lkdesk.rtc.stats_collector)."""
+        return self._pc
 
     def _state_changed(self) -> None:
         state = self._pc.connectionState

@@ -109,6 +109,11 @@ class SubscriberConnection:
         return adapt.media_route(self._pc)
 
     @property
+    def peer_connection(self) -> RTCPeerConnection:
+        """The aiortc connection, for statistics (lkdesk.rtc.stats_collector)."""
+        return self._pc
+
+    @property
     def bindings(self) -> dict[str, str]:
         """Current mid → track sid map (copy)."""
         return dict(self._bindings)
