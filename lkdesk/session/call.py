@@ -420,6 +420,7 @@ class CallSession(HostDelegation, Session):
 
     async def save_file(self, transfer_id: str, destination: Path) -> None:
         await self._need_data().save_file(transfer_id, destination)
+        self.events.emit("file_saved", transfer_id, destination)
 
     def _need_data(self) -> ChatAndFiles:
         """Chat and files; while reconnecting, what is sent waits for the connection."""

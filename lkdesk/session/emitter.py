@@ -24,6 +24,7 @@ SessionEvent = Literal[
     "audio_processing",  # (AudioProcessingSettings)
     "talking_while_muted",  # (bool) voice on the muted microphone: show "You are muted"
     "room_name",  # (str) the room was renamed under us: an administrator moved us
+    "file_saved",  # (transfer id: str, Path) the user saved a received file there
 ]
 
 
