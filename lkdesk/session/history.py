@@ -108,18 +108,33 @@ class ChatHistory:
     async def add_messages(self, server: str, room: str, entries: list[ChatEntry]) -> None:
         """Keep (or update) these messages; file announcements are kept as files instead."""
         rows = [
-            (server, room, e.id, e.sender_identity, e.sender_name, e.text,
-             e.sent_at.timestamp(), int(e.is_local))
+            (
+                server,
+                room,
+                e.id,
+                e.sender_identity,
+                e.sender_name,
+                e.text,
+                e.sent_at.timestamp(),
+                int(e.is_local),
+            )
             for e in entries
             if e.text and e.delivery in (ChatDelivery.SENT, ChatDelivery.RECEIVED)
-        ]  # fmt: skip
+        ]
         if rows:
             await self._run(self._write, _PUT_MESSAGE, rows)
 
     async def add_file(self, server: str, room: str, transfer: FileTransfer) -> None:
         """Keep a file received in full (its content stays in the call; only its name here)."""
-        row = (server, room, transfer.id, transfer.file_name, transfer.size, transfer.peer_name,
-               datetime.now(UTC).timestamp())  # fmt: skip
+        row = (
+            server,
+            room,
+            transfer.id,
+            transfer.file_name,
+            transfer.size,
+            transfer.peer_name,
+            datetime.now(UTC).timestamp(),
+        )
         await self._run(self._write, _PUT_FILE, [row])
 
     async def file_saved(self, server: str, room: str, transfer_id: str, path: Path) -> None:
@@ -186,8 +201,10 @@ class ChatHistory:
         return int(gone)
 
     def _search(self, server: str, room: str, text: str, limit: int) -> tuple[HistoryMessage, ...]:
-        sql = ("SELECT server, room, id, sender_name, text, sent_at, is_local FROM messages "
-               "WHERE server = ? AND room = ?")  # fmt: skip
+        sql = (
+            "SELECT server, room, id, sender_name, text, sent_at, is_local FROM messages "
+            "WHERE server = ? AND room = ?"
+        )
         args: list[Any] = [server, room]
         if text:
             sql += " AND instr(lower(text), lower(?)) > 0"

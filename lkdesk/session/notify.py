@@ -100,9 +100,17 @@ class DesktopNotifier:
                 address,
                 "Notify",
                 "susssasa{sv}i",
-                (APP_NAME, self._ids.get(group, 0), "lkdesk", note.summary, note.body, [],
-                 hints, -1),
-            )  # fmt: skip
+                (
+                    APP_NAME,
+                    self._ids.get(group, 0),
+                    "lkdesk",
+                    note.summary,
+                    note.body,
+                    [],
+                    hints,
+                    -1,
+                ),
+            )
             reply = await _within(router.send_and_get_reply(message), CALL_TIMEOUT_S)
         except (OSError, TimeoutError, ValueError) as exc:
             logger.info("no desktop notification service: %s", type(exc).__name__)
