@@ -24,9 +24,6 @@ from typing import Any
 from lkdesk.cli.parser import COMMANDS, build_parser
 from lkdesk.core.errors import LkdeskError
 from lkdesk.session import InvalidTargetError, SessionError, TokenTarget, read_ca_file
-from lkdesk.session.console import ServerConsole, console_for_url, mint_join_token
-from lkdesk.session.headless import HeadlessCall, HeadlessOptions
-from lkdesk.session.network_check import NetworkCheck, StepState, check_credentials
 from lkdesk.session.targets import (
     ApiKeyTarget,
     Credentials,
@@ -123,11 +120,15 @@ async def _credentials(args: argparse.Namespace, url: str, room: str = "") -> Cr
         name = getattr(args, "identity", "") or "lkdesk-cli"
         target = ApiKeyTarget(url, args.api_key, args.api_secret, room, name, pem)
         return resolve_api_key(target)
+    from lkdesk.session.network_check import check_credentials
+
     creds = check_credentials(check_url(url), args.api_key, args.api_secret)
     return dataclasses.replace(creds, trust=check_trusted_ca(pem))
 
 
 async def _join(args: argparse.Namespace) -> int:
+    from lkdesk.session.headless import HeadlessCall, HeadlessOptions  # the media stack
+
     if not args.token and not args.room:
         raise InvalidTargetError("room", "Give --token, or --api-key, --api-secret and --room.")
     credentials = await _credentials(args, args.url, args.room)
@@ -144,9 +145,11 @@ async def _join(args: argparse.Namespace) -> int:
 
 
 async def _rooms(args: argparse.Namespace) -> int:
+    from lkdesk.session.console import console_for_url
+
     if not args.url:
         raise InvalidTargetError("url", "Give --url (or set LIVEKIT_URL).")
-    console: ServerConsole = console_for_url(args.url, args.api_key, args.api_secret, args.token)
+    console = console_for_url(args.url, args.api_key, args.api_secret, args.token)
     console.trust = check_trusted_ca(await _trust_pem(args))
     try:
         if args.action == "list":
@@ -200,6 +203,8 @@ _TTL = re.compile(r"^(\d+)\s*([smhd]?)$")
 
 
 def _mint(args: argparse.Namespace) -> int:
+    from lkdesk.session.console import mint_join_token
+
     match = _TTL.match(args.ttl.strip())
     if match is None:
         raise InvalidTargetError("ttl", f"--ttl {args.ttl}: use e.g. 90s, 30m, 6h or 2d.")
@@ -222,6 +227,8 @@ def _mint(args: argparse.Namespace) -> int:
 
 
 async def _check(args: argparse.Namespace) -> int:
+    from lkdesk.session.network_check import NetworkCheck, StepState
+
     credentials = await _credentials(args, args.url)
     symbols = {StepState.PASS: "ok", StepState.WARN: "warning", StepState.FAIL: "FAILED"}
 

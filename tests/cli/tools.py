@@ -6,6 +6,7 @@ import asyncio
 import math
 import os
 import sys
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +32,7 @@ def lkdesk_argv(*args: str) -> list[str]:
 async def run_lkdesk(*args: str, prefix: list[str] | None = None, timeout_s: float = 60) -> Done:
     """``python -m lkdesk ARGS`` (inside ``prefix``, e.g. a namespace's nsenter) to the end."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
         *(prefix or []),
         *lkdesk_argv(*args),
@@ -46,6 +48,7 @@ async def run_lkdesk(*args: str, prefix: list[str] | None = None, timeout_s: flo
         proc.kill()
         await proc.wait()
         raise
+    print(f"lkdesk {' '.join(args[:2])}: {time.monotonic() - started:.1f} s")
     return Done(proc.returncode or 0, out.decode(), err.decode())
 
 
