@@ -40,6 +40,7 @@ class VideoTile(QWidget):
     """Shows a participant: live video, or their initials when the camera is off."""
 
     pin_requested = Signal(object)  # TileKey, or None to unpin
+    popout_requested = Signal(object)  # TileKey: show it in a window of its own
 
     def __init__(self, key: TileKey, state: ParticipantState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -245,6 +246,8 @@ class VideoTile(QWidget):
         menu = QMenu(self)
         action = menu.addAction("Unpin" if self.pinned else "Pin to the large view")
         action.triggered.connect(self._toggle_pin)
+        popout = menu.addAction("Open in its own window")
+        popout.triggered.connect(lambda: self.popout_requested.emit(self.key))
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(event.globalPos())
 
