@@ -26,6 +26,8 @@ from lkdesk.session import (
     Status,
     TileKey,
 )
+from lkdesk.session.errors import NotAvailableError
+from lkdesk.session.global_keys import PUSH_TO_TALK, TOGGLE_MIC, GlobalShortcuts
 from lkdesk.session.history import ChatHistory, HistoryRecorder
 from lkdesk.session.notify import DesktopNotifier, chat_notification
 from lkdesk.ui.bridge import SessionBridge
@@ -33,6 +35,7 @@ from lkdesk.ui.history_view import HistoryView
 from lkdesk.ui.mini_window import MiniWindow
 from lkdesk.ui.painting import Frame
 from lkdesk.ui.popout import PopOuts
+from lkdesk.ui.settings_pages.global_keys import global_keys
 from lkdesk.ui.tray import CallTray
 
 if TYPE_CHECKING:
@@ -55,6 +58,7 @@ class DesktopIntegration(QObject):
         self.notifier = DesktopNotifier()
         self.history = history or ChatHistory()
         self.recorder: HistoryRecorder | None = None
+        self.global_keys: GlobalShortcuts | None = None
         self.history_view = HistoryView(window.runner.run)
         window.room.chat.attach_history(self.history_view)
         self.session: Session | None = None
@@ -112,6 +116,7 @@ class DesktopIntegration(QObject):
         self.popouts.close_all()
         self.history_view.unbind()
         self.window.room.chat.show_history(False)
+        await self._stop_keys()
         recorder, self.recorder = self.recorder, None
         if recorder is not None:
             await recorder.aclose()
@@ -127,9 +132,35 @@ class DesktopIntegration(QObject):
         session = self.session
         if session is not None and status.state in IN_CALL:
             self.tray.set_call(session.local_media, session.room_name)
+            if self.global_keys is None and self.window.settings.flag("global_shortcuts"):
+                self.global_keys = GlobalShortcuts(global_keys(self.window.settings), self._key)
+                self.window.runner.run(self._start_keys(self.global_keys), "watch global keys")
         else:
             self.tray.set_call(None)
             self.mini.hide()
+            self.window.runner.run(self._stop_keys(), "stop the global keys")
+
+    async def _start_keys(self, keys: GlobalShortcuts) -> None:
+        try:
+            await keys.start()
+        except NotAvailableError as exc:  # Settings → Shortcuts says why, in these words
+            logger.info("no global shortcuts: %s", exc)
+            if self.global_keys is keys:
+                self.global_keys = None
+
+    async def _stop_keys(self) -> None:
+        keys, self.global_keys = self.global_keys, None
+        if keys is not None:
+            await keys.aclose()
+
+    def _key(self, name: str, pressed: bool) -> None:
+        """A global shortcut, pressed or released in any application."""
+        if not self.in_call:
+            return
+        if name == PUSH_TO_TALK:
+            self.window.room.push_to_talk(pressed)
+        elif name == TOGGLE_MIC and pressed:
+            self.window.room.toggle_mic()
 
     def _on_media(self, media: LocalMedia) -> None:
         self.mini.set_media(media)

@@ -117,9 +117,11 @@ class WindowDialogs(QObject):
             if book is not None and book.usable:
                 await book.forget_everything()
             w.settings.clear()
+            await w.desktop.history.forget_all()
             await asyncio.to_thread(_clear_logs, log_file())
             dialog.privacy.show_done(
-                "Done: lkdesk has forgotten your servers, secrets, settings and log."
+                "Done: lkdesk has forgotten your servers, secrets, settings, chat history "
+                "and log."
             )
             w.refresh_profiles()
 
