@@ -422,6 +422,11 @@ class CallSession(HostDelegation, Session):
         await self._need_data().save_file(transfer_id, destination)
         self.events.emit("file_saved", transfer_id, destination)
 
+    async def check_network(self, on_step: Callable[[Any], None]) -> Any:
+        from lkdesk.session.network_check import NetworkCheck
+
+        return await NetworkCheck(self._credentials, on_step).run()
+
     def _need_data(self) -> ChatAndFiles:
         """Chat and files; while reconnecting, what is sent waits for the connection."""
         room = self._room

@@ -84,6 +84,7 @@ class DesktopIntegration(QObject):
         mini.mic_clicked.connect(w.room.toggle_mic)
         mini.camera_clicked.connect(w.room.toggle_camera)
         mini.leave_clicked.connect(w.leave)
+        w.prejoin.check_network_clicked.connect(self.check_network)
 
     # ----- sessions ------------------------------------------------------------------------
 
@@ -239,6 +240,12 @@ class DesktopIntegration(QObject):
                 self.tray.message(note.summary, note.body)
 
         self.window.runner.run(send(), "show a notification")
+
+    def check_network(self) -> None:
+        """The pre-join screen's "Check network": the server about to be joined."""
+        session = self.session
+        if session is not None:
+            self.window.dialogs.check_network(session.check_network, session.server_label)
 
     # ----- closing and quitting -------------------------------------------------------------
 
