@@ -30,6 +30,7 @@ from lkdesk.session.errors import NotAvailableError
 from lkdesk.session.global_keys import PUSH_TO_TALK, TOGGLE_MIC, GlobalShortcuts
 from lkdesk.session.history import ChatHistory, HistoryRecorder
 from lkdesk.session.notify import DesktopNotifier, chat_notification
+from lkdesk.ui.admin_console import AdminConsole
 from lkdesk.ui.bridge import SessionBridge
 from lkdesk.ui.history_view import HistoryView
 from lkdesk.ui.mini_window import MiniWindow
@@ -59,6 +60,7 @@ class DesktopIntegration(QObject):
         self.history = history or ChatHistory()
         self.recorder: HistoryRecorder | None = None
         self.global_keys: GlobalShortcuts | None = None
+        self.console: AdminConsole | None = None
         self.history_view = HistoryView(window.runner.run)
         window.room.chat.attach_history(self.history_view)
         self.session: Session | None = None
@@ -85,6 +87,7 @@ class DesktopIntegration(QObject):
         mini.camera_clicked.connect(w.room.toggle_camera)
         mini.leave_clicked.connect(w.leave)
         w.prejoin.check_network_clicked.connect(self.check_network)
+        w.start.console_requested.connect(self.open_console)
 
     # ----- sessions ------------------------------------------------------------------------
 
@@ -126,6 +129,9 @@ class DesktopIntegration(QObject):
         await self.release()
         await self.notifier.aclose()
         self.tray.hide()
+        if self.console is not None:
+            await self.console.aclose()
+            self.console.close()
         self.mini.close()
         self.mini.deleteLater()
 
@@ -240,6 +246,21 @@ class DesktopIntegration(QObject):
                 self.tray.message(note.summary, note.body)
 
         self.window.runner.run(send(), "show a notification")
+
+    def open_console(self) -> AdminConsole | None:
+        """The rooms on every saved server (one window; raised when already open)."""
+        book = self.window.factory.book
+        if book is None:
+            return None
+        if self.console is None:
+            console = AdminConsole(book, self.window.runner)
+            console.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            console.destroyed.connect(lambda: setattr(self, "console", None))
+            self.console = console
+            console.start()
+        self.console.show()
+        self.console.raise_()
+        return self.console
 
     def check_network(self) -> None:
         """The pre-join screen's "Check network": the server about to be joined."""
