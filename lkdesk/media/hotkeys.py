@@ -116,6 +116,10 @@ class DesktopKeys:
 
     async def aclose(self) -> None:
         listener, self._listener = self._listener, None
-        if listener is not None:
+        if listener is None:
+            return
+        try:
             listener.stop()
-            await asyncio.to_thread(listener.join, 2.0)
+        except Exception as exc:  # noqa: BLE001 - Xlib's own errors once the display is gone
+            logger.info("the desktop-wide key listener ended with its display: %s", exc)
+        await asyncio.to_thread(listener.join, 2.0)
