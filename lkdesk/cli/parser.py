@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lkdesk",
         description="lkdesk on the command line, for scripts and bots. Without a command, "
-        "\"lkdesk [LINK]\" opens the app.",
+        '"lkdesk [LINK]" opens the app.',
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

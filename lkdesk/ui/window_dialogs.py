@@ -98,6 +98,7 @@ class WindowDialogs(QObject):
         dialog.accepted.connect(lambda: self._settings_applied(dialog))
         dialog.forget_everything.connect(lambda: self._forget_everything(dialog))
         dialog.network.check_requested.connect(self.check_profile_network)
+        dialog.destroyed.connect(self._settings_gone)  # deleted on close: forget it
         self.settings_dialog = dialog
         dialog.open()
         dialog.load()
@@ -108,6 +109,9 @@ class WindowDialogs(QObject):
                 dialog.network.set_servers([(p.id, p.label) for p in profiles])
 
             w.runner.run(servers(), "list the saved servers")
+
+    def _settings_gone(self) -> None:
+        self.settings_dialog = None
 
     def check_network(self, run: CheckRun, where: str) -> NetworkCheckDialog:
         """Open the network check dialog and start ``run``."""
