@@ -228,7 +228,7 @@ class Room(EventEmitter[EventTypes]):
         """lkdesk's own: one signalling round trip to the server now, in seconds."""
         return await self._engine.ping(timeout_s)
 
-    async def measure_uplink(self, total_bytes: int = 600_000, timeout_s: float = 8.0) -> float:
+    async def measure_uplink(self, total_bytes: int = 1_000_000, timeout_s: float = 8.0) -> float:
         """lkdesk's own: bits per second the server acknowledged of reliable data we sent.
 
         The data goes to no one (an identity that is never in a room); SCTP's acknowledgements

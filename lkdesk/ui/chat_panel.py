@@ -142,7 +142,10 @@ class ChatPanel(QWidget):
         header.addWidget(self.history_button)
         header.addWidget(close)
         column.addLayout(header)
-        hint = QLabel("Messages are visible to everyone in the call and last for this call only.")
+        hint = QLabel(
+            "Messages are visible to everyone in the call; lkdesk keeps them on this "
+            "computer while history is on (Settings → Privacy)."
+        )
         hint.setProperty("role", "muted")
         hint.setWordWrap(True)
         column.addWidget(hint)

@@ -199,10 +199,14 @@ class DesktopIntegration(QObject):
         return not w.isVisible() or w.isMinimized() or not w.isActiveWindow()
 
     def _ours(self, window: QWindow | None) -> bool:
-        """Whether ``window`` is the main window, one of its dialogs, or the mini window."""
-        main = self.window.windowHandle()
+        """Whether ``window`` is the main window, one of its dialogs, the mini window, a
+        pop-out or the admin console: lkdesk still has the user's attention then."""
+        mine = [self.window, self.mini, *self.popouts.windows.values()]
+        if self.console is not None:
+            mine.append(self.console)
+        handles = {w.windowHandle() for w in mine}
         while window is not None:
-            if window is main or window is self.mini.windowHandle():
+            if window in handles:
                 return True
             window = window.transientParent()
         return False

@@ -58,6 +58,8 @@ class StepRow(QWidget):
             todo = _text(step.advice)
             advice = f'<br><span style="color:{colour}">What to do: {todo}</span>'
         self.text.setText(f"<b>{_text(step.title)}</b><br>{_text(step.detail)}{advice}")
+        # wrapped rich text under-reports its height in nested layouts: ask for it
+        self.text.setMinimumHeight(self.text.heightForWidth(max(self.text.width(), 420)))
 
 
 def _text(words: str) -> str:
@@ -116,7 +118,7 @@ class NetworkCheckDialog(QDialog):
 
     async def _run(self) -> None:
         try:
-            report = await self._check(lambda step: self.rows[step.key].show_step(step))
+            report = await self._check(self._show_step)
         finally:
             self.again.setEnabled(True)
         self.report = report
@@ -127,6 +129,10 @@ class NetworkCheckDialog(QDialog):
             else "Everything a call needs works from here."
         )
         self.checked.emit(report)
+
+    def _show_step(self, step: CheckStep) -> None:
+        self.rows[step.key].show_step(step)
+        self.adjustSize()  # longer words and advice: grow rather than squeeze the text
 
     def _failed(self, message: str) -> None:
         self.summary.setText(message)

@@ -14,9 +14,11 @@ from typing import Any
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -98,7 +100,7 @@ class SettingsDialog(QDialog):
             self.privacy,
             self.about,
         ):
-            self.pages.addWidget(page)
+            self.pages.addWidget(_scrolling(page) if page is self.keys else page)
             self.nav.addItem(page.title.replace(" lkdesk", ""))
         self.nav.currentRowChanged.connect(self.show_page)
         body = QHBoxLayout()
@@ -264,3 +266,12 @@ async def _availability(box: GlobalKeysBox) -> None:
     from lkdesk.session.global_keys import GlobalShortcuts
 
     box.show_availability(await GlobalShortcuts.availability())
+
+
+def _scrolling(page: QWidget) -> QScrollArea:
+    """``page`` in a scroll area: the shortcuts are taller than a 640-pixel screen allows."""
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area

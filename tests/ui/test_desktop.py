@@ -140,6 +140,9 @@ async def test_a_tile_pops_out_into_its_own_window_and_goes_back_when_closed(
     popped = window.desktop.popouts.windows[key]
     assert popped.isVisible() and popped.isWindow()
     assert key not in {t.key for t in area.ordered()} and not area.tiles[key].isVisible()
+    await until(lambda: popped.isActiveWindow(), what="the pop-out to take the focus")
+    await asyncio.sleep(0.2)
+    assert not window.desktop.mini.isVisible()  # lkdesk still has the user's attention
     popped.resize(1200, 700)
     await until(lambda: popped.tile.frame is not None, what="video in the pop-out")
     shown = popped.tile.frames_shown

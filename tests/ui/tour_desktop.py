@@ -18,17 +18,20 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QScrollArea
 
 from lkdesk.session import DemoConfig, ProfileBook, SessionFactory, SessionState
 from lkdesk.session.history import ChatHistory
-from lkdesk.ui import AppSettings, MainWindow
+from lkdesk.ui import AppSettings, MainWindow, ThemeController, ThemeMode
 from tests.integration.livekit_server import LiveKitServer
 from tests.integration.peers import SdkPeer
 from tests.ui.tour import Camera, until
 
 
 async def tour(out: Path, workdir: Path, small: bool) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    ThemeController(app, ThemeMode.LIGHT).apply()
     server = LiveKitServer.create()
     server.start()
     settings = AppSettings(QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
@@ -116,6 +119,10 @@ async def _demo_pieces(window: MainWindow, camera: Camera, suffix: str) -> None:
     for row, name in ((3, "settings-global-shortcuts"), (4, "settings-notifications")):
         dialog.nav.setCurrentRow(row)
         await asyncio.sleep(1.0)
+        area = dialog.pages.currentWidget()
+        if isinstance(area, QScrollArea) and dialog.keys.global_keys is not None:
+            area.ensureWidgetVisible(dialog.keys.global_keys)  # the "any application" part
+            await asyncio.sleep(0.3)
         await camera.shoot(f"{name}{suffix}")
     dialog.reject()
     window.room.controls.leave.click()
