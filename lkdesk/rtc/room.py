@@ -9,7 +9,9 @@ does over its FFI engine.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -75,6 +77,7 @@ EventTypes = Literal[
 ]
 
 _RECONNECTING = ConnectionState.CONN_RECONNECTING
+_NOBODY = "lkdesk-network-check-nobody"
 _CAP_DEFLATE = proto_models.ClientInfo.Capability.CAP_COMPRESSION_DEFLATE_RAW
 _STATES = {
     ev.LinkState.CONNECTING: ConnectionState.CONN_CONNECTING,
@@ -244,6 +247,34 @@ class Room(EventEmitter[EventTypes]):
         (ICE-TCP), "turn/udp", "turn/tcp" or "turn/tls"; "" while not connected.
         """
         return self._engine.media_routes()
+
+    async def measure_rtt(self, timeout_s: float = 3.0) -> float:
+        """lkdesk's own: one signalling round trip to the server now, in seconds."""
+        return await self._engine.ping(timeout_s)
+
+    async def measure_uplink(self, total_bytes: int = 1_000_000, timeout_s: float = 8.0) -> float:
+        """lkdesk's own: bits per second the server acknowledged of reliable data we sent.
+
+        The data goes to no one (an identity that is never in a room); SCTP's acknowledgements
+        say when the server has it. Stopped after ``timeout_s``: then the rate counts what
+        was sent in that time, an overestimate by at most one buffer.
+        """
+        local = self._local()
+        chunk = b"\0" * 14_000
+        started = time.monotonic()
+        sent = 0
+        try:
+            async with asyncio.timeout(timeout_s):
+                while sent < total_bytes:
+                    await local.publish_data(
+                        chunk, destination_identities=[_NOBODY], topic="lk.uplink-check"
+                    )
+                    sent += len(chunk)
+                while self._engine.data.unacknowledged():  # noqa: ASYNC110 (polled)
+                    await asyncio.sleep(0.005)
+        except TimeoutError:
+            pass
+        return sent * 8 / max(time.monotonic() - started, 1e-3)
 
     async def disconnect(self) -> None:
         """Leave the room; every task, socket and decoder thread is stopped."""

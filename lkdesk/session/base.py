@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from lkdesk.session import transcript as transcripts
 from lkdesk.session.captions import CaptionBook, CaptionLine
 from lkdesk.session.emitter import Emitter, Handler, SessionEvent
+from lkdesk.session.errors import NotAvailableError
 from lkdesk.session.model import (
     Attachment,
     AudioProcessingSettings,
@@ -238,6 +240,10 @@ class Session(ABC):
     @abstractmethod
     async def dial_phone(self, phone_number: str, trunk_id: str) -> None:
         """Admin: call a phone number into the room through an outbound SIP trunk."""
+
+    async def check_network(self, on_step: Callable[[Any], None]) -> Any:
+        """Check the network to this call's server (a ``NetworkReport``, steps to ``on_step``)."""
+        raise NotAvailableError("The demo room runs on this computer: no network to check.")
 
     @abstractmethod
     async def aclose(self) -> None:

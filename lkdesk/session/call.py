@@ -432,6 +432,12 @@ class CallSession(HostDelegation, Session):
 
     async def save_file(self, transfer_id: str, destination: Path) -> None:
         await self._need_data().save_file(transfer_id, destination)
+        self.events.emit("file_saved", transfer_id, destination)
+
+    async def check_network(self, on_step: Callable[[Any], None]) -> Any:
+        from lkdesk.session.network_check import NetworkCheck
+
+        return await NetworkCheck(self._credentials, on_step).run()
 
     def watch_connection_details(self, on: bool) -> None:
         if self._insights is not None:

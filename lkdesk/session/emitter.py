@@ -26,6 +26,7 @@ SessionEvent = Literal[
     "room_name",  # (str) the room was renamed under us: an administrator moved us
     "caption",  # (CaptionLine, new: bool) transcribed speech, a new line or an update
     "connection_details",  # (CallDetails) every second while watched
+    "file_saved",  # (transfer id: str, Path) the user saved a received file there
 ]
 
 

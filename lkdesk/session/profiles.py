@@ -216,6 +216,22 @@ class ProfileBook:
         store = self._need_store()
         await self._run(lambda: store.set_passphrase(profile_id, passphrase))
 
+    async def api_secret(self, profile_id: str) -> str:
+        """The API secret saved for an API-key profile (the admin console signs with it)."""
+        store = self._need_store()
+        credentials = await self._run(lambda: store.api_credentials(profile_id))
+        return credentials.api_secret
+
+    async def saved_tokens(self, profile_id: str) -> list[str]:
+        """Every token saved under a token profile."""
+        store = self._need_store()
+        profile = await self._run(lambda: store.get_profile(profile_id))
+        tokens = []
+        for ref in profile.tokens:
+            saved = await self._run(partial(store.get_token, profile_id, ref.room, ref.identity))
+            tokens.append(saved.token)
+        return tokens
+
     async def resolve(self, target: ProfileTarget) -> Credentials:
         """Credentials for joining with a saved profile."""
         store = self._need_store()

@@ -28,6 +28,7 @@ from lkdesk.session import (
 )
 from lkdesk.ui.actions import ActionRunner
 from lkdesk.ui.bridge import SessionBridge
+from lkdesk.ui.desktop import DesktopIntegration
 from lkdesk.ui.encryption_controls import PassphraseKeeper
 from lkdesk.ui.ended_page import EndedPage
 from lkdesk.ui.overlays import HelpOverlay
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         self.help = HelpOverlay(self, self.shortcuts)
         self.dialogs = WindowDialogs(self)
+        self.desktop = DesktopIntegration(self)  # tray, mini window, notifications, history
         self._wire()
         place(self, settings)
         self.apply_settings()
@@ -176,6 +178,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self._bridge = SessionBridge(session, self)
         self._bridge.status.connect(self._on_status)
+        self.desktop.adopt(session, self._bridge)
         return self._bridge
 
     def _show_prejoin(self, session: Session) -> None:
@@ -328,6 +331,7 @@ class MainWindow(QMainWindow):
         """Let go of the current session: detach the bridge, close the session."""
         session, bridge = self.session, self._bridge
         self.session, self._bridge = None, None
+        await self.desktop.release()
         if bridge is not None:
             bridge.detach()
             bridge.deleteLater()
@@ -428,3 +432,4 @@ class MainWindow(QMainWindow):
         self.room.unbind()
         await self.runner.aclose()
         await self._release()
+        await self.desktop.aclose()

@@ -148,6 +148,7 @@ class PreJoinPage(QWidget):
     back_clicked = Signal()
     preview_changed = Signal(bool, bool)  # camera, microphone
     test_speaker_clicked = Signal()
+    check_network_clicked = Signal()
     device_changed = Signal(object, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -242,8 +243,13 @@ class PreJoinPage(QWidget):
         back = QPushButton("← Back")
         back.setProperty("kind", "link")
         back.clicked.connect(self.back_clicked.emit)
+        self.network_button = QPushButton("Check network")
+        self.network_button.setProperty("kind", "link")
+        self.network_button.setToolTip("Can media get through to this server from here?")
+        self.network_button.clicked.connect(self.check_network_clicked.emit)
         buttons = QHBoxLayout()
         buttons.addWidget(back)
+        buttons.addWidget(self.network_button)
         buttons.addStretch(1)
         buttons.addWidget(self.join_button)
         column.addLayout(buttons)

@@ -42,6 +42,7 @@ class VideoTile(QWidget):
 
     pin_requested = Signal(object)  # TileKey, or None to unpin
     details_requested = Signal(object)  # TileKey (its connection details) or None (the call's)
+    popout_requested = Signal(object)  # TileKey: show it in a window of its own
 
     def __init__(self, key: TileKey, state: ParticipantState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -255,6 +256,8 @@ class VideoTile(QWidget):
         details.triggered.connect(lambda: self.details_requested.emit(self.key))
         whole = menu.addAction("Connection details for the whole call")
         whole.triggered.connect(lambda: self.details_requested.emit(None))
+        popout = menu.addAction("Open in its own window")
+        popout.triggered.connect(lambda: self.popout_requested.emit(self.key))
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(event.globalPos())
 

@@ -118,6 +118,13 @@ class DataTransport:
             missing = len(self._replay)
         return min(missing, len(self._replay))
 
+    def unacknowledged(self) -> bool:
+        """Whether reliable data sent is still buffered or not yet acknowledged by the server."""
+        channel = self._channel
+        if channel is None:
+            return False
+        return bool(channel.bufferedAmount) or self._count_undelivered() > 0
+
     async def come_back(self, *, new_session: bool, server_last_seq: int = 0) -> None:
         """The room is connected again: resend what was lost, then release waiting sends.
 

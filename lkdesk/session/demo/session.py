@@ -226,6 +226,7 @@ class DemoSession(Session):
             await asyncio.to_thread(shutil.copyfile, content, destination)
         else:
             await asyncio.to_thread(destination.write_bytes, content)
+        self.events.emit("file_saved", transfer_id, destination)
 
     async def _simulate_transfer(self, transfer: FileTransfer, sender: str, name: str) -> None:
         self._set_transfer(transfer)
@@ -367,6 +368,13 @@ class DemoSession(Session):
             if actor is not None and actor.identity in self._actors:
                 self._add_chat(actor.identity, actor.name, line.format(you=self.local_name))
         await asyncio.sleep(12.0)
+        await self._send_agenda()
+
+    def simulate_file_from_someone(self) -> None:
+        """Demo hook: someone sends the agenda file now (used by tests and the tour)."""
+        self._tasks.spawn(self._send_agenda(), "agenda")
+
+    async def _send_agenda(self) -> None:
         sender = next(iter(self._actors.values()), None)
         if sender is not None:
             transfer = FileTransfer(
