@@ -19,14 +19,20 @@ ways, the fault:
 * ``server-crash``: the server is SIGKILLed, stays down 1 s and is started again (every
   session is lost, the observer's too); times are from the moment it answers again.
 
-Measured, on the monotonic clock the processes share: (1) the client's ``reconnected`` event;
-(2) video live again at the observer, (3) the observer's video live again at the client —
-"live" being the first frame of the unbroken run of frames (right colour, counter going up,
-no gap over 0.5 s) that lasts to the end of the observation, 0 when video never froze; and
-whether the observer saw the client leave or come back as a new participant (a rejoin). A
-trial ends when both videos have been live for 3 s, the client is connected and at least 8 s
-have passed since the reference (45 s at most). Each round runs every fault for both
-clients, back to back, the order of the clients alternating between rounds.
+Measured, on the monotonic clock the processes share: (1) the client's ``reconnected`` event
+(and, from the fault's start, its ``reconnecting``); (2) the client's video live again at the
+observer; (3) the observer's video live again at the client; and whether the observer saw the
+client leave or come back under a new participant sid (a rejoin). A frame is live when it has
+the right colour and shows what its sender captured at most 0.5 s later than usual (both
+producers number frames at 30 fps on the monotonic clock, so a backlog of frames from the
+outage decoded late is recognised). Video is back with the first frame of the first run of
+live frames (counter going up, no gap over 0.5 s) begun after the fault that lasts 1 s; it
+never froze (0) when one run spans the fault until 1 s after the reference or the
+``reconnected`` event. A trial ends when both videos have been live for 3 s, the client is
+connected and at least 8 s have passed since the reference (45 s at most). Each round runs
+every fault for both clients, back to back, the order of the clients alternating between
+rounds. ``--log-dir`` keeps the agents', the observer's and the server's logs; ``--json``
+writes every trial's figures and received frames.
 """
 
 from __future__ import annotations

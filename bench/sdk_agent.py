@@ -29,7 +29,7 @@ import numpy as np
 from livekit import rtc as sdk
 from livekit.rtc.room import EventTypes
 
-from tests.integration.analysis import content_region, decode_counter, mean_color
+from tests.integration.analysis import COUNTER_ROWS, content_region, decode_counter, mean_color
 from tests.integration.peers import SdkPeer
 
 Handler = Callable[..., Awaitable[Any]]
@@ -125,6 +125,8 @@ class SdkAgent:
                 frame = event.frame
                 rgb = np.frombuffer(frame.data, dtype=np.uint8)
                 rgb = rgb.reshape(frame.height, frame.width, 3)
+                if frame.height <= COUNTER_ROWS:
+                    continue  # not a test frame (seen as a track ends)
                 colour = mean_color(rgb, content_region(frame.width, frame.height))
                 frames.append([now, decode_counter(rgb), list(colour)])
         finally:
