@@ -248,7 +248,9 @@ class Observer:
             task.add_done_callback(self._tasks.discard)
 
     async def _watch(self, track: sdk.RemoteTrack) -> None:
-        stream = sdk.VideoStream(track, format=sdk.VideoBufferType.RGB24)
+        # The newest two frames, like lkdesk's agent: a consumer slowed by a loaded machine
+        # must not build a queue of old frames (it would look like a backlog).
+        stream = sdk.VideoStream(track, capacity=2, format=sdk.VideoBufferType.RGB24)
         try:
             async for event in stream:
                 now = time.monotonic()
@@ -348,6 +350,14 @@ async def run_trial(
     return trial
 
 
+async def more_frames(agent: RemoteLkdesk, frames: list[Frame], since: float) -> list[Frame]:
+    """``frames`` with the ones the client decoded after them (or after ``since``) appended:
+    only new frames cross the pipe, whose lines must stay short."""
+    after = frames[-1][0] + 1e-6 if frames else since
+    new: list[Frame] = await agent.call("frame_log", identity=OBSERVER, since=after)
+    return frames + new
+
+
 async def measure(
     trial: Trial,
     agent: RemoteLkdesk,
@@ -361,7 +371,8 @@ async def measure(
     await agent.call("publish_video", color=list(CLIENT_COLOUR))
     async with asyncio.timeout(20):
         while True:
-            if observer.frames and await agent.call("frame_log", identity=OBSERVER):
+            recent = time.monotonic() - 1.0
+            if observer.frames and await agent.call("frame_log", identity=OBSERVER, since=recent):
                 break
             await asyncio.sleep(0.2)
     await asyncio.sleep(STEADY_S)
@@ -375,14 +386,14 @@ async def measure(
     trial.fault_s = end - start
     window = start - 2.0
 
-    at_client: list[Frame] = await agent.call("frame_log", identity=OBSERVER, since=window)
+    at_client: list[Frame] = await more_frames(agent, [], window)
     at_observer = [f for f in observer.frames if f[0] >= window]
     live_at_client = live_test(at_client, OBSERVER_COLOUR, start)
     live_at_observer = live_test(at_observer, CLIENT_COLOUR, start)
     while True:
         await asyncio.sleep(POLL_S)
         now = time.monotonic()
-        at_client = await agent.call("frame_log", identity=OBSERVER, since=window)
+        at_client = await more_frames(agent, at_client, window)
         at_observer = [f for f in observer.frames if f[0] >= window]
         state = await agent.call("state")
         lives = (

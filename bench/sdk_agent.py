@@ -118,7 +118,9 @@ class SdkAgent:
 
     async def _watch(self, track: sdk.RemoteTrack, identity: str) -> None:
         frames = self._frames.setdefault(identity, [])
-        stream = sdk.VideoStream(track, format=sdk.VideoBufferType.RGB24)
+        # The newest two frames, like lkdesk's agent: a consumer slowed by a loaded machine
+        # must not build a queue of old frames (it would look like a backlog).
+        stream = sdk.VideoStream(track, capacity=2, format=sdk.VideoBufferType.RGB24)
         try:
             async for event in stream:
                 now = time.monotonic()
