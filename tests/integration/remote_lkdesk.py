@@ -111,10 +111,17 @@ class RemoteLkdesk:
 
 
 @contextlib.asynccontextmanager
-async def remote_lkdesk(host: NetnsHost | None, log_dir: Path) -> AsyncIterator[RemoteLkdesk]:
-    """Start an agent (inside ``host`` when given); it is closed and reaped afterwards."""
-    log_path = log_dir / f"lkdesk-agent-{os.getpid()}-{id(log_dir) % 10_000}.log"
-    argv = [sys.executable, "-m", "tests.integration.lkdesk_agent"]
+async def remote_lkdesk(
+    host: NetnsHost | None, log_dir: Path, module: str = "tests.integration.lkdesk_agent"
+) -> AsyncIterator[RemoteLkdesk]:
+    """Start an agent (inside ``host`` when given); it is closed and reaped afterwards.
+
+    ``module`` is the agent to run: any module that speaks the same JSON-lines protocol
+    (bench/sdk_agent.py runs the official SDK that way).
+    """
+    name = module.rsplit(".", 1)[-1]
+    log_path = log_dir / f"{name}-{os.getpid()}-{id(log_dir) % 10_000}.log"
+    argv = [sys.executable, "-m", module]
     if host is not None:
         argv = host.command(*argv)
     env = dict(os.environ, LKDESK_AGENT_LOG=os.environ.get("LKDESK_AGENT_LOG", "INFO"))
