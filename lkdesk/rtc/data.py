@@ -50,6 +50,11 @@ class PeerFeatures:
     client_protocol: int = 0
     deflate: bool = False
 
+    @classmethod
+    def of(cls, info: proto_models.ParticipantInfo) -> PeerFeatures:
+        deflate = proto_models.ClientInfo.Capability.CAP_COMPRESSION_DEFLATE_RAW
+        return cls(info.client_protocol, deflate in info.capabilities)
+
 
 #: Client protocol from which a participant takes data streams v2 (inline, deflate).
 STREAMS_V2_FROM_CLIENT_PROTOCOL = 2

@@ -9,29 +9,25 @@ does over its FFI engine.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from livekit.protocol import models as proto_models
 from livekit.protocol import rtc as proto_rtc
 
 from lkdesk.core.emitter import EventEmitter
 from lkdesk.core.errors import ConnectError, RoomError
-from lkdesk.core.tls import ServerTrust
 from lkdesk.rtc.data import PeerFeatures, RoomData
-from lkdesk.rtc.e2ee import E2EEManager, E2EEOptions
+from lkdesk.rtc.e2ee import E2EEManager
 from lkdesk.rtc.e2ee.room_link import RoomEncryption
 from lkdesk.rtc.engine import events as ev
-from lkdesk.rtc.engine import ice
-from lkdesk.rtc.engine import signal_protocol as sp
 from lkdesk.rtc.engine.engine import EngineOptions, RtcEngine
+from lkdesk.rtc.local_updates import measure_uplink, update_local
 from lkdesk.rtc.participant import LocalParticipant, RemoteParticipant
 from lkdesk.rtc.permissions import SubscriptionPermissions
 from lkdesk.rtc.publishing import TrackPublisher
+from lkdesk.rtc.room_types import CONNECTION_STATES, EventTypes, RoomOptions
 from lkdesk.rtc.roster import Roster
 from lkdesk.rtc.stats import RtcStats
 from lkdesk.rtc.stats_collector import StatsCollector
@@ -40,72 +36,7 @@ from lkdesk.rtc.types import ConnectionState
 
 logger = logging.getLogger(__name__)
 
-EventTypes = Literal[
-    "data_received",
-    "sip_dtmf_received",
-    "transcription_received",
-    "chat_message_packet",
-    "local_track_published",
-    "local_track_unpublished",
-    "participant_connected",
-    "participant_disconnected",
-    "track_published",
-    "track_unpublished",
-    "track_subscribed",
-    "track_unsubscribed",
-    "track_subscription_failed",
-    "track_subscription_permission_changed",
-    "track_muted",
-    "track_unmuted",
-    "active_speakers_changed",
-    "room_metadata_changed",
-    "participant_metadata_changed",
-    "participant_name_changed",
-    "participant_attributes_changed",
-    "participant_permissions_changed",
-    "connection_quality_changed",
-    "connection_state_changed",
-    "connected",
-    "disconnected",
-    "reconnecting",
-    "reconnected",
-    "token_refreshed",
-    "moved",
-    "participant_encryption_status_changed",
-    "e2ee_state_changed",
-    "unencrypted_data_received",  # lkdesk's own: (participant) in an encrypted room
-]
-
 _RECONNECTING = ConnectionState.CONN_RECONNECTING
-_NOBODY = "lkdesk-network-check-nobody"
-_CAP_DEFLATE = proto_models.ClientInfo.Capability.CAP_COMPRESSION_DEFLATE_RAW
-_STATES = {
-    ev.LinkState.CONNECTING: ConnectionState.CONN_CONNECTING,
-    ev.LinkState.CONNECTED: ConnectionState.CONN_CONNECTED,
-    ev.LinkState.RECONNECTING: ConnectionState.CONN_RECONNECTING,
-    ev.LinkState.DISCONNECTED: ConnectionState.CONN_DISCONNECTED,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class RoomOptions:
-    """How to join. ``auto_subscribe`` subscribes to every track lkdesk can decode.
-
-    ``trust`` adds the CA the user trusts for this server to the system's trust store, for
-    ``wss://`` signalling and TURN over TLS. ``encryption`` turns end-to-end encryption on
-    (``e2ee`` is the SDK's deprecated name for it). ``client_protocol`` is the data feature level
-    announced to the other participants (2: RPC over streams and data streams v2); a lower
-    one makes lkdesk behave like an older client, which only tests need.
-    """
-
-    auto_subscribe: bool = True
-    join_timeout_s: float = 10.0
-    media_timeout_s: float = 15.0
-    stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
-    trust: ServerTrust = field(default_factory=ServerTrust)
-    client_protocol: int = sp.CLIENT_PROTOCOL
-    encryption: E2EEOptions | None = None
-    e2ee: E2EEOptions | None = None
 
 
 class Room(EventEmitter[EventTypes]):
@@ -253,28 +184,9 @@ class Room(EventEmitter[EventTypes]):
         return await self._engine.ping(timeout_s)
 
     async def measure_uplink(self, total_bytes: int = 1_000_000, timeout_s: float = 8.0) -> float:
-        """lkdesk's own: bits per second the server acknowledged of reliable data we sent.
-
-        The data goes to no one (an identity that is never in a room); SCTP's acknowledgements
-        say when the server has it. Stopped after ``timeout_s``: then the rate counts what
-        was sent in that time, an overestimate by at most one buffer.
-        """
-        local = self._local()
-        chunk = b"\0" * 14_000
-        started = time.monotonic()
-        sent = 0
-        try:
-            async with asyncio.timeout(timeout_s):
-                while sent < total_bytes:
-                    await local.publish_data(
-                        chunk, destination_identities=[_NOBODY], topic="lk.uplink-check"
-                    )
-                    sent += len(chunk)
-                while self._engine.data.unacknowledged():  # noqa: ASYNC110 (polled)
-                    await asyncio.sleep(0.005)
-        except TimeoutError:
-            pass
-        return sent * 8 / max(time.monotonic() - started, 1e-3)
+        """lkdesk's own: bits per second the server acknowledged of reliable data we sent
+        (see :func:`lkdesk.rtc.local_updates.measure_uplink`)."""
+        return await measure_uplink(self._local(), self._engine.data, total_bytes, timeout_s)
 
     async def disconnect(self) -> None:
         """Leave the room; every task, socket and decoder thread is stopped."""
@@ -318,10 +230,7 @@ class Room(EventEmitter[EventTypes]):
 
     def _features_of(self, identity: str) -> PeerFeatures | None:
         participant = self._roster.participants.get(identity)
-        if participant is None:
-            return None
-        info = participant.info
-        return PeerFeatures(info.client_protocol, _CAP_DEFLATE in info.capabilities)
+        return None if participant is None else PeerFeatures.of(participant.info)
 
     def _can_publish_data(self) -> bool:
         local = self.local_participant
@@ -334,22 +243,9 @@ class Room(EventEmitter[EventTypes]):
         metadata: str | None = None,
         attributes: dict[str, str] | None = None,
     ) -> None:
-        current = self._local()
         if not self.isconnected():
             raise RoomError("Not connected to a room.")
-        response = await self._engine.update_metadata(
-            name=current.name if name is None else name,
-            metadata=current.metadata if metadata is None else metadata,
-            attributes=attributes or {},
-        )
-        if response.reason == response.NOT_ALLOWED:
-            raise RoomError(
-                "The server did not allow this change: the token lacks the "
-                "canUpdateOwnMetadata grant."
-            )
-        if response.reason != response.OK:
-            reason = type(response).Reason.Name(response.reason)
-            raise RoomError(f"The server refused the change ({reason}: {response.message}).")
+        await update_local(self._engine, self._local(), name, metadata, attributes)
 
     # ----- engine events ------------------------------------------------------------------------
 
@@ -377,7 +273,7 @@ class Room(EventEmitter[EventTypes]):
         self._roster.subscribe_all()
 
     def _on_state(self, event: ev.StateChanged) -> None:
-        state = _STATES[event.state]
+        state = CONNECTION_STATES[event.state]
         if state == self.connection_state:
             return
         previous, self.connection_state = self.connection_state, state

@@ -44,6 +44,7 @@ from lkdesk.session.model import (
     TileKey,
     VideoKind,
 )
+from lkdesk.session.network_check import NetworkCheck
 from lkdesk.session.remote_audio import RemoteAudio, play_test_tone
 from lkdesk.session.remote_video import RemoteVideo
 from lkdesk.session.share_sources import list_share_sources, thumbnail
@@ -143,9 +144,7 @@ class CallSession(HostDelegation, Session):
                 await self._local.stop(kind)
 
     async def stop_preview(self) -> None:
-        for kind in (CAMERA, MIC):
-            if not self._local.is_published(kind):
-                await self._local.stop(kind)
+        await self.start_preview(camera=False, microphone=False)
 
     async def test_speaker(self) -> None:
         speaker = self.capabilities.speaker
@@ -165,8 +164,7 @@ class CallSession(HostDelegation, Session):
         await self._local.set_camera_height(height)
 
     def _device_for(self, kind: str) -> str | None:
-        device_kind = {MIC: DeviceKind.MICROPHONE, CAMERA: DeviceKind.CAMERA}.get(kind)
-        return self._devices.get(device_kind) if device_kind else None
+        return next((self._devices.get(d) for d, k in _KIND_OF.items() if k == kind), None)
 
     # ----- joining and leaving ---------------------------------------------------------------
 
@@ -435,8 +433,6 @@ class CallSession(HostDelegation, Session):
         self.events.emit("file_saved", transfer_id, destination)
 
     async def check_network(self, on_step: Callable[[Any], None]) -> Any:
-        from lkdesk.session.network_check import NetworkCheck
-
         return await NetworkCheck(self._credentials, on_step).run()
 
     def watch_connection_details(self, on: bool) -> None:
