@@ -4,6 +4,7 @@ file), are found again by text in a later session, and "forget this room" remove
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import stat
 from pathlib import Path
@@ -23,7 +24,10 @@ async def wait_for(condition: Any, deadline_s: float = 5.0) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_a_calls_chat_is_kept_searchable_and_forgotten_per_room(tmp_path: Path) -> None:
+async def test_a_calls_chat_is_kept_searchable_and_forgotten_per_room(
+    tmp_path: Path, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
     path = tmp_path / "data" / "history.sqlite3"
     history = ChatHistory(path)
     session = DemoSession("Sam", FAST)
@@ -37,6 +41,7 @@ async def test_a_calls_chat_is_kept_searchable_and_forgotten_per_room(tmp_path: 
         await recorder.aclose()
         await session.aclose()
     server, room = session.server_label, session.room_name
+    assert "budget" not in caplog.text  # history and chat never go into the logs
 
     # a later session (a new object on the same file) finds the message by any case
     later = ChatHistory(path)
