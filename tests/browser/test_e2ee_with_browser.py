@@ -152,3 +152,47 @@ async def test_chat_with_a_browser_keyed_as_meet_does_it_and_its_clear_chat_is_f
         assert crypto is not None and crypto.sealed > 0
     finally:
         await lk.aclose()
+
+
+async def test_meet_default_vp9_svc_without_backup_decrypts_in_lkdesk(
+    livekit_server: LiveKitServer, room_name: str, browser_peer_factory: BrowserPeerFactory
+) -> None:
+    """Meet publishes VP9 (L3T3_KEY) by default; encrypted and without a VP8 backup, lkdesk
+    decrypts each layer frame on its own (livekit-client's worker seals them separately,
+    keeping no clear bytes for VP9) and decodes the browser's blue."""
+    browser = await browser_peer_factory("meet")
+    await browser.join(
+        livekit_server.ws_url,
+        livekit_server.token("meet", room_name),
+        vp9_with_vp8_backup=False,
+        videoCodec="vp9",
+        simulcast=False,
+        red=False,
+        color=BLUE,
+        tone_hz=BROWSER_TONE,
+        e2eePassphrase=PASSPHRASE,
+    )
+    lk = LkdeskPeer()
+    try:
+        await lk.connect(
+            livekit_server.ws_url,
+            livekit_server.token("lkdesk", room_name),
+            encryption=passphrase_options(PASSPHRASE),
+        )
+        video = await lk.subscribed("meet", rtc.TrackKind.KIND_VIDEO, deadline_s=20)
+        publication = next(
+            p
+            for p in lk.room.remote_participants["meet"].track_publications.values()
+            if p.kind == rtc.TrackKind.KIND_VIDEO
+        )
+        assert "vp9" in publication.mime_type.lower(), publication.mime_type
+        frames = await sample_video(video, frames=15, deadline_s=20)
+        color = mean_color(_center(frames[-1]))
+        assert max(abs(c - e) for c, e in zip(color, BLUE, strict=True)) < 40, color
+        (cryptor,) = [
+            c for c in lk.room.e2ee_manager.frame_cryptors() if c.track_sid == publication.sid
+        ]
+        assert cryptor.stats.decrypted >= 15, cryptor.stats
+        assert cryptor.stats.dropped_total <= 3, cryptor.stats  # at most while starting up
+    finally:
+        await lk.aclose()

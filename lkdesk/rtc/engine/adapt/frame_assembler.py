@@ -61,6 +61,8 @@ class AssembledFrame:
     data: bytes
     timestamp: int
     keyframe: bool | None
+    part_sizes: tuple[int, ...] = ()
+    """Sizes of the separately encoded parts (VP9 layer frames) when there are several."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +261,9 @@ class VideoFrameAssembler:
         keyframe = _frame_keyframe(packets)
         if keyframe:
             self._keyframe_arriving_at = None  # it has arrived
-        frame = AssembledFrame(b"".join(p.data for p in packets), packets[0].timestamp, keyframe)
+        frame = AssembledFrame(
+            b"".join(p.data for p in packets), packets[0].timestamp, keyframe, _part_sizes(packets)
+        )
         if self._keyframe is not None:
             if keyframe is False and self._gating:
                 if now - self._keyframe.since < KEYFRAME_WAIT_LIMIT_S:
@@ -357,6 +361,16 @@ class VideoFrameAssembler:
 
 def _span(loss: _Loss, head: int) -> range:
     return range(max(loss.first, head), loss.last + 1)
+
+
+def _part_sizes(packets: list[_Packet]) -> tuple[int, ...]:
+    """Byte sizes of the frame's parts when more than one part begins in it, else ()."""
+    sizes: list[int] = []
+    for packet in packets:
+        if packet.info.starts_part or not sizes:
+            sizes.append(0)
+        sizes[-1] += len(packet.data)
+    return tuple(sizes) if len(sizes) > 1 else ()
 
 
 def _frame_keyframe(packets: list[_Packet]) -> bool | None:

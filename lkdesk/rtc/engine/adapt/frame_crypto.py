@@ -16,8 +16,10 @@ hook (no insertable streams), so both ends are wrapped per instance, never per c
   queue's ``get``: the decoder thread decrypts each frame right before decoding it and
   never sees one that failed (it is dropped and counted by the cryptor). The assembler
   works on the clear VP8 payload descriptor and header bytes, so frame starts and
-  keyframes are found in encrypted streams too. When frames decrypt again after a run of
-  failures, the receiver's decoder-error event asks the recovery for a keyframe.
+  keyframes are found in encrypted streams too. A VP9 picture with spatial layers is
+  decrypted layer frame by layer frame (each was sealed on its own by the sender; the
+  assembler hands their sizes over). When frames decrypt again after a run of failures,
+  the receiver's decoder-error event asks the recovery for a keyframe.
 
 A frame cryptor is anything with ``encrypt``/``decrypt(codec name, frame) -> bytes | None``
 (lkdesk.rtc.e2ee.FrameCryptor); this module knows nothing of keys.
@@ -156,6 +158,23 @@ def _each_payload(
 # ----- receiving -----------------------------------------------------------------------------
 
 
+def _decrypt_parts(cryptor: FrameDecryptor, codec: str, frame: Any) -> bytes | None:
+    """The frame decrypted; a VP9 picture part by part (each layer frame was sealed on its
+    own, receiver_recovery hands their sizes over), None when any part fails."""
+    sizes: tuple[int, ...] = getattr(frame, "part_sizes", ())
+    if len(sizes) < 2 or sum(sizes) != len(frame.data):
+        return cryptor.decrypt(codec, frame.data)
+    parts: list[bytes] = []
+    start = 0
+    for size in sizes:
+        part = cryptor.decrypt(codec, frame.data[start : start + size])
+        if part is None:
+            return None
+        parts.append(part)
+        start += size
+    return b"".join(parts)
+
+
 class _Decrypting:
     """Wraps one receiver decoder queue's ``get`` (called in its decoder thread only)."""
 
@@ -176,7 +195,7 @@ class _Decrypting:
                 return None  # aiortc's "stop" message
             codec, frame = task
             try:
-                data = self.resolve().decrypt(codec.name, frame.data)
+                data = _decrypt_parts(self.resolve(), codec.name, frame)
             except Exception:  # a cryptor bug must not end the decoder thread
                 self.crashes += 1
                 if self.crashes == 1 or self.crashes % 1000 == 0:  # not one line per frame

@@ -223,6 +223,7 @@ class VideoRecovery:
             queue = getattr(receiver, _DECODER_QUEUE)
             for frame in result.frames:
                 encoded = JitterFrame(data=frame.data, timestamp=mapper.map(frame.timestamp))
+                encoded.part_sizes = frame.part_sizes  # type: ignore[attr-defined]  # frame_crypto
                 queue.put((codec, encoded))
         if result.request_keyframe:
             logger.debug("video receiver: requesting a keyframe")

@@ -25,6 +25,9 @@ class PayloadInfo:
     """True/False when the payload format marks the first packet of a frame."""
     keyframe: bool | None
     """True when the packet shows its frame is a keyframe, False when it shows it is not."""
+    starts_part: bool = False
+    """The packet begins a part of the frame that was encoded, and end-to-end encrypted, on
+    its own: a VP9 layer frame (B=1). LiveKit's E2EE seals each layer frame separately."""
 
 
 UNKNOWN = PayloadInfo(None, None)
@@ -90,11 +93,12 @@ def vp9_info(payload: bytes) -> PayloadInfo:
         descriptor = parse_descriptor(payload)
     except MalformedPayload:
         return UNKNOWN
+    part = descriptor.begins_frame
     if not descriptor.begins_frame or (descriptor.spatial_id and descriptor.inter_layer):
-        return PayloadInfo(False, None)
+        return PayloadInfo(False, None, part)
     if descriptor.spatial_id == 0:
-        return PayloadInfo(True, not descriptor.inter_picture)
-    return PayloadInfo(True, False if descriptor.inter_picture else None)
+        return PayloadInfo(True, not descriptor.inter_picture, part)
+    return PayloadInfo(True, False if descriptor.inter_picture else None, part)
 
 
 def av1_info(payload: bytes) -> PayloadInfo:

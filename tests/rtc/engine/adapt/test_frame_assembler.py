@@ -10,7 +10,7 @@ from lkdesk.rtc.engine.adapt.frame_assembler import (
     PacketInfo,
     VideoFrameAssembler,
 )
-from lkdesk.rtc.engine.adapt.video_payload import UNKNOWN
+from lkdesk.rtc.engine.adapt.video_payload import UNKNOWN, PayloadInfo
 from tests.rtc.engine.adapt.vp8_script import Stream, frame_data, vp8_packets
 
 FRAME_S = 1 / 30
@@ -226,3 +226,27 @@ def test_without_a_codec_hint_a_new_timestamp_ends_the_frame() -> None:
     feed.send(plain)
     assert feed.released == [bytes([10, 11]), bytes([12, 13])]
     assert feed.requests == []
+
+
+def test_a_picture_of_several_layer_frames_says_where_each_begins() -> None:
+    """VP9 SVC: one picture, three layer frames (B=1 at 10, 12, 13); E2EE seals each on its
+    own, so the decryption needs their sizes."""
+    assembler = VideoFrameAssembler()
+    begins = {10: PayloadInfo(True, True, True), 12: PayloadInfo(False, None, True),
+              13: PayloadInfo(False, None, True)}  # fmt: skip
+    sizes = {10: 5, 11: 7, 12: 3, 13: 4}
+    frames = []
+    for seq in range(10, 14):
+        info = PacketInfo(
+            sequence_number=seq, timestamp=0, marker=seq == 13, data=bytes(sizes[seq]),
+            payload=begins.get(seq, PayloadInfo(False, None)),
+        )  # fmt: skip
+        frames += assembler.insert(info, 100.0).frames
+    assert [(len(f.data), f.part_sizes) for f in frames] == [(19, (12, 3, 4))]
+
+
+def test_a_frame_in_one_part_carries_no_sizes() -> None:
+    assembler = VideoFrameAssembler()
+    packets = vp8_packets(0, 0, 3, key=True)
+    frames = [f for p in packets for f in assembler.insert(p, 100.0).frames]
+    assert len(frames) == 1 and frames[0].part_sizes == ()

@@ -243,3 +243,22 @@ async def test_a_cryptor_that_raises_never_stops_the_decoder_thread(make_receive
 
 def test_the_hooks_match_the_installed_aiortc() -> None:
     frame_crypto.check_compatible()
+
+
+def test_a_vp9_picture_decrypts_layer_frame_by_layer_frame() -> None:
+    """livekit-client seals each VP9 layer frame on its own; the assembler's part sizes let
+    the receiver open each, and one part under another key drops the whole picture."""
+    sender = _cryptor(b"k", sending=True)
+    layers = [bytes([0x82, 0x49, 0x83]) + bytes(range(40)), b"\x86" + bytes(30), b"\x86" * 9]
+    sealed = [sender.encrypt("vp9", layer) for layer in layers]
+    assert all(s is not None for s in sealed)
+    frame = SimpleNamespace(data=b"".join(sealed), part_sizes=tuple(len(s) for s in sealed))  # type: ignore[arg-type]
+    receiver = _cryptor(b"k", sending=False)
+    assert frame_crypto._decrypt_parts(receiver, "vp9", frame) == b"".join(layers)
+    whole = SimpleNamespace(data=frame.data, part_sizes=())
+    assert frame_crypto._decrypt_parts(receiver, "vp9", whole) is None  # as one frame: no
+    stranger = _cryptor(b"other", sending=True).encrypt("vp9", layers[1])
+    assert stranger is not None
+    mixed = [sealed[0], stranger, sealed[2]]
+    frame = SimpleNamespace(data=b"".join(mixed), part_sizes=tuple(len(s) for s in mixed))  # type: ignore[arg-type]
+    assert frame_crypto._decrypt_parts(receiver, "vp9", frame) is None

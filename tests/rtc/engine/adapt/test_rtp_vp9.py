@@ -77,10 +77,12 @@ def test_picture_starts_and_keyframes_for_the_frame_assembler() -> None:
     upper = vp9_payloads(b"u" * 10, keyframe=True, picture_id=1, spatial_id=1, inter_layer=True)
     # An L3T3_KEY delta picture as the server forwards it: the top layer's frame alone (D=0).
     top_only = vp9_payloads(b"t" * 300, keyframe=False, picture_id=3, spatial_id=2)
-    assert vp9_info(key[0]) == PayloadInfo(True, True)
-    assert vp9_info(delta[0]) == PayloadInfo(True, False)
-    assert vp9_info(top_only[0]) == PayloadInfo(True, False)
-    later = key[1:] + delta[1:] + upper + top_only[1:]
+    assert vp9_info(key[0]) == PayloadInfo(True, True, starts_part=True)
+    assert vp9_info(delta[0]) == PayloadInfo(True, False, starts_part=True)
+    assert vp9_info(top_only[0]) == PayloadInfo(True, False, starts_part=True)
+    # the upper layer's frame begins a part (E2EE seals it on its own), not a picture
+    assert vp9_info(upper[0]) == PayloadInfo(False, None, starts_part=True)
+    later = key[1:] + delta[1:] + upper[1:] + top_only[1:]
     assert all(vp9_info(p) == PayloadInfo(False, None) for p in later)
     assert vp9_info(b"") == PayloadInfo(None, None)
 
