@@ -6,6 +6,8 @@ channels; signalling reconnected, ICE restarted: PROTOCOL_NOTES §6), and falls 
 disabled, or a resume failed for any reason but an unreachable server. Delays follow
 livekit-client's ``DefaultReconnectPolicy`` (with up to 1 s of jitter from the third try);
 errors another attempt cannot fix (a rejected token, a deleted room) stop retrying at once.
+While the server is unreachable the next attempt starts as soon as it answers again
+(server_watch.py), never later than the schedule.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from lkdesk.core.errors import (
 from lkdesk.core.tasks import TaskSet, cancel_and_wait
 from lkdesk.rtc.engine.adapt import IceRestartError
 from lkdesk.rtc.engine.events import LinkState, SessionLost
+from lkdesk.rtc.engine.server_watch import wait_until_back
 from lkdesk.rtc.engine.signal_client import ResumeRefused
 
 if TYPE_CHECKING:
@@ -81,13 +84,19 @@ class Reconnector:
         resume = engine.can_resume()
         session_lost = False
         ice_failures = 0
+        unreachable = False
         for attempt, delay in enumerate(delays(), start=1):
-            await asyncio.sleep(delay)
+            if unreachable:  # the next attempt as soon as the server is back
+                await wait_until_back(engine.url, delay)
+            else:
+                await asyncio.sleep(delay)
+            unreachable = False
             if resume:
                 try:
                     await engine.resume_session()
                 except ServerUnreachableError as error:
                     logger.warning("resume attempt %d: %s", attempt, error)
+                    unreachable = True
                     continue  # the server may come back with our session intact
                 except (IceRestartError, TimeoutError) as error:
                     ice_failures += 1
@@ -114,6 +123,7 @@ class Reconnector:
                 logger.warning("reconnect attempt %d failed: %s", attempt, error)
                 if is_final(error):
                     break
+                unreachable = isinstance(error, ServerUnreachableError)
                 continue
             except (OSError, ValueError) as error:  # aiortc/aioice failing mid-negotiation
                 logger.warning("reconnect attempt %d failed: %r", attempt, error)
