@@ -57,6 +57,11 @@ class TaskSet:
             if self._on_error is not None:
                 self._on_error(error)
 
+    async def wait(self) -> None:
+        """Wait until every task has finished on its own (none is cancelled)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     async def cancel(self, task: asyncio.Task[Any] | None) -> None:
         """Cancel one task and wait for it (our own cancellation still propagates)."""
         await cancel_and_wait([task])

@@ -81,6 +81,7 @@ class Room(EventEmitter[EventTypes]):
             permissions=lambda: self._local().permissions,
             participant=self._local,
         )
+        self._engine.data.wait_for_audience = self._roster.wait_for_remembered
         self._permissions = SubscriptionPermissions(self._engine.send)
         self._encryption = RoomEncryption(self)
         self._stats = StatsCollector(
@@ -287,6 +288,7 @@ class Room(EventEmitter[EventTypes]):
 
     def _on_session_lost(self, _event: ev.SessionLost) -> None:
         """A full rejoin follows: the old session's tracks, media and streams end."""
+        self._roster.remember_present()
         self._publisher.session_ended()
         self._subscriptions.session_ended()
         self._data.session_ended()

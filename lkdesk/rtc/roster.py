@@ -6,6 +6,8 @@ track_published, track_unpublished before participant_disconnected), with its na
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +23,8 @@ from lkdesk.rtc.types import ConnectionQuality
 
 logger = logging.getLogger(__name__)
 
+#: How long data written during a full rejoin waits for the people who were in the room.
+AUDIENCE_WAIT_S = 4.0
 _QUALITY = {
     proto_models.ConnectionQuality.POOR: ConnectionQuality.QUALITY_POOR,
     proto_models.ConnectionQuality.GOOD: ConnectionQuality.QUALITY_GOOD,
@@ -41,6 +45,7 @@ class Roster:
         auto_subscribe: Callable[[], bool],
     ) -> None:
         self.participants: dict[str, RemoteParticipant] = {}
+        self._remembered: set[str] = set()
         self.active_speakers: list[RemoteParticipant] = []
         self._emit = emit
         self._subscriptions = subscriptions
@@ -76,6 +81,20 @@ class Roster:
                 self.remove(participant)
         for info in infos:
             self.apply(info)
+
+    def remember_present(self) -> None:
+        """Note who is here now (the connection was lost; a rejoin follows)."""
+        self._remembered = set(self.participants)
+
+    async def wait_for_remembered(self, limit_s: float = AUDIENCE_WAIT_S) -> None:
+        """Wait (at most ``limit_s``) until everyone noted is in the room again.
+
+        After a server crash everyone rejoins; the server delivers data only to those in the
+        room, so what was written meanwhile waits until its readers are back."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(limit_s):
+                while not self._remembered <= set(self.participants):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
 
     def subscribe_all(self) -> None:
         if self._auto_subscribe():

@@ -81,6 +81,8 @@ class DataTransport:
         self._replay_bytes = 0
         self._resend: list[proto_models.DataPacket] = []
         self.crypto: PacketCrypto | None = None
+        #: Awaited before a new session's first send (the room: "until its readers are back").
+        self.wait_for_audience: Callable[[], Awaitable[None]] | None = None
 
     # ----- the room's connection state ---------------------------------------------------
 
@@ -134,6 +136,8 @@ class DataTransport:
         drops any it already has, so SCTP's own retransmissions do no harm).
         """
         if new_session:
+            if self.wait_for_audience is not None:
+                await self.wait_for_audience()
             self._sequence = 0
             self._last_seen.clear()
             resend = self._resend

@@ -105,6 +105,7 @@ class RtcEngine:
         self._ice_offered: list[ice.IceUrl] = []
         self._force_relay = False
         self._session_tasks = TaskSet("engine-session")
+        self._retiring = TaskSet("engine-retiring")  # old peer connections closing
         self._media_connected = asyncio.Event()
         self._media_failed = asyncio.Event()
         self._router = MessageRouter(self)
@@ -164,19 +165,25 @@ class RtcEngine:
         if join.subscriber_primary:  # else we may not subscribe: nothing to wait for yet
             await self._wait_media(self.options.media_timeout_s)
 
-    async def end_session(self, *, send_leave: bool) -> None:
-        """Close one session's signalling and peer connections; the engine can start anew."""
+    async def end_session(self, *, send_leave: bool, wait: bool = True) -> None:
+        """Close one session's signalling and peer connections; the engine can start anew.
+
+        The peer connections close together; a rejoin does not ``wait`` for them (their TURN
+        releases take 2 s when the server crashed or the path is dead). :meth:`close` does.
+        """
         signal, self._signal = self._signal, None
         if signal is not None:
             await signal.close(send_leave=send_leave)
         await self._session_tasks.aclose()
         self._router.session_ended()
         publisher, self._publisher = self._publisher, None
-        if publisher is not None:
-            await publisher.close()
         subscriber, self._subscriber = self._subscriber, None
-        if subscriber is not None:
-            await subscriber.close()
+        closing = [pc.close() for pc in (publisher, subscriber) if pc is not None]
+        if not closing:
+            return
+        retire = self._retiring.spawn(_close_all(closing), "retire-peer-connections")
+        if wait:
+            await retire
 
     async def close(self, reason: int, *, send_leave: bool) -> None:
         """End for good: no more reconnects; waiting sends fail with ``reason``."""
@@ -186,6 +193,7 @@ class RtcEngine:
         self.data.close(ended_message(reason))
         self.set_state(LinkState.DISCONNECTED, reason)
         await self.end_session(send_leave=send_leave)
+        await self._retiring.wait()
         await self._closed(reason)
 
     def close_soon(self, reason: int) -> None:
@@ -274,7 +282,7 @@ class RtcEngine:
     async def restore_after_rejoin(self) -> None:
         """Called by the reconnector once a new session is up."""
         await self._restore()
-        await self.data.come_back(new_session=True)
+        self.spawn(self.data.come_back(new_session=True), "data-back")  # may wait for people
 
     def emit(self, event: EngineEvent) -> None:
         """Tell the owner (the room)."""
@@ -436,3 +444,7 @@ class RtcEngine:
                     async with asyncio.timeout(CHANNEL_OPEN_TIMEOUT_S):
                         await opened.wait()
         return publisher.reliable, publisher.lossy
+
+
+async def _close_all(closing: list[Coroutine[Any, Any, None]]) -> None:
+    await asyncio.gather(*closing)

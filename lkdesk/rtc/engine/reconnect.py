@@ -115,7 +115,7 @@ class Reconnector:
                 session_lost = True
                 engine.data.prepare_rejoin()
                 engine.emit(SessionLost())
-            await engine.end_session(send_leave=False)
+            await engine.end_session(send_leave=False, wait=False)
             try:
                 await engine.start_session(rejoin=True)
                 await engine.restore_after_rejoin()
