@@ -59,3 +59,17 @@ async def test_task_set_reports_failures_and_refuses_work_once_closed() -> None:
     coro = asyncio.sleep(0)
     with pytest.raises(RuntimeError):
         tasks.spawn(coro, "late")
+
+
+async def test_waiting_on_a_task_set_lets_every_task_finish_uncancelled() -> None:
+    tasks = TaskSet("t")
+    finished: list[int] = []
+
+    async def work(n: int) -> None:
+        await asyncio.sleep(0.01 * n)
+        finished.append(n)
+
+    for n in (3, 1, 2):
+        tasks.spawn(work(n), f"work-{n}")
+    await tasks.wait()
+    assert sorted(finished) == [1, 2, 3] and len(tasks) == 0
