@@ -84,6 +84,9 @@ class RoomOptions:
     ``wss://`` signalling and TURN over TLS. ``client_protocol`` is the data feature level
     announced to the other participants (2: RPC over streams and data streams v2); a lower
     one makes lkdesk behave like an older client, which only tests need.
+    ``single_peer_connection`` (the official SDK's name): True joins with one peer
+    connection for both directions (``/rtc/v1``; a server without it gets two PCs), False
+    with two (``/rtc``); None leaves it to lkdesk's default.
     """
 
     auto_subscribe: bool = True
@@ -92,6 +95,7 @@ class RoomOptions:
     stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
     trust: ServerTrust = field(default_factory=ServerTrust)
     client_protocol: int = sp.CLIENT_PROTOCOL
+    single_peer_connection: bool | None = None
 
 
 class Room(EventEmitter[EventTypes]):
@@ -205,6 +209,7 @@ class Room(EventEmitter[EventTypes]):
             stun_probe_budget_s=self._options.stun_probe_budget_s,
             trust=self._options.trust,
             client_protocol=self._options.client_protocol,
+            single_peer_connection=self._options.single_peer_connection,
         )
         try:
             await self._engine.connect(url, token, engine_options)
