@@ -14,7 +14,7 @@ from lkdesk import rtc
 from tests.integration.analysis import content_region, dominant_frequency, mean_color
 from tests.integration.livekit_server import LiveKitServer
 from tests.integration.lkdesk_media import produce_tone, produce_video, running
-from tests.integration.lkdesk_peer import LkdeskPeer, eventually
+from tests.integration.lkdesk_peer import LkdeskPeer, eventually, sample_audio, sample_video
 from tests.integration.peers import SdkPeer
 from tests.integration.test_rtc_chat import SdkChat
 from tests.integration.test_rtc_receive import COLORS, TONES, check_media
@@ -81,4 +81,85 @@ async def test_v1_join_uses_one_peer_connection_and_exchanges_media_and_chat(
     finally:
         await lk.aclose()
         for peer in peers:
+            await peer.aclose()
+
+
+def _track_named(lk: LkdeskPeer, identity: str, name: str) -> rtc.RemoteTrack | None:
+    participant = lk.room.remote_participants.get(identity)
+    if participant is None:
+        return None
+    for publication in participant.track_publications.values():
+        if publication.name == name and publication.track is not None:
+            return publication.track
+    return None
+
+
+async def _check_content(
+    lk: LkdeskPeer, identity: str, video: str, audio: str, color: tuple[int, int, int], tone: float
+) -> None:
+    await lk.wait_until(lambda: _track_named(lk, identity, video) is not None, deadline_s=20)
+    await lk.wait_until(lambda: _track_named(lk, identity, audio) is not None, deadline_s=20)
+    video_track, audio_track = _track_named(lk, identity, video), _track_named(lk, identity, audio)
+    assert video_track is not None and audio_track is not None
+    frames = await sample_video(video_track, frames=5, deadline_s=15)
+    h, w = frames[-1].shape[:2]
+    assert _close(mean_color(frames[-1], content_region(w, h)), color), (identity, video)
+    samples = await sample_audio(audio_track, seconds=1.0, deadline_s=15)
+    freq = dominant_frequency(samples, 48_000)
+    assert abs(freq - tone) / tone < 0.03, (identity, audio, freq)
+
+
+ROUND_COLORS = [(220, 40, 40), (40, 200, 60), (40, 60, 220), (230, 200, 40)]
+
+
+async def test_v1_media_lines_move_between_tracks_as_peers_publish_and_unpublish(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    """The server re-assigns lkdesk's receive-only lines to new tracks through answers."""
+    server = livekit_server
+    lk = LkdeskPeer()
+    peers = {
+        name: SdkPeer(server.ws_url, server.token(name, room_name)) for name in ("alice", "bob")
+    }
+    mids_of_sid: dict[str, str] = {}
+    try:
+        for peer in peers.values():
+            await peer.connect()
+        await lk.connect(
+            server.ws_url, server.token("lkdesk", room_name), single_peer_connection=True
+        )
+        single = lk.room._engine.single_connection
+        assert single is not None
+        for round_ in range(3):
+            checks = []
+            for index, (name, peer) in enumerate(peers.items()):
+                color = ROUND_COLORS[(round_ + index) % len(ROUND_COLORS)]
+                tone = 300.0 + 150.0 * index + 50.0 * round_
+                await peer.publish_video(color=color, name=f"cam{round_}")
+                await peer.publish_tone(tone, name=f"mic{round_}")
+                checks.append(_check_content(lk, name, f"cam{round_}", f"mic{round_}", color, tone))
+            await asyncio.gather(*checks)
+            for mid, sid in single.bindings.items():
+                mids_of_sid[sid] = mid
+            for peer in peers.values():
+                await peer.unpublish(f"cam{round_}")
+                await peer.unpublish(f"mic{round_}")
+            await lk.wait_until(
+                lambda r=round_: all(  # type: ignore[misc]
+                    _track_named(lk, name, f"{kind}{r}") is None
+                    for name in peers
+                    for kind in ("cam", "mic")
+                ),
+                deadline_s=15,
+            )
+        sids_per_mid: dict[str, set[str]] = {}
+        for sid, mid in mids_of_sid.items():
+            sids_per_mid.setdefault(mid, set()).add(sid)
+        assert len(mids_of_sid) == 12  # every track of every round was bound
+        reused = [mid for mid, sids in sids_per_mid.items() if len(sids) > 1]
+        assert reused, f"no media line carried two tracks: {sids_per_mid}"
+        assert len(lk.events["track_unsubscribed"]) == 12
+    finally:
+        await lk.aclose()
+        for peer in peers.values():
             await peer.aclose()

@@ -84,7 +84,7 @@ def encode_join_request(request: proto_rtc.JoinRequest) -> str:
 def decode_join_request(value: str) -> proto_rtc.JoinRequest:
     """Parse a ``join_request`` query value; anything malformed is a protocol error."""
     try:
-        data = base64.urlsafe_b64decode(value.encode("ascii"))
+        data = base64.b64decode(value.encode("ascii"), altchars=b"-_", validate=True)
         wrapped = proto_rtc.WrappedJoinRequest.FromString(data)
         raw = wrapped.join_request
         if wrapped.compression == proto_rtc.WrappedJoinRequest.GZIP:
