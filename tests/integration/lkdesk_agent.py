@@ -61,10 +61,17 @@ class Agent:
     # ----- commands -----------------------------------------------------------------------
 
     async def connect(
-        self, url: str, token: str, trusted_ca_pem: str = "", media_timeout_s: float = 15.0
+        self,
+        url: str,
+        token: str,
+        trusted_ca_pem: str = "",
+        media_timeout_s: float = 15.0,
+        single_peer_connection: bool | None = None,
     ) -> dict[str, Any]:
         options = rtc.RoomOptions(
-            trust=rtc.ServerTrust(trusted_ca_pem), media_timeout_s=media_timeout_s
+            trust=rtc.ServerTrust(trusted_ca_pem),
+            media_timeout_s=media_timeout_s,
+            single_peer_connection=single_peer_connection,
         )
         await self.room.connect(url, token, options)
         self.chat = rtc.Chat(self.room)
@@ -156,6 +163,7 @@ class Agent:
         return {
             "state": int(self.room.connection_state),
             "sid": local.sid if local is not None else "",
+            "single_pc": self.room._engine.single_connection is not None,
             "remote": sorted(self.room.remote_participants),
         }
 

@@ -7,15 +7,29 @@ lines through its answers and moves them between tracks as peers publish and unp
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 
 import pytest
+from livekit.protocol import rtc as proto_rtc
 
 from lkdesk import rtc
 from tests.integration.analysis import content_region, dominant_frequency, mean_color
+from tests.integration.fault_call import Fault, Outcome, run_faulty_call
 from tests.integration.livekit_server import LiveKitServer
 from tests.integration.lkdesk_media import produce_tone, produce_video, running
 from tests.integration.lkdesk_peer import LkdeskPeer, eventually, sample_audio, sample_video
 from tests.integration.peers import SdkPeer
+from tests.integration.signal_relay import signal_relay
+from tests.integration.test_faults import (
+    _server_crash,
+    _signal_reset,
+    _udp_blackout,
+    assert_every_message_once,
+    assert_resumed_not_rejoined,
+    lkdesk_video_back_at,
+    peer_saw_lkdesk_colour,
+)
 from tests.integration.test_rtc_chat import SdkChat
 from tests.integration.test_rtc_receive import COLORS, TONES, check_media
 
@@ -163,3 +177,199 @@ async def test_v1_media_lines_move_between_tracks_as_peers_publish_and_unpublish
         await lk.aclose()
         for peer in peers.values():
             await peer.aclose()
+
+
+# ----- a server without /rtc/v1 -------------------------------------------------------------
+
+
+async def test_scripted_server_without_v1_gets_a_two_pc_join_and_stays_on_rtc(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    """A relay in front of the real server answers /rtc/v1 with Go's plain 404."""
+    server = livekit_server
+    peer = SdkPeer(server.ws_url, server.token("alice", room_name))
+    lk = LkdeskPeer()
+    try:
+        await peer.connect()
+        await peer.publish_video(color=COLORS["alice"])
+        await peer.publish_tone(TONES["alice"])
+        async with signal_relay(server.ws_url, without_v1=True) as relay:
+            await lk.connect(
+                relay.url, server.token("lkdesk", room_name), single_peer_connection=True
+            )
+            engine = lk.room._engine
+            assert engine.single_connection is None and engine.subscriber is not None
+            assert relay.paths[0].startswith("/rtc/v1?join_request=")
+            assert relay.paths[1].startswith("/rtc?")
+            await check_media(lk, "alice")
+
+            # Reconnecting stays on /rtc: a resume first and, if that fails, a full rejoin;
+            # neither asks for /rtc/v1 again. (Through this relay a resume's ICE restart
+            # has not completed in our runs, in two-PC mode too: not investigated yet.)
+            signal = engine.signal
+            assert signal is not None and signal._ws is not None
+            signal._ws.transport.abort()
+            await lk.wait_for("reconnected", deadline_s=60)
+            assert [p for p in relay.paths if p.startswith("/rtc/v1")] == relay.paths[:1]
+            assert relay.paths[2].startswith("/rtc?") and "reconnect=1" in relay.paths[2]
+            assert lk.room._engine.single_connection is None
+            video = await lk.subscribed("alice", rtc.TrackKind.KIND_VIDEO)
+            frames = await sample_video(video, frames=3)
+            h, w = frames[-1].shape[:2]
+            assert _close(mean_color(frames[-1], content_region(w, h)), COLORS["alice"])
+    finally:
+        await lk.aclose()
+        await peer.aclose()
+
+
+async def test_forcing_two_pcs_never_asks_for_v1(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    server = livekit_server
+    lk = LkdeskPeer()
+    async with signal_relay(server.ws_url) as relay:
+        try:
+            await lk.connect(
+                relay.url, server.token("lkdesk", room_name), single_peer_connection=False
+            )
+            assert lk.room._engine.single_connection is None
+            assert [p.split("?")[0] for p in relay.paths] == ["/rtc"]
+        finally:
+            await lk.aclose()
+
+
+# ----- resume in single-PC mode ---------------------------------------------------------------
+
+
+async def test_v1_signal_drop_resumes_with_an_ice_restart_offer_keeping_tracks_and_data(
+    livekit_server: LiveKitServer, room_name: str
+) -> None:
+    server = livekit_server
+    lk = LkdeskPeer()
+    peer = SdkPeer(server.ws_url, server.token("peer", room_name))
+    source = rtc.VideoSource(320, 240)
+    try:
+        await peer.connect()
+        await peer.publish_video(color=COLORS["bob"])
+        peer_chat = SdkChat(peer)
+        await lk.connect(
+            server.ws_url, server.token("lkdesk", room_name), single_peer_connection=True
+        )
+        chat = rtc.Chat(lk.room)
+        single = lk.room._engine.single_connection
+        assert single is not None
+        async with running(produce_video(source, MAGENTA)):
+            await lk.room.local_participant.publish_track(
+                rtc.LocalVideoTrack.create_video_track("camera", source),
+                rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA),
+            )
+            await lk.subscribed("peer", rtc.TrackKind.KIND_VIDEO)
+            old_sid = lk.room.local_participant.sid
+            ufrag = _ufrag(single.last_offer)
+
+            signal = lk.room._engine.signal
+            assert signal is not None and signal._ws is not None
+            signal._ws.transport.abort()
+
+            await lk.wait_for("reconnecting", deadline_s=20)
+            await lk.wait_for("reconnected", deadline_s=30)
+            assert lk.room._engine.single_connection is single  # the same PC, ICE restarted
+            assert _ufrag(single.last_offer) != ufrag
+            assert lk.room.local_participant.sid == old_sid
+            assert not peer.events["participant_disconnected"]
+            assert not lk.events["disconnected"]
+
+            video = await lk.subscribed("peer", rtc.TrackKind.KIND_VIDEO)
+            frames = await sample_video(video, frames=5)
+            assert _close(mean_color(frames[-1], content_region(320, 240)), COLORS["bob"])
+            async with asyncio.timeout(20):
+                remote = await peer.subscribed_track("lkdesk", "camera")
+                received = await peer.collect_video(remote, frames=5)
+            assert _close(mean_color(received[-1].rgb, content_region(320, 240)), MAGENTA)
+
+            message = await chat.send("still here")
+            assert message.state == rtc.DeliveryState.SENT
+            await eventually(lambda: any(m[2] == "still here" for m in peer_chat.messages))
+            await peer.room.local_participant.send_text("welcome back", topic="lk.chat")
+            await eventually(lambda: any(m.message == "welcome back" for m in chat.history))
+    finally:
+        await lk.aclose()
+        await peer.aclose()
+
+
+def _ufrag(description: proto_rtc.SessionDescription | None) -> str:
+    assert description is not None
+    return next(
+        line.split(":", 1)[1]
+        for line in description.sdp.splitlines()
+        if line.startswith("a=ice-ufrag:")
+    )
+
+
+# ----- real network faults (lkdesk in its own namespace, fault_call.py) ------------------------
+
+
+@pytest.fixture
+def private_server() -> Iterator[LiveKitServer]:
+    server = LiveKitServer.create()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def v1_call(
+    private_server: LiveKitServer, room_name: str, tmp_path: Path
+) -> Callable[[Fault], Awaitable[Outcome]]:
+    async def run(fault: Fault) -> Outcome:
+        outcome = await run_faulty_call(
+            fault, private_server, room_name, tmp_path, single_peer_connection=True
+        )
+        if not outcome.single_pc:
+            print(outcome.log_tail)
+        return outcome
+
+    return run
+
+
+async def test_v1_signalling_reset_resumes_within_2_s_while_media_keeps_flowing(
+    v1_call: Callable[[Fault], Awaitable[Outcome]], private_server: LiveKitServer
+) -> None:
+    outcome = await v1_call(_signal_reset)
+    assert outcome.single_pc
+    assert_every_message_once(outcome)
+    assert_resumed_not_rejoined(outcome)
+    backs = outcome.times_of("reconnected")
+    assert len(backs) == 1 and backs[0] - outcome.fault_start < 2.0, outcome.events_line()
+    window = (outcome.fault_start - 1.0, outcome.fault_end + 3.0)
+    assert outcome.longest_peer_gap(*window) < 1.0, "lkdesk's video stalled at the peer"
+    back = lkdesk_video_back_at(outcome, outcome.fault_start)
+    assert back - outcome.fault_start < 1.0, outcome.events_line()
+
+
+async def test_v1_8_s_udp_blackout_resumes_with_ice_restart_and_media_back_within_3_s(
+    v1_call: Callable[[Fault], Awaitable[Outcome]], private_server: LiveKitServer
+) -> None:
+    outcome = await v1_call(_udp_blackout)
+    assert outcome.single_pc
+    assert_every_message_once(outcome)
+    assert_resumed_not_rejoined(outcome)
+    at_peer = outcome.first_frame_at_peer_after(outcome.fault_end)
+    assert at_peer is not None and at_peer - outcome.fault_end < 3.0, outcome.events_line()
+    back = lkdesk_video_back_at(outcome, outcome.fault_start)
+    assert back - outcome.fault_end < 3.0, (back - outcome.fault_end, outcome.events_line())
+
+
+async def test_v1_server_crash_rejoins_in_single_pc_mode_with_tracks_and_chat(
+    v1_call: Callable[[Fault], Awaitable[Outcome]], private_server: LiveKitServer
+) -> None:
+    outcome = await v1_call(_server_crash)
+    assert outcome.single_pc
+    assert_every_message_once(outcome)
+    (back,) = outcome.times_of("reconnected")
+    assert back - outcome.fault_end < 5.0, outcome.events_line()
+    assert outcome.sids[0] != outcome.sids[1]
+    assert peer_saw_lkdesk_colour(outcome, back), "lkdesk's camera was not published again"
+    assert outcome.lkdesk_video["last"] > back + 1.0, "the peer's video was not received again"
