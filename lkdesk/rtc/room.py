@@ -21,6 +21,8 @@ from lkdesk.core.emitter import EventEmitter
 from lkdesk.core.errors import ConnectError, RoomError
 from lkdesk.core.tls import ServerTrust
 from lkdesk.rtc.data import PeerFeatures, RoomData
+from lkdesk.rtc.e2ee import E2EEManager, E2EEOptions
+from lkdesk.rtc.e2ee.room_link import RoomEncryption
 from lkdesk.rtc.engine import events as ev
 from lkdesk.rtc.engine import ice
 from lkdesk.rtc.engine import signal_protocol as sp
@@ -29,6 +31,8 @@ from lkdesk.rtc.participant import LocalParticipant, RemoteParticipant
 from lkdesk.rtc.permissions import SubscriptionPermissions
 from lkdesk.rtc.publishing import TrackPublisher
 from lkdesk.rtc.roster import Roster
+from lkdesk.rtc.stats import RtcStats
+from lkdesk.rtc.stats_collector import StatsCollector
 from lkdesk.rtc.subscriptions import Subscriptions
 from lkdesk.rtc.types import ConnectionState
 
@@ -37,6 +41,7 @@ logger = logging.getLogger(__name__)
 EventTypes = Literal[
     "data_received",
     "sip_dtmf_received",
+    "transcription_received",
     "chat_message_packet",
     "local_track_published",
     "local_track_unpublished",
@@ -64,6 +69,9 @@ EventTypes = Literal[
     "reconnected",
     "token_refreshed",
     "moved",
+    "participant_encryption_status_changed",
+    "e2ee_state_changed",
+    "unencrypted_data_received",  # lkdesk's own: (participant) in an encrypted room
 ]
 
 _RECONNECTING = ConnectionState.CONN_RECONNECTING
@@ -81,7 +89,8 @@ class RoomOptions:
     """How to join. ``auto_subscribe`` subscribes to every track lkdesk can decode.
 
     ``trust`` adds the CA the user trusts for this server to the system's trust store, for
-    ``wss://`` signalling and TURN over TLS. ``client_protocol`` is the data feature level
+    ``wss://`` signalling and TURN over TLS. ``encryption`` turns end-to-end encryption on
+    (``e2ee`` is the SDK's deprecated name for it). ``client_protocol`` is the data feature level
     announced to the other participants (2: RPC over streams and data streams v2); a lower
     one makes lkdesk behave like an older client, which only tests need.
     ``single_peer_connection`` (the official SDK's name): True joins with one peer
@@ -95,6 +104,8 @@ class RoomOptions:
     stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
     trust: ServerTrust = field(default_factory=ServerTrust)
     client_protocol: int = sp.CLIENT_PROTOCOL
+    encryption: E2EEOptions | None = None
+    e2ee: E2EEOptions | None = None
     single_peer_connection: bool | None = None
 
 
@@ -141,6 +152,12 @@ class Room(EventEmitter[EventTypes]):
             participant=self._local,
         )
         self._permissions = SubscriptionPermissions(self._engine.send)
+        self._encryption = RoomEncryption(self)
+        self._stats = StatsCollector(
+            self._engine,
+            transceivers=lambda: self._publisher.transceivers,
+            track_of=self._subscriptions.track_of,
+        )
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.Joined: self._on_joined,
             ev.SessionLost: self._on_session_lost,
@@ -190,6 +207,11 @@ class Room(EventEmitter[EventTypes]):
         return self._roster.active_speakers
 
     @property
+    def e2ee_manager(self) -> E2EEManager:
+        """End-to-end encryption: the key provider and the frame cryptors."""
+        return self._encryption.manager
+
+    @property
     def token(self) -> str:
         """The newest token for this session (the server refreshes it periodically)."""
         return self._engine.token
@@ -212,6 +234,8 @@ class Room(EventEmitter[EventTypes]):
             single_peer_connection=self._options.single_peer_connection,
         )
         try:
+            encryption = self._options.encryption or self._options.e2ee
+            await self._encryption.configure(encryption, self._engine, self._publisher)
             await self._engine.connect(url, token, engine_options)
         except BaseException:
             await self._end_models()
@@ -230,8 +254,18 @@ class Room(EventEmitter[EventTypes]):
         """Leave the room; every task, socket and decoder thread is stopped."""
         await self._engine.close(proto_models.DisconnectReason.CLIENT_INITIATED, send_leave=True)
 
+    async def get_rtc_stats(self) -> RtcStats:
+        """Statistics of both peer connections, in the official SDK's shape (see rtc.stats)."""
+        if not self.isconnected():
+            raise RoomError("Not connected to a room.")
+        return await self._stats.collect()
+
     def register_text_stream_handler(self, topic: str, handler: Any) -> None:
-        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``."""
+        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``.
+
+        ``lk.transcription`` is taken by the room (``transcription_received``); unregister it
+        first to read those streams yourself.
+        """
         self._data.streams.register_text(topic, handler)
 
     def unregister_text_stream_handler(self, topic: str) -> None:
@@ -298,6 +332,7 @@ class Room(EventEmitter[EventTypes]):
 
     def _on_joined(self, event: ev.Joined) -> None:
         join = event.join
+        self._stats.session_started()
         self._info = join.room
         others = list(join.other_participants)
         if self.local_participant is None or not event.rejoin:
@@ -384,6 +419,7 @@ class Room(EventEmitter[EventTypes]):
         self._publisher.close()
         self._subscriptions.close()
         await self._data.close()
+        await self._encryption.close()
 
 
 __all__ = ["ConnectError", "Room", "RoomOptions"]

@@ -204,6 +204,18 @@ class ProfileBook:
         store = self._need_store()
         await self._run(lambda: store.forget_profile(profile_id))
 
+    async def passphrase(self, profile_id: str) -> str:
+        """The passphrase kept with a saved server ("" when none, or none can be kept)."""
+        store = self._store
+        if store is None:
+            return ""
+        return await self._run(lambda: store.passphrase(profile_id)) or ""
+
+    async def remember_passphrase(self, profile_id: str, passphrase: str | None) -> None:
+        """Keep ``passphrase`` with the saved server in the keyring, or forget it (None)."""
+        store = self._need_store()
+        await self._run(lambda: store.set_passphrase(profile_id, passphrase))
+
     async def resolve(self, target: ProfileTarget) -> Credentials:
         """Credentials for joining with a saved profile."""
         store = self._need_store()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
+    QStackedWidget,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 from lkdesk.session import ChatDelivery, ChatEntry, Feature, FileTransfer, TransferState
 from lkdesk.ui.resources import icon
 from lkdesk.ui.theme import ROOM
+from lkdesk.ui.transcript_view import TranscriptView, chat_tabs
 
 _URL = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])")
 FILE_SCHEME = "lkdesk-file"
@@ -142,7 +144,14 @@ class ChatPanel(QWidget):
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._link_clicked)
         self.browser.document().setDefaultStyleSheet("a { color: #8ab4ff; }")
-        column.addWidget(self.browser, 1)
+        self.transcript = TranscriptView()  # chat and captions of the call, searchable
+        self.tabs = chat_tabs()  # Messages | Transcript
+        pages = QStackedWidget()
+        pages.addWidget(self.browser)
+        pages.addWidget(self.transcript)
+        self.tabs.currentChanged.connect(pages.setCurrentIndex)
+        column.addWidget(self.tabs)
+        column.addWidget(pages, 1)
         self._transfer_box = QVBoxLayout()
         column.addLayout(self._transfer_box)
         self.unavailable = QLabel()

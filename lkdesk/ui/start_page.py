@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPalette
@@ -47,6 +47,7 @@ class JoinRequest:
 
     target: JoinTarget
     save_label: str | None = None  # None: do not save
+    passphrase: str = field(default="", repr=False)  # end-to-end encryption, if any
 
 
 class StartPage(QWidget):
@@ -86,7 +87,9 @@ class StartPage(QWidget):
         outer.addWidget(guide)
         outer.addStretch(2)
         c = self.connect_card
-        c.join_requested.connect(lambda t, name: self.join_requested.emit(JoinRequest(t, name)))
+        c.join_requested.connect(
+            lambda t, name: self.join_requested.emit(JoinRequest(t, name, c.passphrase.text()))
+        )
         c.link_entered.connect(self.link_entered.emit)
         # the card's fields, as the window and tests know them
         self.url, self.token, self.tabs = c.url, c.token, c.tabs

@@ -30,6 +30,7 @@ class VideoArea(QWidget):
 
     mode_changed = Signal(object)
     laid_out = Signal()  # tiles moved: overlays that avoid them re-place themselves
+    details_requested = Signal(object)  # TileKey or None (from a tile's context menu)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +82,7 @@ class VideoArea(QWidget):
         if tile is None:
             tile = VideoTile(key, state, self)
             tile.pin_requested.connect(self.set_pinned)
+            tile.details_requested.connect(self.details_requested.emit)
             self.tiles[key] = tile
             tile.show()
             self.relayout()

@@ -19,12 +19,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lkdesk import rtc
+from lkdesk.rtc.e2ee import E2EEOptions, passphrase_options
 from tests.integration.analysis import content_region, decode_counter, mean_color
 from tests.integration.lkdesk_media import produce_tone, produce_video
 
 _log = logging.getLogger("lkdesk_agent")
 
 Handler = Callable[..., Awaitable[Any]]
+E2EE_VARIABLE = "LKDESK_TEST_E2EE"
 
 
 class Agent:
@@ -71,6 +73,7 @@ class Agent:
         options = rtc.RoomOptions(
             trust=rtc.ServerTrust(trusted_ca_pem),
             media_timeout_s=media_timeout_s,
+            encryption=e2ee_from_environment(),
             single_peer_connection=single_peer_connection,
         )
         await self.room.connect(url, token, options)
@@ -132,14 +135,15 @@ class Agent:
         """Local candidates and states of both peer connections (test-only internals)."""
         engine = self.room._engine
         info: dict[str, Any] = {}
-        if engine.subscriber is not None:
-            info["subscriber"] = _ice_of(engine.subscriber._pc)
+        receiving = engine.receiving_connection  # the single PC in v1 mode
+        if receiving is not None:
+            info["subscriber"] = _ice_of(receiving.peer_connection)
         if engine.publisher_connection is not None:
             info["publisher"] = _ice_of(engine.publisher_connection._pc)
         return info
 
     async def recovery_stats(self) -> list[dict[str, int]]:
-        subscriber = self.room._engine.subscriber
+        subscriber = self.room._engine.receiving_connection
         return [vars(r.stats) for r in subscriber.recoveries] if subscriber else []
 
     async def send_data(self, text: str, topic: str = "data") -> float:
@@ -155,6 +159,7 @@ class Agent:
             return
         sender = getattr(packet.participant, "identity", None)
         self._data.append({"t": time.monotonic(), "from": sender, "text": packet.data.decode()})
+
     async def media_routes(self) -> dict[str, str]:
         return self.room.media_routes()
 
@@ -222,10 +227,12 @@ def _ice_of(pc: Any) -> dict[str, Any]:
         if sctp is not None
         else pc.getTransceivers()[0].receiver.transport.transport
     )
+    candidates = transport.iceGatherer.getLocalCandidates()
     return {
         "ice_state": pc.iceConnectionState,
         "connection_state": pc.connectionState,
-        "local": [f"{c.ip}:{c.port}" for c in transport.iceGatherer.getLocalCandidates()],
+        "local": [f"{c.ip}:{c.port}" for c in candidates if c.type != "relay"],
+        "relayed": [f"{c.ip}:{c.port}" for c in candidates if c.type == "relay"],
     }
 
 
@@ -234,6 +241,12 @@ def _plain(value: Any) -> Any:
         return value
     identity = getattr(value, "identity", None)
     return identity if isinstance(identity, str) else repr(value)
+
+
+def e2ee_from_environment() -> E2EEOptions | None:
+    """``LKDESK_TEST_E2EE=<passphrase>`` runs the agent in an end-to-end encrypted room."""
+    passphrase = os.environ.get(E2EE_VARIABLE)
+    return passphrase_options(passphrase) if passphrase else None
 
 
 async def main() -> None:

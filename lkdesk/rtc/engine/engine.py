@@ -42,7 +42,7 @@ from lkdesk.rtc.engine.reasons import ended_message
 from lkdesk.rtc.engine.reconnect import Reconnector
 from lkdesk.rtc.engine.signal_client import SignalClient, SignalClosed, V1Unavailable
 from lkdesk.rtc.engine.single_pc import SinglePeerConnection
-from lkdesk.rtc.engine.subscriber import BindingChange, SubscriberConnection
+from lkdesk.rtc.engine.subscriber import BindingChange, FrameCrypto, SubscriberConnection
 from lkdesk.rtc.engine.sync_state import build_sync_state
 
 logger = logging.getLogger(__name__)
@@ -125,6 +125,7 @@ class RtcEngine:
         self._router = MessageRouter(self)
         self._silence_watch: asyncio.Task[None] | None = None
         self._reconnector = Reconnector(self)
+        self.frame_crypto: FrameCrypto | None = None  # end-to-end encryption (rtc/e2ee)
 
     # ----- lifecycle ---------------------------------------------------------------------
 
@@ -171,6 +172,7 @@ class RtcEngine:
                 on_frame=self._on_frame,
                 on_datachannel=self.data.attach,
                 on_state=self._on_subscriber_state,
+                frame_crypto=self.frame_crypto,
             )
         self._listener(Joined(join, rejoin=rejoin))
         assert self._signal is not None
@@ -219,6 +221,7 @@ class RtcEngine:
             on_bound=self._bound,
             on_state=self._on_subscriber_state,
             on_failed=lambda why: self.connection_lost(why, resume=False),
+            frame_crypto=self.frame_crypto,
         )
         for channel in (single.reliable, single.lossy):  # downstream data arrives here too
             self.data.attach(channel)
@@ -434,6 +437,11 @@ class RtcEngine:
     @property
     def subscriber(self) -> SubscriberConnection | None:
         return self._subscriber
+
+    @property
+    def receiving_connection(self) -> SubscriberConnection | SinglePeerConnection | None:
+        """The peer connection remote media arrives on: the subscriber, or the single PC."""
+        return self._subscriber or self._single
 
     @property
     def signal(self) -> SignalClient | None:

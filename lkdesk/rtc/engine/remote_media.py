@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -21,19 +22,46 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from lkdesk.core.tasks import TaskSet
 from lkdesk.rtc.engine import adapt
 from lkdesk.rtc.engine.sdp_tools import MediaSection
-from lkdesk.rtc.engine.subscriber import BindingChange
 
 logger = logging.getLogger(__name__)
+
+adapt.check_compatible()
+adapt.install_receive_codecs()  # VP9 and AV1 besides aiortc's VP8 and H.264, on every PC
 
 FrameHandler = Callable[[str, Any], None]
 
 
-class RemoteMedia:
-    """Binds the media lines ``pc`` receives to track sids and pumps their frames."""
+@dataclass(frozen=True, slots=True)
+class BindingChange:
+    """``mid`` stopped carrying ``old_sid`` and/or started carrying ``new_sid``."""
 
-    def __init__(self, pc: RTCPeerConnection, on_frame: FrameHandler) -> None:
+    mid: str
+    old_sid: str | None
+    new_sid: str | None
+
+
+class FrameCrypto(Protocol):
+    """End-to-end encryption's receive side: the decryptor for a frame of a track sid."""
+
+    def receiver(self, track_sid: str | None) -> adapt.FrameDecryptor: ...
+
+
+class RemoteMedia:
+    """Binds the media lines ``pc`` receives to track sids and pumps their frames.
+
+    Both the subscriber (two-PC mode) and the single PC receive through this, so video
+    loss recovery, end-to-end decryption and the receive-only codecs apply to both.
+    """
+
+    def __init__(
+        self,
+        pc: RTCPeerConnection,
+        on_frame: FrameHandler,
+        frame_crypto: FrameCrypto | None = None,
+    ) -> None:
         self._pc = pc
         self._on_frame = on_frame
+        self._frame_crypto = frame_crypto
         self._bindings: dict[str, str] = {}
         self._ssrcs: dict[str, int | None] = {}
         self._pumps = TaskSet("remote-media")
@@ -91,8 +119,12 @@ class RemoteMedia:
             logger.warning("track event without a transceiver; ignored")
             return
         mid = transceiver.mid
+        receiver = transceiver.receiver
         if track.kind == "video":  # lost frames are dropped and a keyframe asked for
-            self.recoveries.append(adapt.install_video_recovery(transceiver.receiver))
+            self.recoveries.append(adapt.install_video_recovery(receiver))
+        crypto = self._frame_crypto
+        if crypto is not None:  # decrypted in the decoder thread, per the mid's track now
+            adapt.install_receive_crypto(receiver, lambda: crypto.receiver(self._bindings.get(mid)))
         self._pumps.spawn(self._pump(mid, track), f"pump-{mid}")
 
     async def _pump(self, mid: str, track: MediaStreamTrack) -> None:
@@ -105,6 +137,10 @@ class RemoteMedia:
             sid = self._bindings.get(mid)
             if sid is not None:
                 self._on_frame(sid, frame)
+
+    def start_pump_catch_up(self) -> None:
+        """Start receivers aiortc left idle (the connection just came up)."""
+        self._pumps.spawn(adapt.start_idle_receivers(self._pc), "catch-up")
 
     async def aclose(self) -> None:
         """Await every pump (call after the peer connection closed: its tracks ended)."""

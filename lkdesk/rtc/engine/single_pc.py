@@ -26,9 +26,8 @@ from lkdesk.core.errors import LkdeskError
 from lkdesk.rtc.engine import adapt
 from lkdesk.rtc.engine.ice import IceUrl
 from lkdesk.rtc.engine.publisher import PublisherConnection
-from lkdesk.rtc.engine.remote_media import FrameHandler, RemoteMedia
+from lkdesk.rtc.engine.remote_media import BindingChange, FrameCrypto, FrameHandler, RemoteMedia
 from lkdesk.rtc.engine.sdp_tools import parse_sections
-from lkdesk.rtc.engine.subscriber import BindingChange
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +59,11 @@ class SinglePeerConnection(PublisherConnection):
         on_state: Callable[[str], None],
         on_failed: Callable[[str], None],
         turn_tls: ssl.SSLContext | None = None,
+        frame_crypto: FrameCrypto | None = None,
     ) -> None:
         self._receive_sections = 0
         self._on_frame = on_frame
+        self._frame_crypto = frame_crypto
         super().__init__(
             ice_urls, force_relay=force_relay, send_signal=send_signal, turn_tls=turn_tls
         )
@@ -82,7 +83,7 @@ class SinglePeerConnection(PublisherConnection):
         were SCTP the owner, applying the answer would stop the one shared transport
         ("bundled" transports are discarded) and route no trickled candidate.
         """
-        self.media = RemoteMedia(self._pc, self._on_frame)
+        self.media = RemoteMedia(self._pc, self._on_frame, self._frame_crypto)
         self.add_media_sections(INITIAL_AUDIO_SECTIONS, INITIAL_VIDEO_SECTIONS)
 
     @property
