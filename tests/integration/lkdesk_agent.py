@@ -135,11 +135,13 @@ class Agent:
         """Local candidates and states of both peer connections (test-only internals)."""
         engine = self.room._engine
         info: dict[str, Any] = {}
-        receiving = engine.receiving_connection  # the single PC in v1 mode
-        if receiving is not None:
-            info["subscriber"] = _ice_of(receiving.peer_connection)
+        if engine.single_connection is not None:  # v1: one PC carries both directions
+            info["single"] = _ice_of(engine.single_connection.peer_connection)
+            return info
+        if engine.subscriber is not None:
+            info["subscriber"] = _ice_of(engine.subscriber.peer_connection)
         if engine.publisher_connection is not None:
-            info["publisher"] = _ice_of(engine.publisher_connection._pc)
+            info["publisher"] = _ice_of(engine.publisher_connection.peer_connection)
         return info
 
     async def recovery_stats(self) -> list[dict[str, int]]:

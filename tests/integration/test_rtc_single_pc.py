@@ -2,34 +2,24 @@
 
 One peer connection carries lkdesk's media both ways; the server fills receive-only media
 lines through its answers and moves them between tracks as peers publish and unpublish.
+Real network faults in this mode are in test_faults.py and test_ice_restart_livekit.py
+(their ``v1`` cases).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 
 import pytest
 from livekit.protocol import rtc as proto_rtc
 
 from lkdesk import rtc
 from tests.integration.analysis import content_region, dominant_frequency, mean_color
-from tests.integration.fault_call import Fault, Outcome, run_faulty_call
 from tests.integration.livekit_server import LiveKitServer
 from tests.integration.lkdesk_media import produce_tone, produce_video, running
 from tests.integration.lkdesk_peer import LkdeskPeer, eventually, sample_audio, sample_video
 from tests.integration.peers import SdkPeer
 from tests.integration.signal_relay import signal_relay
-from tests.integration.test_faults import (
-    _server_crash,
-    _signal_reset,
-    _udp_blackout,
-    assert_every_message_once,
-    assert_resumed_not_rejoined,
-    lkdesk_video_back_at,
-    peer_saw_lkdesk_colour,
-)
 from tests.integration.test_rtc_chat import SdkChat
 from tests.integration.test_rtc_receive import COLORS, TONES, check_media
 
@@ -304,72 +294,3 @@ def _ufrag(description: proto_rtc.SessionDescription | None) -> str:
         for line in description.sdp.splitlines()
         if line.startswith("a=ice-ufrag:")
     )
-
-
-# ----- real network faults (lkdesk in its own namespace, fault_call.py) ------------------------
-
-
-@pytest.fixture
-def private_server() -> Iterator[LiveKitServer]:
-    server = LiveKitServer.create()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def v1_call(
-    private_server: LiveKitServer, room_name: str, tmp_path: Path
-) -> Callable[[Fault], Awaitable[Outcome]]:
-    async def run(fault: Fault) -> Outcome:
-        outcome = await run_faulty_call(
-            fault, private_server, room_name, tmp_path, single_peer_connection=True
-        )
-        if not outcome.single_pc:
-            print(outcome.log_tail)
-        return outcome
-
-    return run
-
-
-async def test_v1_signalling_reset_resumes_within_2_s_while_media_keeps_flowing(
-    v1_call: Callable[[Fault], Awaitable[Outcome]], private_server: LiveKitServer
-) -> None:
-    outcome = await v1_call(_signal_reset)
-    assert outcome.single_pc
-    assert_every_message_once(outcome)
-    assert_resumed_not_rejoined(outcome)
-    backs = outcome.times_of("reconnected")
-    assert len(backs) == 1 and backs[0] - outcome.fault_start < 2.0, outcome.events_line()
-    window = (outcome.fault_start - 1.0, outcome.fault_end + 3.0)
-    assert outcome.longest_peer_gap(*window) < 1.0, "lkdesk's video stalled at the peer"
-    back = lkdesk_video_back_at(outcome, outcome.fault_start)
-    assert back - outcome.fault_start < 1.0, outcome.events_line()
-
-
-async def test_v1_8_s_udp_blackout_resumes_with_ice_restart_and_media_back_within_3_s(
-    v1_call: Callable[[Fault], Awaitable[Outcome]], private_server: LiveKitServer
-) -> None:
-    outcome = await v1_call(_udp_blackout)
-    assert outcome.single_pc
-    assert_every_message_once(outcome)
-    assert_resumed_not_rejoined(outcome)
-    at_peer = outcome.first_frame_at_peer_after(outcome.fault_end)
-    assert at_peer is not None and at_peer - outcome.fault_end < 3.0, outcome.events_line()
-    back = lkdesk_video_back_at(outcome, outcome.fault_start)
-    assert back - outcome.fault_end < 3.0, (back - outcome.fault_end, outcome.events_line())
-
-
-async def test_v1_server_crash_rejoins_in_single_pc_mode_with_tracks_and_chat(
-    v1_call: Callable[[Fault], Awaitable[Outcome]], private_server: LiveKitServer
-) -> None:
-    outcome = await v1_call(_server_crash)
-    assert outcome.single_pc
-    assert_every_message_once(outcome)
-    (back,) = outcome.times_of("reconnected")
-    assert back - outcome.fault_end < 5.0, outcome.events_line()
-    assert outcome.sids[0] != outcome.sids[1]
-    assert peer_saw_lkdesk_colour(outcome, back), "lkdesk's camera was not published again"
-    assert outcome.lkdesk_video["last"] > back + 1.0, "the peer's video was not received again"
