@@ -22,6 +22,7 @@ from lkdesk import rtc
 from lkdesk.rtc.e2ee import E2EEOptions, passphrase_options
 from tests.integration.analysis import content_region, decode_counter, mean_color
 from tests.integration.lkdesk_media import produce_tone, produce_video
+from tests.integration.pc_mode import apply_environment
 
 _log = logging.getLogger("lkdesk_agent")
 
@@ -257,6 +258,7 @@ async def main() -> None:
         stream=sys.stderr,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    apply_environment()  # LKDESK_TEST_SINGLE_PC: the suite run in another default mode
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
