@@ -2,7 +2,9 @@
 
 Run inside the test sandbox (real server, private network namespace):
     bash tests/sandbox/run-in-sandbox.sh .venv/bin/python -m bench.join_latency --rounds 10
-Both clients join the same room, alternately, while an SDK peer publishes VP8 video.
+Each client joins the same room in turn while an SDK peer publishes VP8 video, in both
+peer-connection modes: two PCs (``/rtc``, "v0") and one PC (``/rtc/v1``, "v1"), forced
+through ``RoomOptions.single_peer_connection`` (the same name in both libraries).
 """
 
 from __future__ import annotations
@@ -19,12 +21,21 @@ from lkdesk import rtc as lk
 from tests.integration.livekit_server import LiveKitServer
 from tests.integration.peers import SdkPeer
 
+#: The clients measured: name → (library, single_peer_connection).
+CLIENTS: dict[str, tuple[Any, bool]] = {
+    "lkdesk v0": (lk, False),
+    "lkdesk v1": (lk, True),
+    "sdk v0": (sdk, False),
+    "sdk v1": (sdk, True),
+}
+
 
 async def join_round(
-    client: Any, server: LiveKitServer, room: str, identity: str
+    client: Any, server: LiveKitServer, room: str, identity: str, *, single_pc: bool
 ) -> tuple[float, float]:
     """One join with ``client`` (``lkdesk.rtc`` or ``livekit.rtc``: the same names work)."""
     session = client.Room()
+    options = client.RoomOptions(single_peer_connection=single_pc)
     first_frame: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     readers: list[asyncio.Task[None]] = []
 
@@ -40,9 +51,11 @@ async def join_round(
 
     session.on("track_subscribed", on_subscribed)
     start = time.perf_counter()
-    await session.connect(server.ws_url, server.token(identity, room))
+    await session.connect(server.ws_url, server.token(identity, room), options)
     joined = time.perf_counter()
     frame_at = await asyncio.wait_for(first_frame, 15)
+    if client is lk:  # the mode really used (a server without /rtc/v1 would give two PCs)
+        assert (session._engine.single_connection is not None) == single_pc
     await session.disconnect()
     for task in readers:
         task.cancel()
@@ -54,7 +67,7 @@ def summary(name: str, samples: list[tuple[float, float]]) -> tuple[float, float
     join = statistics.median(s[0] for s in samples) * 1000
     frame = statistics.median(s[1] for s in samples) * 1000
     print(
-        f"{name:8s} join p50 {join:7.1f} ms   first frame p50 {frame:7.1f} ms   (n={len(samples)})"
+        f"{name:10s} join p50 {join:7.1f} ms   first frame p50 {frame:7.1f} ms   (n={len(samples)})"
     )
     return join, frame
 
@@ -67,16 +80,24 @@ async def main(rounds: int) -> None:
         publisher = SdkPeer(server.ws_url, server.token("publisher", room))
         await publisher.connect()
         await publisher.publish_video(width=640, height=360)
-        results: dict[str, list[tuple[float, float]]] = {"lkdesk": [], "sdk": []}
-        await join_round(lk, server, room, "warmup-lk")
-        await join_round(sdk, server, room, "warmup-sdk")
-        for i in range(rounds):
-            results["lkdesk"].append(await join_round(lk, server, room, f"lk-{i}"))
-            results["sdk"].append(await join_round(sdk, server, room, f"sdk-{i}"))
-        lk_join, lk_frame = summary("lkdesk", results["lkdesk"])
-        sdk_join, sdk_frame = summary("sdk", results["sdk"])
-        join_ratio, frame_ratio = lk_join / sdk_join, lk_frame / sdk_frame
-        print(f"ratio lkdesk/sdk: join {join_ratio:.2f}x, first frame {frame_ratio:.2f}x")
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in CLIENTS}
+        for n, (client, single_pc) in enumerate(CLIENTS.values()):
+            await join_round(client, server, room, f"warmup-{n}", single_pc=single_pc)
+        for i in range(rounds):  # interleaved, so load drifts hit every client alike
+            for n, (name, (client, single_pc)) in enumerate(CLIENTS.items()):
+                sample = await join_round(client, server, room, f"c{n}-{i}", single_pc=single_pc)
+                results[name].append(sample)
+        medians = {name: summary(name, samples) for name, samples in results.items()}
+        for a, b in (
+            ("lkdesk v0", "sdk v0"),
+            ("lkdesk v1", "sdk v1"),
+            ("lkdesk v1", "lkdesk v0"),
+            ("sdk v1", "sdk v0"),
+            ("lkdesk v1", "sdk v0"),
+        ):
+            join_ratio = medians[a][0] / medians[b][0]
+            frame_ratio = medians[a][1] / medians[b][1]
+            print(f"ratio {a}/{b}: join {join_ratio:.2f}x, first frame {frame_ratio:.2f}x")
         await publisher.aclose()
     finally:
         server.stop()

@@ -162,6 +162,7 @@ class Room(EventEmitter[EventTypes]):
             stun_probe_budget_s=self._options.stun_probe_budget_s,
             trust=self._options.trust,
             client_protocol=self._options.client_protocol,
+            single_peer_connection=self._options.single_peer_connection,
         )
         try:
             encryption = self._options.encryption or self._options.e2ee
@@ -319,11 +320,8 @@ class Room(EventEmitter[EventTypes]):
             self.emit("room_metadata_changed", old, event.room.metadata)
 
     def _on_moved(self, event: ev.RoomMoved) -> None:
-        """Moved to another room: the old room's people leave, ``moved``, the new ones arrive.
-
-        Our publications and both peer connections stay; tracks of the new room are
-        subscribed over them as they are announced (events in livekit-client's order).
-        """
+        """Moved to another room: the old room's people leave, ``moved``, the new ones arrive;
+        our publications and peer connections stay (events in livekit-client's order)."""
         self._info = event.room
         local = self.local_participant
         if local is not None and event.participant is not None:

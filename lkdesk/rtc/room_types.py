@@ -67,6 +67,9 @@ class RoomOptions:
     (``e2ee`` is the SDK's deprecated name for it). ``client_protocol`` is the data feature level
     announced to the other participants (2: RPC over streams and data streams v2); a lower
     one makes lkdesk behave like an older client, which only tests need.
+    ``single_peer_connection`` (the official SDK's name): True joins with one peer
+    connection for both directions (``/rtc/v1``; a server without it gets two PCs), False
+    with two (``/rtc``); None leaves it to lkdesk's default.
     """
 
     auto_subscribe: bool = True
@@ -77,6 +80,7 @@ class RoomOptions:
     client_protocol: int = sp.CLIENT_PROTOCOL
     encryption: E2EEOptions | None = None
     e2ee: E2EEOptions | None = None
+    single_peer_connection: bool | None = None
 
 
 __all__ = ["CONNECTION_STATES", "EventTypes", "RoomOptions"]

@@ -61,7 +61,7 @@ class StatsCollector:
         """A (new) subscriber connection exists: tap its receivers as they appear."""
         self._taps.clear()
         self._frame_base.clear()
-        subscriber = self._engine.subscriber
+        subscriber = self._engine.receiving_connection
         if subscriber is not None:
             pc = subscriber.peer_connection
             pc.on("track", lambda track: self._tap(pc, track))
@@ -75,7 +75,7 @@ class StatsCollector:
 
     async def collect(self) -> s.RtcStats:
         publisher = self._engine.publisher_connection
-        subscriber = self._engine.subscriber
+        subscriber = self._engine.receiving_connection
         signal = self._engine.signal
         rtt = signal.rtt_ms / 1000 if signal is not None and signal.rtt_ms else None
         pub = await self._publisher_stats(publisher.peer_connection) if publisher else []

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from lkdesk.rtc.engine import engine
 from tests.integration.livekit_server import LiveKitServer
+from tests.integration.pc_mode import default_from_environment
 
 _HERE = Path(__file__).parent
 SANDBOX_HINT = (
@@ -48,6 +50,14 @@ def _require_sandbox(request: pytest.FixtureRequest) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but not in the sandbox: {SANDBOX_HINT}", pytrace=False)
     pytest.skip(SANDBOX_HINT)
+
+
+@pytest.fixture(autouse=True)
+def _peer_connection_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``LKDESK_TEST_SINGLE_PC`` (pc_mode.py) sets lkdesk's default mode for the test."""
+    wanted = default_from_environment()
+    if wanted is not None:
+        monkeypatch.setattr(engine, "DEFAULT_SINGLE_PEER_CONNECTION", wanted)
 
 
 @pytest.fixture(scope="session")

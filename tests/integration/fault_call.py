@@ -141,6 +141,7 @@ class Outcome:
     lkdesk_left_seen_by_peer: int
     sids: list[str] = field(default_factory=list)
     log_tail: str = ""
+    single_pc: bool = False  # lkdesk's session used one peer connection (/rtc/v1) at the end
 
     def times_of(self, event: str) -> list[float]:
         return [e["t"] for e in self.lkdesk_events if e["event"] == event]
@@ -170,13 +171,23 @@ Fault = Callable[[NetnsHost, LiveKitServer, SdkSide], Awaitable[None]]
 
 
 async def run_faulty_call(
-    fault: Fault, server: LiveKitServer, room: str, log_dir: Path, fault_at_s: float = 2.0
+    fault: Fault,
+    server: LiveKitServer,
+    room: str,
+    log_dir: Path,
+    fault_at_s: float = 2.0,
+    **connect_options: Any,
 ) -> Outcome:
-    """Join both sides, exchange chat and video, break the link at ``fault_at_s``."""
+    """Join both sides, exchange chat and video, break the link at ``fault_at_s``.
+
+    ``connect_options`` go to lkdesk's ``RoomOptions`` (e.g. ``single_peer_connection``).
+    """
     with netns_host() as host:
         async with remote_lkdesk(host, log_dir) as lk, _sdk_side(server, room) as side:
             try:
-                outcome = await _exchange(lk, side, host, server, fault, fault_at_s)
+                outcome = await _exchange(
+                    lk, side, host, server, fault, fault_at_s, connect_options
+                )
                 outcome.log_tail = lk.log_tail(5000)
                 return outcome
             except BaseException:
@@ -209,9 +220,13 @@ async def _exchange(
     server: LiveKitServer,
     fault: Fault,
     at_s: float,
+    connect_options: dict[str, Any],
 ) -> Outcome:
     joined = await lk.call(
-        "connect", url=server.lan_ws_url, token=server.token("lkdesk", _room(side))
+        "connect",
+        url=server.lan_ws_url,
+        token=server.token("lkdesk", _room(side)),
+        **connect_options,
     )
     await lk.call("publish_video", color=list(LKDESK_COLOUR))
     await lk.call("publish_tone", freq_hz=440.0)
@@ -251,6 +266,7 @@ async def _exchange(
         lkdesk_video=await lk.call("video_report", identity="peer"),
         lkdesk_left_seen_by_peer=side.lkdesk_left_events(),
         sids=[joined["sid"], state["sid"]],
+        single_pc=bool(state.get("single_pc")),
     )
 
 

@@ -22,6 +22,7 @@ from lkdesk import rtc
 from lkdesk.rtc.e2ee import E2EEOptions, passphrase_options
 from tests.integration.analysis import content_region, decode_counter, mean_color
 from tests.integration.lkdesk_media import produce_tone, produce_video
+from tests.integration.pc_mode import apply_environment
 
 _log = logging.getLogger("lkdesk_agent")
 
@@ -63,12 +64,18 @@ class Agent:
     # ----- commands -----------------------------------------------------------------------
 
     async def connect(
-        self, url: str, token: str, trusted_ca_pem: str = "", media_timeout_s: float = 15.0
+        self,
+        url: str,
+        token: str,
+        trusted_ca_pem: str = "",
+        media_timeout_s: float = 15.0,
+        single_peer_connection: bool | None = None,
     ) -> dict[str, Any]:
         options = rtc.RoomOptions(
             trust=rtc.ServerTrust(trusted_ca_pem),
             media_timeout_s=media_timeout_s,
             encryption=e2ee_from_environment(),
+            single_peer_connection=single_peer_connection,
         )
         await self.room.connect(url, token, options)
         self.chat = rtc.Chat(self.room)
@@ -129,14 +136,17 @@ class Agent:
         """Local candidates and states of both peer connections (test-only internals)."""
         engine = self.room._engine
         info: dict[str, Any] = {}
+        if engine.single_connection is not None:  # v1: one PC carries both directions
+            info["single"] = _ice_of(engine.single_connection.peer_connection)
+            return info
         if engine.subscriber is not None:
-            info["subscriber"] = _ice_of(engine.subscriber._pc)
+            info["subscriber"] = _ice_of(engine.subscriber.peer_connection)
         if engine.publisher_connection is not None:
-            info["publisher"] = _ice_of(engine.publisher_connection._pc)
+            info["publisher"] = _ice_of(engine.publisher_connection.peer_connection)
         return info
 
     async def recovery_stats(self) -> list[dict[str, int]]:
-        subscriber = self.room._engine.subscriber
+        subscriber = self.room._engine.receiving_connection
         return [vars(r.stats) for r in subscriber.recoveries] if subscriber else []
 
     async def send_data(self, text: str, topic: str = "data") -> float:
@@ -161,6 +171,7 @@ class Agent:
         return {
             "state": int(self.room.connection_state),
             "sid": local.sid if local is not None else "",
+            "single_pc": self.room._engine.single_connection is not None,
             "remote": sorted(self.room.remote_participants),
         }
 
@@ -247,6 +258,7 @@ async def main() -> None:
         stream=sys.stderr,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    apply_environment()  # LKDESK_TEST_SINGLE_PC: the suite run in another default mode
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)

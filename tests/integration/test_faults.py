@@ -3,7 +3,9 @@
 Each test breaks lkdesk's link to the real server while lkdesk and an official-SDK peer send
 numbered chat messages five times a second and publish video (fault_call.py). Throughout
 every fault each message must arrive exactly once, in order, and nothing lkdesk reported as
-sent may be missing; then each fault's own promise is checked.
+sent may be missing; then each fault's own promise is checked. The signalling reset, the UDP
+blackout and the server crash run again with lkdesk forced into single-PC mode (``/rtc/v1``):
+one peer connection, resumed by lkdesk's ICE-restart offer, or rejoined on ``/rtc/v1``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ pytestmark = pytest.mark.integration
 
 EXPECTED = list(range(1, MESSAGES + 1))
 
+#: lkdesk's peer-connection mode, forced: two PCs (``/rtc``) and one (``/rtc/v1``).
+PC_MODES = pytest.mark.parametrize("single_pc", [False, True], ids=["v0", "v1"])
+
 
 @pytest.fixture
 def private_server() -> Iterator[LiveKitServer]:
@@ -53,14 +58,27 @@ def _show_agent_log_on_failure(request: pytest.FixtureRequest) -> Iterator[None]
 
 
 @pytest.fixture
+def single_pc() -> bool | None:
+    """lkdesk's ``RoomOptions.single_peer_connection`` (None: its default; see PC_MODES)."""
+    return None
+
+
+@pytest.fixture
 def faulty_call(
-    private_server: LiveKitServer, room_name: str, tmp_path: Path, request: pytest.FixtureRequest
+    private_server: LiveKitServer,
+    room_name: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    single_pc: bool | None,
 ) -> Callable[[Fault], Awaitable[Outcome]]:
     """Run a call with ``fault``; its outcome is kept for the failure report."""
 
     async def run(fault: Fault) -> Outcome:
-        outcome = await run_faulty_call(fault, private_server, room_name, tmp_path)
+        options = {} if single_pc is None else {"single_peer_connection": single_pc}
+        outcome = await run_faulty_call(fault, private_server, room_name, tmp_path, **options)
         request.node.lkdesk_outcome = outcome
+        if single_pc is not None:
+            assert outcome.single_pc == single_pc, "lkdesk changed its peer-connection mode"
         return outcome
 
     return run
@@ -120,6 +138,7 @@ async def _server_crash(_host: NetnsHost, server: LiveKitServer, side: SdkSide) 
         side.may_send.set()
 
 
+@PC_MODES
 async def test_signalling_reset_resumes_within_2_s_while_media_keeps_flowing(
     faulty_call: Callable[[Fault], Awaitable[Outcome]], private_server: LiveKitServer
 ) -> None:
@@ -137,6 +156,7 @@ async def test_signalling_reset_resumes_within_2_s_while_media_keeps_flowing(
     assert back - outcome.fault_start < 1.0, (gaps, outcome.events_line())
 
 
+@PC_MODES
 async def test_8_s_udp_blackout_keeps_the_session_and_media_back_within_3_s(
     faulty_call: Callable[[Fault], Awaitable[Outcome]], private_server: LiveKitServer
 ) -> None:
@@ -164,6 +184,7 @@ async def test_address_change_resumes_without_a_rejoin(
     assert peer_saw_lkdesk_colour(outcome, outcome.fault_end)
 
 
+@PC_MODES
 async def test_server_crash_rejoins_within_5_s_of_its_return_with_tracks_and_chat(
     faulty_call: Callable[[Fault], Awaitable[Outcome]], private_server: LiveKitServer
 ) -> None:

@@ -6,6 +6,8 @@ signalling and its ICE path (or moves its address), then resumes: the server ICE
 the subscriber PC (lkdesk answers through IceRestarter) and lkdesk ICE-restarts its
 publisher PC. Afterwards video must flow both ways again (colour and a moving frame
 counter) and data both ways, including what was sent while nothing worked, exactly once.
+Each test runs again with lkdesk forced into single-PC mode (``/rtc/v1``), where lkdesk's
+ICE-restart offer restarts the one PC carrying everything.
 """
 
 from __future__ import annotations
@@ -65,8 +67,14 @@ async def _watch(track: sdk.RemoteTrack, seen: PeerSide) -> None:
         await stream.aclose()
 
 
+#: lkdesk's peer-connection mode, forced: two PCs (``/rtc``) and one (``/rtc/v1``).
+PC_MODES = pytest.mark.parametrize("single_pc", [False, True], ids=["v0", "v1"])
+
+
 @contextlib.asynccontextmanager
-async def lkdesk_and_peer(server: LiveKitServer, room: str, log_dir: Path) -> AsyncIterator[Call]:
+async def lkdesk_and_peer(
+    server: LiveKitServer, room: str, log_dir: Path, single_pc: bool | None = None
+) -> AsyncIterator[Call]:
     """lkdesk (camera, in a namespace host) and an SDK peer (camera) seeing each other."""
     with netns_host() as host:
         async with engine_agent(host, log_dir) as lk:
@@ -82,7 +90,14 @@ async def lkdesk_and_peer(server: LiveKitServer, room: str, log_dir: Path) -> As
             try:
                 await peer.connect()
                 await peer.publish_video(color=PEER_COLOUR)
-                await lk.call("connect", url=server.lan_ws_url, token=server.token("lkdesk", room))
+                await lk.call(
+                    "connect",
+                    url=server.lan_ws_url,
+                    token=server.token("lkdesk", room),
+                    single_peer_connection=single_pc,
+                )
+                if single_pc:
+                    assert (await lk.call("state"))["single_pc"], "lkdesk did not join on /rtc/v1"
                 await lk.call("publish_video", color=list(LKDESK_COLOUR))
                 async with asyncio.timeout(FLOW_DEADLINE_S):
                     track = await peer.subscribed_track("lkdesk", "camera")
@@ -197,10 +212,11 @@ async def _resume_and_check(call: Call, break_paths: Callable[[], None]) -> dict
     return report
 
 
-async def test_resume_restarts_both_peer_connections_with_pion_and_media_and_data_flow_again(
-    livekit_server: LiveKitServer, room_name: str, tmp_path: Path
+@PC_MODES
+async def test_resume_restarts_every_peer_connection_with_pion_and_media_and_data_flow_again(
+    livekit_server: LiveKitServer, room_name: str, tmp_path: Path, single_pc: bool | None
 ) -> None:
-    async with lkdesk_and_peer(livekit_server, room_name, tmp_path) as call:
+    async with lkdesk_and_peer(livekit_server, room_name, tmp_path, single_pc) as call:
         old_ports = _ports(await call.lk.call("ice_info"))
 
         def break_paths() -> None:
@@ -213,10 +229,11 @@ async def test_resume_restarts_both_peer_connections_with_pion_and_media_and_dat
             call.host.clear_faults()
 
 
+@PC_MODES
 async def test_after_an_address_change_the_restarted_ice_uses_the_new_address(
-    livekit_server: LiveKitServer, room_name: str, tmp_path: Path
+    livekit_server: LiveKitServer, room_name: str, tmp_path: Path, single_pc: bool | None
 ) -> None:
-    async with lkdesk_and_peer(livekit_server, room_name, tmp_path) as call:
+    async with lkdesk_and_peer(livekit_server, room_name, tmp_path, single_pc) as call:
         old_address = call.host.address
         relayed_before = {
             a for pc in (await call.lk.call("ice_info")).values() for a in pc["relayed"]

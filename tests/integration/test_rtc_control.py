@@ -61,7 +61,10 @@ async def test_slow_consumer_drops_old_frames_instead_of_growing(
         await asyncio.sleep(2.0)  # nobody reads
         assert stream.dropped_frames > 20
         assert len(stream._buffer._frames) <= 2
-        receivers = [t.receiver for t in lk.room._engine.subscriber._pc.getTransceivers()]  # type: ignore[union-attr]
+        receivers = [
+            t.receiver
+            for t in lk.room._engine.receiving_connection.peer_connection.getTransceivers()
+        ]  # type: ignore[union-attr]
         assert all(r.track is None or r.track._queue.qsize() < 5 for r in receivers)
         await stream.aclose()
 

@@ -71,7 +71,7 @@ async def test_republished_track_reuses_mline_and_content_stays_right(
             assert close_to(await latest_color(lk, identity, "camera"), color), identity
         reused = {
             mid
-            for mid, sid in lk.room._engine.subscriber.bindings.items()  # type: ignore[union-attr]
+            for mid, sid in lk.room._engine.receiving_connection.bindings.items()  # type: ignore[union-attr]
         }
         assert len(reused) <= 4, f"m-lines were not reused: {reused}"
     finally:

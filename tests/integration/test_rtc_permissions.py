@@ -53,7 +53,7 @@ async def test_lkdesk_decides_who_may_subscribe_and_keeps_it_across_a_rejoin(
 
             # a full rejoin (new session, republished track): the setting is sent again
             old_sid = local.sid
-            lk.room._engine.connection_lost("test: force a full rejoin")
+            lk.room._engine.connection_lost("test: force a full rejoin", resume=False)
             await lk.wait_for("reconnected", deadline_s=20)
             async with asyncio.timeout(20):
                 await alice.room_track_after("lkdesk", "camera", old_sid)

@@ -24,10 +24,10 @@ COLOR = (220, 40, 40)
 def receiving_codec(lk: LkdeskPeer, track_sid: str) -> tuple[str, dict[str, object]]:
     """The codec of the RTP packets lkdesk receives for ``track_sid`` (e.g. "H264") and its
     negotiated parameters (the offer's fmtp line)."""
-    subscriber = lk.room._engine.subscriber
+    subscriber = lk.room._engine.receiving_connection  # the single PC in v1 mode
     assert subscriber is not None
     mid = next(m for m, sid in subscriber.bindings.items() if sid == track_sid)
-    transceiver = next(t for t in subscriber._pc.getTransceivers() if t.mid == mid)
+    transceiver = next(t for t in subscriber.peer_connection.getTransceivers() if t.mid == mid)
     name = next(r.codec for r in subscriber.recoveries if r._receiver is transceiver.receiver)
     parameters = next(c.parameters for c in transceiver._codecs if c.name == name)
     return name, dict(parameters)

@@ -60,7 +60,7 @@ async def test_room_moved_from_a_scripted_signal_relay_keeps_media_and_renames_t
                     at_alice = await peer.subscribed_track("lkdesk", "camera")
                     await peer.collect_video(at_alice, frames=5)
                 engine = lk.room._engine
-                subscriber, publisher = engine.subscriber, engine.publisher_connection
+                subscriber, publisher = engine.receiving_connection, engine.publisher_connection
 
                 new_name = f"{room_name}-moved"
                 new_token = server.token("lkdesk", new_name)
@@ -109,7 +109,10 @@ async def test_room_moved_from_a_scripted_signal_relay_keeps_media_and_renames_t
                 counters = [decode_counter(f.rgb) for f in seen]
                 assert counters == sorted(counters) and counters[-1] > counters[0]
                 assert close_to(mean_color(seen[-1].rgb, content_region(320, 240)), ORANGE)
-                assert (engine.subscriber, engine.publisher_connection) == (subscriber, publisher)
+                assert (engine.receiving_connection, engine.publisher_connection) == (
+                    subscriber,
+                    publisher,
+                )
                 assert published.sid in local.track_publications
                 assert not lk.events["reconnecting"]
                 assert lk.room.connection_state == rtc.ConnectionState.CONN_CONNECTED

@@ -54,6 +54,7 @@ class MessageRouter:
             "offer": self._on_offer,
             "answer": self._on_answer,
             "trickle": self._on_trickle,
+            "media_sections_requirement": self._on_media_sections,
             "leave": self._on_leave,
             "track_published": self._on_track_published,
             "request_response": self._on_request_response,
@@ -118,6 +119,14 @@ class MessageRouter:
         publisher = self._engine.publisher_connection
         if publisher is not None:
             publisher.on_answer(answer)
+
+    def _on_media_sections(self, requirement: proto_rtc.MediaSectionsRequirement) -> None:
+        """Single-PC mode: the server needs more receive-only media lines (§2.6)."""
+        single = self._engine.single_connection
+        if single is None:
+            logger.warning("ignoring a media-sections requirement outside single-PC mode")
+            return
+        single.on_media_sections_requirement(requirement)
 
     async def _on_trickle(self, trickle: proto_rtc.TrickleRequest) -> None:
         if trickle.target == proto_rtc.SignalTarget.SUBSCRIBER:

@@ -46,18 +46,25 @@ class PublisherConnection:
         self._restarter = adapt.IceRestarter(self._pc)
         self._turn_tls = turn_tls
         self._send_signal = send_signal
+        self._add_initial_media()
         self.reliable: RTCDataChannel = self._pc.createDataChannel("_reliable", ordered=True)
         self.lossy: RTCDataChannel = self._pc.createDataChannel(
             "_lossy", ordered=False, maxRetransmits=0
         )
         self._lock = asyncio.Lock()
         self._offer_id = 0
-        self._answers: dict[int, asyncio.Future[str]] = {}
+        self._answers: dict[int, asyncio.Future[proto_rtc.SessionDescription]] = {}
+        #: The last offer sent and the answer applied (a single-PC resume's SyncState).
+        self.last_offer: proto_rtc.SessionDescription | None = None
+        self.last_answer: proto_rtc.SessionDescription | None = None
         self._pending_candidates: list[RTCIceCandidate] = []
         self._connected = asyncio.Event()
         self._failed = asyncio.Event()
         self._tasks = TaskSet("publisher")
         self._pc.on("connectionstatechange", self._state_changed)
+
+    def _add_initial_media(self) -> None:
+        """Hook: media lines that must exist before the data channels (single_pc.py)."""
 
     @property
     def connection_state(self) -> str:
@@ -67,10 +74,12 @@ class PublisherConnection:
     def liveness(self) -> adapt.Liveness:
         """When this connection last received anything (see adapt/liveness.py)."""
         return adapt.Liveness(self._pc)
+
     @property
     def media_route(self) -> str:
         """How media reaches the server: "udp", "tcp", "turn/udp|tcp|tls" ("" yet)."""
         return adapt.media_route(self._pc)
+
     @property
     def peer_connection(self) -> RTCPeerConnection:
         """The aiortc connection, for statistics (lkdesk.rtc.stats_collector)."""
@@ -106,29 +115,33 @@ class PublisherConnection:
             await self._pc.setLocalDescription(offer)
             self._offer_id += 1
             offer_id = self._offer_id
-            answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-            self._answers[offer_id] = answer
-            self._send_signal(
-                proto_rtc.SignalRequest(
-                    offer=proto_rtc.SessionDescription(
-                        type="offer", sdp=self._pc.localDescription.sdp, id=offer_id
-                    )
-                )
+            answer: asyncio.Future[proto_rtc.SessionDescription] = (
+                asyncio.get_running_loop().create_future()
             )
+            self._answers[offer_id] = answer
+            offer_message = proto_rtc.SessionDescription(
+                type="offer", sdp=self._pc.localDescription.sdp, id=offer_id
+            )
+            self._send_signal(proto_rtc.SignalRequest(offer=offer_message))
             try:
                 async with asyncio.timeout(ANSWER_TIMEOUT_S):
-                    sdp = await answer
+                    description = await answer
             except TimeoutError as exc:
                 raise MediaNegotiationError(
                     "The server did not answer our media offer within 10 s."
                 ) from exc
             finally:
                 self._answers.pop(offer_id, None)
-            await self._pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+            await self._pc.setRemoteDescription(RTCSessionDescription(description.sdp, "answer"))
+            self.last_offer, self.last_answer = offer_message, description
+            self._answer_applied(description)
             pending, self._pending_candidates = self._pending_candidates, []
             for candidate in pending:
                 await self._pc.addIceCandidate(candidate)
             await adapt.start_idle_receivers(self._pc)
+
+    def _answer_applied(self, answer: proto_rtc.SessionDescription) -> None:
+        """Hook: the server's answer is now the remote description (single_pc.py)."""
 
     async def restart_ice(self, ice_urls: list[IceUrl]) -> None:
         """Offer with fresh ICE credentials and run checks on them (a resume's step).
@@ -149,7 +162,7 @@ class PublisherConnection:
         if future is None or future.done():
             logger.debug("ignoring a stale publisher answer (id %d)", description.id)
             return
-        future.set_result(description.sdp)
+        future.set_result(description)
 
     async def add_remote_candidate(self, candidate_init: str) -> None:
         """Add a trickled server candidate; kept until the answer is applied.

@@ -38,6 +38,7 @@ from lkdesk.core.errors import (
 from lkdesk.core.tasks import TaskSet
 from lkdesk.core.tls import ServerTrust, client_context_async
 from lkdesk.rtc.engine import signal_protocol as sp
+from lkdesk.rtc.engine import signal_v1
 from lkdesk.rtc.engine.connect_errors import (
     error_for_certificate,
     error_for_http_status,
@@ -63,6 +64,10 @@ class ResumeRefused(ConnectError):
         super().__init__(f"The server could not resume the session (reason {reason}).")
         self.reason = reason
         self.action = action
+
+
+class V1Unavailable(NotLiveKitServerError):
+    """The server has no ``/rtc/v1`` endpoint (HTTP 404 not about a room): join at ``/rtc``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +151,10 @@ class SignalClient:
         self, server_url: str, token: str, options: sp.JoinParams, join_timeout: float
     ) -> proto_rtc.SignalResponse:
         """Open the socket and read the server's first message (a leave raises)."""
-        url = sp.build_join_url(server_url, options)
+        if options.single_peer_connection:
+            url = signal_v1.build_v1_join_url(server_url, options)
+        else:
+            url = sp.build_join_url(server_url, options)
         try:
             async with asyncio.timeout(join_timeout):
                 self._ws = await self._open(url, token)
@@ -210,6 +218,11 @@ class SignalClient:
             raise error_for_proxy(exc, display_proxy(proxy or ""), host) from None
         except InvalidStatus as exc:
             body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
+            status = exc.response.status_code
+            if status == 404 and signal_v1.is_v1_url(url) and "room" not in body.lower():
+                raise V1Unavailable(
+                    "The server has no single-peer-connection signalling (/rtc/v1)."
+                ) from None
             raise error_for_http_status(exc.response.status_code, body, token) from None
         except InvalidURI as exc:
             raise InvalidUrlError(f"The server URL is not valid: {exc.uri}") from exc

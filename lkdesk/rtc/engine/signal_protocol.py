@@ -33,7 +33,7 @@ _HOST_RE = re.compile(r"^[A-Za-z0-9._\-\[\]:]+$")
 
 @dataclass(frozen=True, slots=True)
 class JoinParams:
-    """Query parameters of a v0 ``/rtc`` join."""
+    """What a join asks for: v0 ``/rtc`` query parameters, or a v1 ``JoinRequest``."""
 
     auto_subscribe: bool = False
     adaptive_stream: bool = False
@@ -41,6 +41,8 @@ class JoinParams:
     resume_sid: str = ""
     reconnect_reason: int = 0
     client_protocol: int = CLIENT_PROTOCOL
+    #: Join at ``/rtc/v1``: one peer connection for both directions (signal_v1.py).
+    single_peer_connection: bool = False
 
     @property
     def capabilities(self) -> tuple[str, ...]:

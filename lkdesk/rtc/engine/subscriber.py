@@ -1,9 +1,9 @@
 """The subscriber peer connection: the server offers, we answer (v0 dual-PC mode).
 
 Media is keyed by ``mid``, not by aiortc track objects: LiveKit reuses an idle m-line for a
-new track (new SSRC, same mid), which aiortc 1.16 does not notice. After every offer we
-work out which track sid each mid now carries and report the changes; one pump task per
-aiortc receiver forwards decoded frames to whatever track the mid is bound to right now.
+new track (new SSRC, same mid), which aiortc 1.16 does not notice. After every offer
+:class:`RemoteMedia` works out which track sid each mid now carries and reports the
+changes; it pumps each receiver's frames to whatever track the mid is bound to right now.
 """
 
 from __future__ import annotations
@@ -13,40 +13,18 @@ import functools
 import logging
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
 
 from aiortc import RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcdatachannel import RTCDataChannel
 
-from lkdesk.core.tasks import TaskSet
 from lkdesk.rtc.engine import adapt
 from lkdesk.rtc.engine.ice import IceUrl, candidate_from_init, rtc_configuration
-from lkdesk.rtc.engine.sdp_tools import MediaSection, finish_answer, guard_offer, parse_sections
+from lkdesk.rtc.engine.remote_media import BindingChange, FrameCrypto, FrameHandler, RemoteMedia
+from lkdesk.rtc.engine.sdp_tools import finish_answer, guard_offer, parse_sections
 
 logger = logging.getLogger(__name__)
 
-adapt.check_compatible()
-adapt.install_receive_codecs()  # VP9 and AV1 besides aiortc's VP8 and H.264
-
-
-@dataclass(frozen=True, slots=True)
-class BindingChange:
-    """``mid`` stopped carrying ``old_sid`` and/or started carrying ``new_sid``."""
-
-    mid: str
-    old_sid: str | None
-    new_sid: str | None
-
-
-FrameHandler = Callable[[str, Any], None]
-
-
-class FrameCrypto(Protocol):
-    """End-to-end encryption's receive side: the decryptor for a frame of a track sid."""
-
-    def receiver(self, track_sid: str | None) -> adapt.FrameDecryptor: ...
+__all__ = ["BindingChange", "FrameCrypto", "FrameHandler", "SubscriberConnection"]
 
 
 class SubscriberConnection:
@@ -70,15 +48,9 @@ class SubscriberConnection:
         self._restarter = adapt.IceRestarter(self._pc)
         self._restarted = asyncio.Event()
         self._turn_tls = turn_tls
-        self._on_frame = on_frame
-        self._frame_crypto = frame_crypto
-        self._bindings: dict[str, str] = {}
-        self._ssrcs: dict[str, int | None] = {}
+        self.media = RemoteMedia(self._pc, on_frame, frame_crypto)
         self._pending_candidates: list[RTCIceCandidate] = []
-        self._pumps = TaskSet("subscriber")
-        self._pc.on("track", self._on_track)
         self.data_channels: list[RTCDataChannel] = []
-        self.recoveries: list[adapt.VideoRecovery] = []
         self._on_datachannel = on_datachannel
         self._pc.on("datachannel", self._adopt_channel)
         self._on_state = on_state
@@ -91,7 +63,7 @@ class SubscriberConnection:
     def _state_changed(self) -> None:
         state = self._pc.connectionState
         if state == "connected":
-            self._pumps.spawn(adapt.start_idle_receivers(self._pc), "catch-up")
+            self.media.start_pump_catch_up()
         self._on_state(state)
 
     @property
@@ -116,7 +88,12 @@ class SubscriberConnection:
     @property
     def bindings(self) -> dict[str, str]:
         """Current mid → track sid map (copy)."""
-        return dict(self._bindings)
+        return self.media.bindings
+
+    @property
+    def recoveries(self) -> list[adapt.VideoRecovery]:
+        """The video receivers' loss recovery (their RTT is kept current by the engine)."""
+        return self.media.recoveries
 
     async def answer(
         self, offer_sdp: str, mid_to_track_id: dict[str, str]
@@ -135,7 +112,7 @@ class SubscriberConnection:
             await self._restarter.prepare(self._ice_servers)
         await self._pc.setRemoteDescription(RTCSessionDescription(guarded.sdp, "offer"))
         sections = parse_sections(guarded.sdp)
-        changes = self._rebind(sections, guarded.rejected_mids, mid_to_track_id)
+        changes = self.media.rebind(sections, mid_to_track_id, guarded.rejected_mids)
         answer = await self._pc.createAnswer()
         adapt.prepare_gathering(self._pc, turn_tls=self._turn_tls)
         await self._pc.setLocalDescription(answer)
@@ -159,36 +136,6 @@ class SubscriberConnection:
         await self._restarted.wait()
         await self._restarter.wait()
 
-    def _rebind(
-        self,
-        sections: list[MediaSection],
-        rejected: frozenset[str],
-        mid_to_track_id: dict[str, str],
-    ) -> list[BindingChange]:
-        changes: list[BindingChange] = []
-        transceivers = {t.mid: t for t in self._pc.getTransceivers()}
-        for section in sections:
-            if section.kind not in ("audio", "video"):
-                continue
-            mid = section.mid
-            new_sid: str | None = None
-            if section.sends and mid not in rejected:
-                new_sid = mid_to_track_id.get(mid) or section.msid_track or None
-            old_sid = self._bindings.get(mid)
-            old_ssrc = self._ssrcs.get(mid)
-            if new_sid is not None and section.ssrc is not None and section.ssrc != old_ssrc:
-                transceiver = transceivers.get(mid)
-                if transceiver is not None and old_ssrc is not None:
-                    adapt.rebind_receiver(transceiver, ssrc=section.ssrc, rtx_ssrc=section.rtx_ssrc)
-                self._ssrcs[mid] = section.ssrc
-            if new_sid is None:
-                self._bindings.pop(mid, None)
-            else:
-                self._bindings[mid] = new_sid
-            if new_sid != old_sid:
-                changes.append(BindingChange(mid, old_sid, new_sid))
-        return changes
-
     async def add_remote_candidate(self, candidate_init: str) -> None:
         """Add one trickled server candidate (JSON ``RTCIceCandidateInit``)."""
         candidate = candidate_from_init(candidate_init)
@@ -204,36 +151,9 @@ class SubscriberConnection:
         for candidate in pending:
             await self._pc.addIceCandidate(candidate)
 
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        mid = next(
-            (t.mid for t in self._pc.getTransceivers() if t.receiver.track is track),
-            None,
-        )
-        if mid is None:
-            logger.warning("track event without a transceiver; ignored")
-            return
-        receiver = next(t.receiver for t in self._pc.getTransceivers() if t.mid == mid)
-        if track.kind == "video":  # lost frames are dropped and a keyframe asked for
-            self.recoveries.append(adapt.install_video_recovery(receiver))
-        crypto = self._frame_crypto
-        if crypto is not None:  # decrypted in the decoder thread, per the mid's track now
-            adapt.install_receive_crypto(receiver, lambda: crypto.receiver(self._bindings.get(mid)))
-        self._pumps.spawn(self._pump(mid, track), f"pump-{mid}")
-
-    async def _pump(self, mid: str, track: MediaStreamTrack) -> None:
-        """Always drain the receiver (its queue is unbounded) and forward to the bound sid."""
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            sid = self._bindings.get(mid)
-            if sid is not None:
-                self._on_frame(sid, frame)
-
     async def close(self) -> None:
         """Close the peer connection and await every pump."""
         await self._restarter.aclose()
         adapt.bound_turn_release(self._pc)
         await self._pc.close()
-        await self._pumps.aclose()
+        await self.media.aclose()

@@ -54,7 +54,8 @@ def test_vp8_keyframe_flag_survives_encryption() -> None:
 def _h264_frame() -> bytes:
     sps, pps = b"\x67\x42\xc0\x1f\x0f\xd9", b"\x68\xce\x3c\x80"
     # slice data full of zero runs, so the encrypted tail needs escaping sometimes
-    idr = b"\x65\x88\x84" + bytes(20) + os.urandom(400) + b"\x00\x00\x03\x01\x00\x00\x03\x02"
+    body = bytes(max(b, 4) for b in os.urandom(400))  # as an encoder escapes: no 00 00 0x<4
+    idr = b"\x65\x88\x84" + bytes(20) + body + b"\x00\x00\x03\x01\x00\x00\x03\x02"
     return nalu.join_units([sps, pps, idr])
 
 
