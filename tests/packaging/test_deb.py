@@ -142,9 +142,10 @@ def test_deb_contents_put_lkdesk_on_path_with_icons_and_desktop_entry(deb: Path)
 def test_installed_app_runs_from_path_and_its_window_class_matches_the_entry(
     installed: Path, tmp_path: Path
 ) -> None:
-    assert shutil.which("lkdesk") == "/usr/bin/lkdesk"
+    launcher = shutil.which(APP.name)  # the package just put it on PATH
+    assert launcher == "/usr/bin/lkdesk"
     version = subprocess.run(
-        ["lkdesk", "--version"], capture_output=True, text=True, timeout=60, check=True
+        [launcher, "--version"], capture_output=True, text=True, timeout=60, check=True
     )
     assert version.stdout.startswith("lkdesk ")
     with xvfb(1366, 768) as display:
@@ -152,7 +153,7 @@ def test_installed_app_runs_from_path_and_its_window_class_matches_the_entry(
         report = tmp_path / "smoke.json"
         env["LKDESK_SMOKE_REPORT"] = str(report)
         proc = subprocess.Popen(
-            ["lkdesk"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            [launcher], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         try:
             wm_class = _window_class(display, deadline_s=30)
