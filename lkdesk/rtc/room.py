@@ -151,6 +151,9 @@ class Room(EventEmitter[EventTypes]):
             ev.TrackBound: self._subscriptions.on_bound,
             ev.LocalMuteRequested: lambda e: self._publisher.on_server_mute(e.track_sid, e.muted),
             ev.LocalUnpublishRequested: self._on_unpublish_requested,
+            ev.SubscribedQualities: lambda e: self._publisher.on_subscribed_qualities(
+                e.track_sid, e.enabled
+            ),
             ev.SubscriptionFailed: lambda e: self._roster.subscription_failed(e.track_sid, e.error),
             ev.SubscriptionPermissionChanged: lambda e: self._roster.permission_changed(
                 e.participant_sid, e.track_sid, e.allowed
@@ -220,6 +223,18 @@ class Room(EventEmitter[EventTypes]):
         (ICE-TCP), "turn/udp", "turn/tcp" or "turn/tls"; "" while not connected.
         """
         return self._engine.media_routes()
+
+    def uplink_stats(self) -> dict[str, Any]:
+        """lkdesk's own: the uplink estimate and, per video track sid, each layer's figures."""
+        publisher = self._engine.publisher_connection
+        return {
+            "uplink": publisher.uplink.stats() if publisher is not None else {},
+            "tracks": {
+                sid: {"layers": sender.layer_stats(), "fallback": sender.fallback_reason,
+                      "skipped_frames": sender.skipped_frames}
+                for sid, sender in self._publisher.video_senders().items()
+            },
+        }  # fmt: skip
 
     async def disconnect(self) -> None:
         """Leave the room; every task, socket and decoder thread is stopped."""

@@ -5,7 +5,8 @@ imported and fails loudly when aiortc changes under us (tests/rtc/engine/test_ad
 the same facts).
 """
 
-from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate
+from lkdesk.rtc.engine.adapt.bandwidth import UplinkController
+from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate, preset_opus_bitrate
 from lkdesk.rtc.engine.adapt.ice_gathering import (
     bound_turn_release,
     media_route,
@@ -20,20 +21,29 @@ from lkdesk.rtc.engine.adapt.receivers import (
     start_idle_receivers,
 )
 from lkdesk.rtc.engine.adapt.sctp import undelivered_messages
+from lkdesk.rtc.engine.adapt.simulcast_sdp import Negotiated, amend_offer, read_answer
 from lkdesk.rtc.engine.adapt.version import AiortcIncompatibleError, check_compatible
+from lkdesk.rtc.engine.adapt.video_sender import LayeredVideoSender, install_layered_sender
 
 __all__ = [
     "AiortcIncompatibleError",
     "IceRestartError",
     "IceRestarter",
+    "LayeredVideoSender",
     "Liveness",
+    "Negotiated",
+    "UplinkController",
     "VideoRecovery",
+    "amend_offer",
     "bound_turn_release",
     "check_compatible",
     "clamp_encoder_bitrate",
+    "install_layered_sender",
     "install_video_recovery",
     "media_route",
     "prepare_gathering",
+    "preset_opus_bitrate",
+    "read_answer",
     "rebind_receiver",
     "receiver_ssrcs",
     "start_idle_receivers",

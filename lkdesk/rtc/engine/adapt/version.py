@@ -55,7 +55,9 @@ def check_compatible() -> None:
         if f"_RTCRtpReceiver__{field}" not in probe:
             raise AiortcIncompatibleError(f"aiortc RTCRtpReceiver has no '{field}' any more")
     # The adaptations with checks of their own (imported here: they import this module).
-    from lkdesk.rtc.engine.adapt import ice_restart, receiver_recovery
+    from lkdesk.rtc.engine.adapt import bandwidth, ice_restart, receiver_recovery, video_sender
 
     ice_restart.check_compatible()
     receiver_recovery.check_compatible()
+    bandwidth.check_compatible()
+    video_sender.check_compatible()
