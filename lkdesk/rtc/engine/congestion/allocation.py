@@ -8,11 +8,13 @@ livekit-client's presets, minimum bitrates libwebrtc's (``simulcast.cc``).
 Under a shrinking budget a track degrades in this order: the encoder bitrate goes down
 (to each layer's minimum), then the frame rate, then the resolution (the top layer stops;
 a single-layer track is encoded smaller). The lowest wanted layer never stops. Hysteresis
-keeps a layer from flapping on and off at the edge of its minimum.
+keeps a layer from flapping on and off at the edge of its minimum: it stops below 70 % of
+its minimum, and starts again above 110 % once that has lasted two seconds.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -32,6 +34,7 @@ _QUALITY_RIDS = ("q", "h", "f")
 #: A stopped layer starts again above this share of its minimum, stops below the lower one.
 START_AT = 1.1
 STOP_AT = 0.7
+START_AFTER_S = 2.0
 MIN_FPS = 5.0
 
 
@@ -116,11 +119,16 @@ class Allocator:
         self.layers = list(layers)
         self.degradation = degradation
         self._on = [True] * len(self.layers)
+        self._room_since: list[float | None] = [None] * len(self.layers)
 
     def max_bps(self, wanted: Sequence[bool]) -> int:
         return sum(s.max_bps for s, w in zip(self.layers, wanted, strict=True) if w)
 
-    def allocate(self, budget: int, wanted: Sequence[bool]) -> list[LayerPlan]:
+    def allocate(
+        self, budget: int, wanted: Sequence[bool], now: float | None = None
+    ) -> list[LayerPlan]:
+        """Plans for each layer; ``now`` (monotonic s) times the restart hold-off."""
+        now = time.monotonic() if now is None else now
         chosen = [i for i, w in enumerate(wanted) if w]
         plans = [LayerPlan(False) for _ in self.layers]
         if not chosen:
@@ -134,7 +142,16 @@ class Allocator:
             spec = self.layers[i]
             need = spec.min_bps * (STOP_AT if self._on[i] else START_AT)
             if n > 0 and left < need:
+                self._room_since[i] = None
                 break
+            if n > 0 and not self._on[i]:
+                # A stopped layer restarts only once the room has lasted START_AFTER_S: a
+                # probe's short-lived spike must not start a 720p keyframe and stop again.
+                since = self._room_since[i]
+                if since is None:
+                    self._room_since[i] = now
+                if since is None or now - since < START_AFTER_S:
+                    break
             running.append(i)
             left -= min(spec.min_bps, left)
         for i in range(len(self.layers)):

@@ -5,8 +5,9 @@ of a 500 kbit/s uplink and takes the audio packets queued behind it down too. So
 video packet (media, retransmission, probe) goes through this queue and leaves at the
 pacing rate, a little above the target so the queue drains between frames; the rate rises
 when a backlog builds (up to twice the pace; the senders skip frames while it lasts).
-Audio never enters it: it is
-sent as soon as it is encoded. Retransmissions go first, probes last.
+Retransmissions go first, then a simulcast track's smallest layer (what every subscriber
+can fall back to), then the rest, probes last. Audio never enters it: it is sent as soon
+as it is encoded.
 
 Each packet gets its transport-wide sequence number when it leaves (its TWCC identity),
 and the send time and size are recorded in the :class:`~.twcc.SendHistory`.
@@ -25,7 +26,8 @@ from lkdesk.rtc.engine.congestion.twcc import SendHistory
 
 logger = logging.getLogger(__name__)
 
-RETRANSMISSION, MEDIA, PADDING = 0, 1, 2
+#: Queue order: retransmissions, the base layer, upper layers (and single layers), probes.
+RETRANSMISSION, BASE, MEDIA, PADDING = 0, 1, 2, 3
 #: Bytes a packet costs on the wire beyond its RTP payload: RTP header and extensions,
 #: SRTP tag, UDP and IPv4.
 OVERHEAD = 12 + 16 + 10 + 8 + 20
@@ -67,8 +69,9 @@ class Pacer:
         self._history = history
         self._padding = padding
         self._on_probe_sent = on_probe_sent
-        self._queues: tuple[deque[Outgoing], ...] = (deque(), deque(), deque())
+        self._queues: tuple[deque[Outgoing], ...] = (deque(), deque(), deque(), deque())
         self._queued_bytes = 0
+        self._queued = [0, 0, 0, 0]
         self._wake = asyncio.Event()
         self.rate_bps = 300_000
         self._budget = 0.0
@@ -83,27 +86,31 @@ class Pacer:
     def enqueue(self, item: Outgoing) -> None:
         self._queues[item.priority].append(item)
         self._queued_bytes += item.size
+        self._queued[item.priority] += item.size
         self._wake.set()
 
     def discard(self, owner: object) -> int:
         """Drop the queued media of ``owner`` (a layer that stopped); how many packets."""
         dropped = 0
-        for queue in self._queues[:2]:
+        for queue in self._queues[:PADDING]:
             kept = [item for item in queue if item.owner is not owner]
             dropped += len(queue) - len(kept)
             for item in queue:
                 if item.owner is owner:
                     self._queued_bytes -= item.size
+                    self._queued[item.priority] -= item.size
             queue.clear()
             queue.extend(kept)
         return dropped
 
-    def backlog_s(self) -> float:
-        """How long the queued media would take to leave at the current rate."""
-        return self._queued_bytes * 8 / max(self.rate_bps, 1)
+    def backlog_s(self, upto: int = MEDIA) -> float:
+        """How long the queued packets of priority ``upto`` and above (0 is the highest)
+        would take to leave at the current rate."""
+        queued = sum(self._queued[: upto + 1])
+        return queued * 8 / max(self.rate_bps, 1)
 
     def oldest_wait_s(self) -> float:
-        heads = [q[0].queued_at for q in self._queues[:2] if q]
+        heads = [q[0].queued_at for q in self._queues[:PADDING] if q]
         return time.monotonic() - min(heads) if heads else 0.0
 
     def probe(self, rate_bps: int, duration_s: float = 0.03, min_packets: int = 6) -> int:
@@ -135,6 +142,7 @@ class Pacer:
             if queue:
                 item = queue.popleft()
                 self._queued_bytes -= item.size
+                self._queued[item.priority] -= item.size
                 return item
         probe = self._probe
         if probe is not None:

@@ -32,6 +32,7 @@ ACKED_WINDOW_US = 750_000
 LOSS_WINDOW_US = 1_000_000
 LOSS_SETTLE_US = 2_000_000
 ABSOLUTE_MAX_BPS = 20_000_000
+PROBE_BLAME_US = 3_000_000
 MIN_PROBE_PACKETS = 5
 
 
@@ -99,6 +100,8 @@ class RateController:
         self._clusters: dict[int, list[PacketResult]] = {}
         self._first_feedback_us: int | None = None
         self.last_overuse_us = -(10**12)
+        self.last_probe_raise_us = -(10**12)
+        self.probe_failures = 0
 
     @property
     def target_bps(self) -> int:
@@ -143,12 +146,18 @@ class RateController:
                     min(self._rate, DECREASE_FACTOR * acked),
                 )  # fmt: skip
                 self.last_overuse_us = now_us
+                if now_us - self.last_probe_raise_us < PROBE_BLAME_US:
+                    self.probe_failures += 1  # the probe's finding did not hold
                 self._note_capacity(acked / 1000)
                 self._rate = min(self._rate, DECREASE_FACTOR * acked)
             return
         if usage is Usage.UNDERUSING or last is None or not self.loss_allows_increase():
             return  # hold: let the queue drain (or the loss settle) before growing again
         elapsed_s = min(now_us - last, 1_000_000) / 1_000_000
+        if acked is not None and self._link_kbps is not None:
+            std = math.sqrt(self._link_var * self._link_kbps)
+            if acked / 1000 > self._link_kbps + 3 * std:
+                self._link_kbps = None  # more gets through than the old bottleneck let
         if self._near_capacity():
             packets_per_s = 1_000_000 / (self._rtt_us + 100_000)
             grown = self._rate + max(4000.0, 1200 * 8 * packets_per_s) * elapsed_s
@@ -218,6 +227,9 @@ class RateController:
             measured = 0.95 * recv_bps  # the path is full: it carries what arrived
         if measured > self._rate and self.loss_allows_increase():
             self._rate = min(measured, float(ABSOLUTE_MAX_BPS))
+            self.last_probe_raise_us = sent[-1][0]
+            if recv_bps >= 0.9 * send_bps:
+                self._link_kbps = None  # room beyond the old capacity: grow multiplicatively
         return int(measured)
 
     def drop_probe(self, cluster: int) -> None:

@@ -30,7 +30,7 @@ def test_layers_get_their_minimum_from_the_bottom_then_top_up() -> None:
     full = allocator.allocate(3_000_000, everything)
     assert [p.bitrate for p in full] == [160_000, 450_000, 1_700_000]
     assert all(p.active and p.fps >= 20 for p in full)
-    tight = allocator.allocate(400_000, everything)
+    tight = allocator.allocate(400_000, everything, now=10.0)
     assert [p.active for p in tight] == [True, True, False]  # 720p needs 600k on its own
     assert tight[0].bitrate + tight[1].bitrate == 400_000
     assert tight[1].fps == 20  # bitrate goes down before the frame rate
@@ -39,13 +39,18 @@ def test_layers_get_their_minimum_from_the_bottom_then_top_up() -> None:
 def test_a_squeezed_track_drops_frame_rate_before_its_top_layer() -> None:
     allocator = Allocator(camera_layers(1280, 720, simulcast=True))
     wanted = [True, True, True]
-    allocator.allocate(1_000_000, wanted)
-    squeezed = allocator.allocate(30_000 + 120_000, wanted)  # h gets 80 % of its minimum
+    allocator.allocate(1_000_000, wanted, now=0.0)
+    squeezed = allocator.allocate(30_000 + 120_000, wanted, now=1.0)  # h: 80 % of its minimum
     assert squeezed[1].active and 10 <= squeezed[1].fps < 20
-    dropped = allocator.allocate(30_000 + 90_000, wanted)
+    dropped = allocator.allocate(30_000 + 90_000, wanted, now=2.0)
     assert not dropped[1].active  # below 70 %: the 360p layer stops
-    assert not allocator.allocate(30_000 + 150_000, wanted)[1].active  # hysteresis
-    assert allocator.allocate(30_000 + 170_000, wanted)[1].active
+    assert not allocator.allocate(30_000 + 150_000, wanted, now=3.0)[1].active  # hysteresis
+    assert not allocator.allocate(30_000 + 170_000, wanted, now=4.0)[1].active  # not yet 2 s
+    assert not allocator.allocate(30_000 + 170_000, wanted, now=5.0)[1].active
+    assert allocator.allocate(30_000 + 170_000, wanted, now=6.1)[1].active
+    allocator.allocate(30_000 + 90_000, wanted, now=7.0)
+    spike = allocator.allocate(1_000_000, wanted, now=7.5)  # a probe's moment of room
+    assert not spike[1].active
 
 
 def test_unwanted_layers_are_not_sent_and_nothing_when_nobody_watches() -> None:
