@@ -73,6 +73,7 @@ class LayerJob:
     height: int
     bitrate: int
     keyframe: bool
+    fps: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,7 @@ class Vp8LayerEncoder:
         self._bitrate = 0
         self._built_at = 0.0
         self._pts = 0
+        self._last_input: int | None = None
 
     @property
     def bitrate(self) -> int:
@@ -143,12 +145,13 @@ class Vp8LayerEncoder:
             "drop-threshold": "25",
         }
         self._codec = codec
+        self._pts = 0
         self._size = (width, height)
         self._bitrate = bitrate
         self._built_at = now
 
     def encode(
-        self, picture: av.VideoFrame, bitrate: int, keyframe: bool, pts: int
+        self, picture: av.VideoFrame, bitrate: int, keyframe: bool, pts: int, max_gap: int
     ) -> tuple[bytes, bool, bool] | None:
         """(frame bytes, is keyframe, rebuilt) or None when libvpx dropped the frame."""
         now = time.monotonic()
@@ -156,9 +159,17 @@ class Vp8LayerEncoder:
         if rebuilt:
             self._build(picture.width, picture.height, bitrate, now)
         assert self._codec is not None
-        pts = max(pts, self._pts + 1)  # libvpx wants strictly increasing timestamps
-        self._pts = pts
-        picture.pts = pts
+        # libvpx's rate control refills its buffer by the time between frames: after frames
+        # were skipped (a congested uplink) a real gap would let the next frame take up to
+        # a second's worth of bits. The encoder's clock therefore moves at most
+        # ``max_gap`` (four frame intervals) per frame; the RTP timestamps stay real.
+        if self._last_input is None or rebuilt:
+            step = 0
+        else:
+            step = min(max(pts - self._last_input, 1), max_gap)
+        self._last_input = pts
+        self._pts += step
+        picture.pts = self._pts
         picture.time_base = fractions.Fraction(1, VIDEO_CLOCK)
         picture.pict_type = PictureType.I if keyframe else PictureType.NONE
         packets = self._codec.encode(picture)
@@ -178,7 +189,8 @@ def encode_layers(
         picture = full
         if (job.width, job.height) != (full.width, full.height):
             picture = full.reformat(width=job.width, height=job.height)
-        out = encoders[job.index].encode(picture, job.bitrate, job.keyframe, pts)
+        max_gap = max(int(4 * VIDEO_CLOCK / max(job.fps, 1.0)), VIDEO_CLOCK // 4)
+        out = encoders[job.index].encode(picture, job.bitrate, job.keyframe, pts, max_gap)
         if out is not None:
             results.append(LayerResult(job.index, out[0], out[1], out[2]))
     return results

@@ -74,3 +74,4 @@ def test_a_frame_transform_sees_whole_frames_per_layer() -> None:
 
     frame = EncodedFrame("h", 42, 9000, True, b"\x10\x02\x00")
     assert transform(frame) == frame.data and seen[0].rid == "h"
+

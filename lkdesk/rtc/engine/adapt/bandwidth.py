@@ -46,7 +46,8 @@ PACING_FACTOR = 1.5
 MIN_PACING_BPS = 200_000
 AUDIO_FLOOR_BPS = 40_000
 PROBE_EVERY_S = 3.0
-PROBE_AGAIN_S = 1.0  # after a probe that found room: look for more soon
+PROBE_AGAIN_S = 0.5  # after a probe that found room: look for more soon
+PROBE_FORGIVE_S = 5.0
 PROBE_RESULT_AFTER_S = 1.0
 RTX_SHARE = 0.3
 _OCTETS = "_RTCRtpSender__octet_count"
@@ -257,15 +258,22 @@ class UplinkController:
     def _maybe_probe(self, now: float) -> None:
         if not self.estimating or self.pacer.probing or now < self._next_probe_at:
             return
-        target, ceiling = self.rate.target_bps, self.rate.max_bps
-        recent_overuse = now * 1e6 - self.rate.last_overuse_us < 3_000_000
-        if target >= 0.9 * ceiling or recent_overuse or not self.rate.loss_allows_increase():
+        rate = self.rate
+        target, ceiling = rate.target_bps, rate.max_bps
+        now_us = now * 1e6
+        if rate.probe_failures and now_us - rate.last_overuse_us > PROBE_FORGIVE_S * 1e6:
+            rate.probe_failures = 0  # quiet for a while: the path may have changed
+        # A probe whose finding did not hold (a shaper's burst allowance passes a short
+        # burst at full speed) is not repeated soon: 3 s, then 6, 12, 24.
+        interval = PROBE_EVERY_S * 2 ** min(rate.probe_failures, 3)
+        recent_overuse = now_us - rate.last_overuse_us < interval * 1e6
+        if target >= 0.9 * ceiling or recent_overuse or not rate.loss_allows_increase():
             self._next_probe_at = now + PROBE_EVERY_S
             return
         if self.pacer.backlog_s() > 0.05:
             return
         self.pacer.probe(min(2 * target, ceiling))
-        self._next_probe_at = now + PROBE_EVERY_S
+        self._next_probe_at = now + interval
 
     def _finish_probes(self, now: float) -> None:
         for cluster, (at, sent) in list(self._probes.items()):

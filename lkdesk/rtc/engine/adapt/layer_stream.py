@@ -83,9 +83,18 @@ class LayerStream:
         return True
 
     def media_packets(
-        self, payloads: list[bytes], payload_type: int, timestamp: int, mid: str | None
+        self,
+        payloads: list[bytes],
+        payload_type: int,
+        timestamp: int,
+        mid: str | None,
+        captured_at: float,
     ) -> list[RtpPacket]:
-        """RTP packets of one frame, numbered and kept for retransmission."""
+        """RTP packets of one frame, numbered and kept for retransmission.
+
+        ``captured_at`` (monotonic s) is when the frame was captured: sender reports map
+        NTP to RTP time from it, the same for every layer, whatever the encoding delay.
+        """
         packets = []
         now = time.monotonic()
         if len(self.sent_at) > 2 * HISTORY:
@@ -106,7 +115,7 @@ class LayerStream:
             packets.append(packet)
         self.picture_id = (self.picture_id + 1) & 0x7FFF
         self.last_timestamp = timestamp
-        self.last_timestamp_at = time.monotonic()
+        self.last_timestamp_at = captured_at
         return packets
 
     def retransmission(

@@ -52,29 +52,20 @@ def _mid(section: list[str]) -> str:
     return next((line[6:] for line in section if line.startswith("a=mid:")), "")
 
 
-def _used_ids(sections: list[list[str]]) -> dict[str, int]:
-    used: dict[str, int] = {}
+#: Fixed ids, clear of aiortc's own (1 mid, 2 audio level, 3 abs-send-time): an id must
+#: mean one URI across the whole bundle and must not move between offers, or the sender
+#: (configured once) and the server would read each other's extensions wrongly.
+OUR_IDS = {TWCC_URI: 5, RID_URI: 10, RRID_URI: 11}
+
+
+def _check_ids(sections: list[list[str]]) -> None:
     for section in sections:
         for line in section:
             if line.startswith("a=extmap:"):
                 ident, uri = line[9:].split(" ", 1)
-                used[uri.split(" ")[0]] = int(ident.split("/")[0])
-    return used
-
-
-def _assign_ids(sections: list[list[str]]) -> dict[str, int]:
-    """One id per extension across the bundle (same id, same URI in every m-line)."""
-    used = _used_ids(sections)
-    taken = set(used.values())
-    ids: dict[str, int] = {}
-    for uri in _OURS:
-        if uri in used:
-            ids[uri] = used[uri]
-            continue
-        free = next(i for i in range(1, 15) if i not in taken)
-        taken.add(free)
-        ids[uri] = free
-    return ids
+                number = int(ident.split("/")[0])
+                if number in OUR_IDS.values() and uri.split(" ")[0] not in OUR_IDS:
+                    raise ValueError(f"aiortc now offers extension id {number} for {uri}")
 
 
 def _payload_types(section: list[str]) -> list[str]:
@@ -84,7 +75,8 @@ def _payload_types(section: list[str]) -> list[str]:
 def amend_offer(sdp: str, layers_by_mid: dict[str, tuple[str, ...]]) -> str:
     """Add our extensions, ``transport-cc`` and (for 2+ RIDs) simulcast to those m-lines."""
     session, sections = _split(sdp)
-    ids = _assign_ids(sections)
+    _check_ids(sections)
+    ids = OUR_IDS
     for section in sections:
         mid = _mid(section)
         if mid not in layers_by_mid or not section[0].startswith("m=video"):

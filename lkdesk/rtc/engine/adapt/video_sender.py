@@ -64,7 +64,14 @@ from lkdesk.rtc.engine.adapt._pins import (
 from lkdesk.rtc.engine.adapt.bandwidth import UplinkController
 from lkdesk.rtc.engine.adapt.layer_stream import LayerStream, serialize
 from lkdesk.rtc.engine.congestion.allocation import Allocator, Degradation, LayerSpec
-from lkdesk.rtc.engine.congestion.pacer import MEDIA, OVERHEAD, PADDING, RETRANSMISSION, Outgoing
+from lkdesk.rtc.engine.congestion.pacer import (
+    BASE,
+    MEDIA,
+    OVERHEAD,
+    PADDING,
+    RETRANSMISSION,
+    Outgoing,
+)
 from lkdesk.rtc.engine.media_tracks import SourceVideoTrack
 from lkdesk.rtc.engine.video_encoding import (
     EncodedFrame,
@@ -78,8 +85,9 @@ from lkdesk.rtc.engine.video_encoding import (
 
 logger = logging.getLogger(__name__)
 
-#: Skip frames while the pacer holds more than this (the uplink cannot keep up).
-MAX_BACKLOG_S = 0.25
+#: Skip frames while the pacer holds more than this (the uplink cannot keep up). Not much
+#: lower: each skipped frame makes the next one costlier (more changed since the last).
+MAX_BACKLOG_S = 0.5
 SR_INTERVAL_S = 1.0
 
 
@@ -107,6 +115,7 @@ class LayeredVideoSender(RTCRtpSender):
         self._executor: ThreadPoolExecutor | None = None
         self._extensions = HeaderExtensionsMap()
         self._negotiated: simulcast_sdp.Negotiated | None = None
+        self._parameters: RTCRtpSendParameters | None = None
         self._payload_type = 0
         self._rtx_payload_type: int | None = None
         self._mid: str | None = None
@@ -131,7 +140,10 @@ class LayeredVideoSender(RTCRtpSender):
     def accept_answer(self, negotiated: simulcast_sdp.Negotiated | None) -> None:
         """What the server accepted; fewer layers than offered means one layer."""
         self._negotiated = negotiated
-        if negotiated is None or self._running:
+        if negotiated is None:
+            return
+        if self._running:
+            self._configure_extensions(self._parameters)  # the ids in force are the answer's
             return
         if negotiated.codec not in ("", "vp8"):
             return  # send() hands over to aiortc's own encoder for that codec
@@ -194,6 +206,7 @@ class LayeredVideoSender(RTCRtpSender):
                 self._rtx_payload_type = candidate.payloadType
         self._mid = parameters.muxId
         self._cname = parameters.rtcp.cname or ""
+        self._parameters = parameters
         self._configure_extensions(parameters)
         self.transport._register_rtp_sender(self, parameters)
         for layer in self.layers:
@@ -206,13 +219,17 @@ class LayeredVideoSender(RTCRtpSender):
             loop.create_task(self._run_reports(), name="video-sender-rtcp"),
         ]
 
-    def _configure_extensions(self, parameters: RTCRtpSendParameters) -> None:
+    def _configure_extensions(self, parameters: RTCRtpSendParameters | None) -> None:
+        if parameters is None:
+            return
         found = list(parameters.headerExtensions)
         if self._negotiated is not None:
             for uri, ident in self._negotiated.extensions.items():
                 if uri in simulcast_sdp._OURS:
                     found.append(RTCRtpHeaderExtensionParameters(id=ident, uri=uri))
-        self._extensions.configure(RTCRtpSendParameters(headerExtensions=found))
+        extensions = HeaderExtensionsMap()
+        extensions.configure(RTCRtpSendParameters(headerExtensions=found))
+        self._extensions = extensions
 
     @property
     def transport_cc(self) -> bool:
@@ -289,14 +306,14 @@ class LayeredVideoSender(RTCRtpSender):
     def _enqueue(self, layer: LayerStream, packet: RtpPacket, priority: int) -> None:
         def emit(twcc_seq: int) -> Any:
             data = serialize(packet, self._extensions, twcc_seq if self.transport_cc else None)
-            if priority == MEDIA:
+            if priority in (BASE, MEDIA):
                 layer.counters.packets_sent += 1
                 layer.counters.bytes_sent += len(packet.payload)
             else:
                 layer.counters.retransmitted_bytes += len(packet.payload)
             return self.transport._send_rtp(data)
 
-        owner = layer if priority == MEDIA else None
+        owner = layer if priority in (BASE, MEDIA) else None
         self.uplink.pacer.enqueue(Outgoing(len(packet.payload) + OVERHEAD, emit, priority, owner))
 
     def _resend(self, layer: LayerStream, lost: list[int]) -> None:
@@ -310,8 +327,9 @@ class LayeredVideoSender(RTCRtpSender):
             self._enqueue(layer, rtx, RETRANSMISSION)
 
     def padding(self, size: int) -> Outgoing | None:
-        """A probe packet from the lowest running layer (None when nothing was sent yet)."""
-        for layer in self.layers:
+        """A probe packet from the highest running layer (its packets are the largest;
+        None when nothing was sent yet)."""
+        for layer in reversed(self.layers):
             if layer.plan.active and layer.wanted:
                 packet = layer.padding(size, self._rtx_payload_type)
                 if packet is None:
@@ -333,17 +351,23 @@ class LayeredVideoSender(RTCRtpSender):
                 continue
             frame, stamp_us, pts = await track.next_frame()
             jobs = self._jobs(frame.width, frame.height, stamp_us)
-            if not jobs:
-                continue
             if self.uplink.pacer.backlog_s() > MAX_BACKLOG_S:
-                self.skipped_frames += 1
+                # The uplink cannot keep up: only the smallest layer goes on (it leaves
+                # first), and only while its own packets are not stuck too.
+                base_late = self.uplink.pacer.backlog_s(BASE) > MAX_BACKLOG_S
+                kept = [] if base_late or len(self.layers) == 1 else jobs[:1]
+                kept = [j for j in kept if j.index == 0]
+                self.skipped_frames += len(jobs) - len(kept)
+                jobs = kept
+            if not jobs:
                 continue
             results = await loop.run_in_executor(
                 self._executor, encode_layers, frame, pts, jobs, self._encoders
             )
             timestamp = (self._timestamp_origin + pts) & 0xFFFFFFFF
+            captured_at = stamp_us / 1_000_000
             for result in results:
-                self._send_frame(self.layers[result.index], result, timestamp)
+                self._send_frame(self.layers[result.index], result, timestamp, captured_at)
 
     def _jobs(self, width: int, height: int, stamp_us: int) -> list[LayerJob]:
         jobs = []
@@ -353,23 +377,35 @@ class LayeredVideoSender(RTCRtpSender):
             spec, plan = layer.spec, layer.plan
             scale = min(spec.width / width, spec.height / height, 1.0) * plan.scale
             w, h = max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
-            jobs.append(LayerJob(index, w, h, plan.bitrate, layer.keyframe_wanted))
+            jobs.append(LayerJob(index, w, h, plan.bitrate, layer.keyframe_wanted, plan.fps))
             layer.keyframe_wanted = False
         return jobs
 
-    def _send_frame(self, layer: LayerStream, result: LayerResult, timestamp: int) -> None:
+    def _send_frame(
+        self, layer: LayerStream, result: LayerResult, timestamp: int, captured_at: float
+    ) -> None:
         data: bytes | None = result.data
         layer.counters.frames_encoded += 1
         layer.counters.keyframes += int(result.keyframe)
         layer.counters.encoder_rebuilds += int(result.rebuilt)
+        budget = layer.plan.bitrate / 8 / max(layer.plan.fps, 1.0)
+        if len(result.data) > 8 * budget:
+            logger.debug(
+                "layer %s: a %d-byte frame (key %s, rebuilt %s) for %d bytes a frame",
+                layer.rid or "-", len(result.data), result.keyframe, result.rebuilt, budget,
+            )  # fmt: skip
         if self._transform is not None:
             frame = EncodedFrame(layer.rid, layer.ssrc, timestamp, result.keyframe, result.data)
             data = self._transform(frame)
         if not data:
             return
         payloads = packetize_vp8(data, layer.picture_id)
-        for packet in layer.media_packets(payloads, self._payload_type, timestamp, self._mid):
-            self._enqueue(layer, packet, MEDIA)
+        priority = BASE if len(self.layers) > 1 and layer is self.layers[0] else MEDIA
+        packets = layer.media_packets(
+            payloads, self._payload_type, timestamp, self._mid, captured_at
+        )
+        for packet in packets:
+            self._enqueue(layer, packet, priority)
 
     async def _run_reports(self) -> None:
         while True:

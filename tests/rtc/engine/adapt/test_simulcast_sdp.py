@@ -86,3 +86,20 @@ def test_answer_says_which_layers_and_extensions_were_accepted() -> None:
     assert read_answer(answer, "7") is None
     plain = read_answer(answer.replace("a=simulcast:recv q;h\r\n", ""), "1")
     assert plain is not None and plain.rids == ()
+
+
+async def test_extension_ids_stay_put_when_audio_is_published_after_video() -> None:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+    try:
+        video = pc.addTransceiver(VideoStreamTrack(), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        mid = video.mid or ""
+        first = section(amend_offer(pc.localDescription.sdp, {mid: ("q", "h")}), mid)
+        pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
+        second_sdp = amend_offer((await pc.createOffer()).sdp, {mid: ("q", "h")})
+    finally:
+        await pc.close()
+    ours = (TWCC_URI, RID_URI, RRID_URI)
+    assert [line for line in first if any(u in line for u in ours)] == [
+        line for line in section(second_sdp, mid) if any(u in line for u in ours)
+    ]
