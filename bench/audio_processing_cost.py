@@ -77,7 +77,7 @@ def main() -> None:
     rows = []
     for name, make in (
         (
-            "lkdesk (pywebrtc-audio AEC3 + RNNoise + AGC2)",
+            "lkdesk (pywebrtc-audio HPF+AEC3, NS, AGC2)",
             lambda: lkdesk_chain(ProcessingSettings()),
         ),
         ("official SDK AudioProcessingModule", sdk_chain),

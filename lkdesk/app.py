@@ -25,7 +25,12 @@ SMOKE_REPORT_ENV = "LKDESK_SMOKE_REPORT"
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="lkdesk", description="Video calls on LiveKit.")
+    parser = argparse.ArgumentParser(
+        prog="lkdesk",
+        description="Video calls on LiveKit.",
+        epilog="Commands for scripts and bots (each with --help): lkdesk join URL …, "
+        "lkdesk rooms list|create|delete, lkdesk token mint, lkdesk check URL.",
+    )
     parser.add_argument(
         "link",
         nargs="?",
@@ -99,7 +104,14 @@ def _choose_platform() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python main.py`` and the ``lkdesk`` script."""
-    args = _parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    from lkdesk.cli import is_command
+
+    if is_command(argv):  # lkdesk join|rooms|token|check: no window, no Qt
+        from lkdesk.cli import main as cli_main
+
+        return cli_main(argv)
+    args = _parse(argv)
     problem = display_problem()
     if problem is not None:
         print(f"lkdesk: {problem}", file=sys.stderr)

@@ -24,6 +24,8 @@ readonly APT_PACKAGES=(
     dbus gnome-keyring dbus-x11 libdbus-1-3
     # browser peer, virtual display, X tools the screen tests drive, screenshots
     chromium xvfb x11-xserver-utils x11-utils imagemagick nodejs npm
+    # keystrokes into another application's window (global push-to-talk under Xvfb)
+    xdotool
     # network namespace sandbox and the faults injected into it (tc, iptables, ss -K)
     iproute2 util-linux iptables
     # connectivity tests: a TLS-terminating reverse proxy and an HTTP CONNECT proxy, both
@@ -52,6 +54,7 @@ readonly REQUIRED_PROGRAMS=(
     sox:sox espeak-ng:espeak-ng
     chromium:chromium node:nodejs npm:npm
     Xvfb:xvfb xsetroot:x11-xserver-utils xdpyinfo:x11-utils xprop:x11-utils
+    xmessage:x11-utils xdotool:xdotool
     import:imagemagick convert:imagemagick
     strip:binutils dpkg:dpkg dpkg-deb:dpkg xdg-open:xdg-utils xdg-mime:xdg-utils
     desktop-file-validate:desktop-file-utils update-desktop-database:desktop-file-utils

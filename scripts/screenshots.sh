@@ -40,4 +40,5 @@ run_tour() {
 
 run_tour 1366x768            # a common laptop screen
 run_tour 1024x640 --small    # the smallest screen the room is made for
+PYTHON="$PY" bash "$ROOT/scripts/screenshots-desktop.sh" "$OUT"  # needs the server: sandbox
 echo "screenshots written to $OUT"

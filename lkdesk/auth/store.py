@@ -106,6 +106,7 @@ class ProfileStore:
         for ref in profile.tokens:
             self._secrets.delete(_token_key(profile_id, ref))
         self._secrets.delete(_secret_key(profile_id))
+        self._secrets.delete(_passphrase_key(profile_id))
         self._write(tuple(p for p in self.list_profiles() if p.id != profile_id))
         log.info("forgot profile %s", profile_id)
 
@@ -157,6 +158,20 @@ class ProfileStore:
         self._write(_upsert(self.list_profiles(), updated))
         return updated
 
+    def passphrase(self, profile_id: str) -> str | None:
+        """The end-to-end encryption passphrase kept with the profile, if the user asked."""
+        self.get_profile(profile_id)
+        return self._secrets.get(_passphrase_key(profile_id))
+
+    def set_passphrase(self, profile_id: str, passphrase: str | None) -> None:
+        """Keep ``passphrase`` with the profile (in the secret store), or forget it (None)."""
+        self.get_profile(profile_id)
+        if passphrase:
+            self._secrets.set(_passphrase_key(profile_id), passphrase)
+        else:
+            self._secrets.delete(_passphrase_key(profile_id))
+        log.info("profile %s %s a passphrase", profile_id, "keeps" if passphrase else "keeps no")
+
     def _write(self, profiles: tuple[Profile, ...]) -> None:
         save_profiles(self.config_path, profiles)
 
@@ -173,6 +188,10 @@ def _upsert(profiles: tuple[Profile, ...], profile: Profile) -> tuple[Profile, .
 
 def _secret_key(profile_id: str) -> str:
     return f"profile/{profile_id}/api_secret"
+
+
+def _passphrase_key(profile_id: str) -> str:
+    return f"profile/{profile_id}/e2ee_passphrase"
 
 
 def _token_key(profile_id: str, ref: TokenRef) -> str:

@@ -30,6 +30,7 @@ from lkdesk.media.errors import (
     DeviceNotFoundError,
 )
 from lkdesk.media.levels import AudioLevel
+from lkdesk.media.media_file import MediaFileInfo, MediaFilePlayer, TrackRecorder, probe_file
 from lkdesk.media.microphone import MicrophoneCapture
 from lkdesk.media.playback import AudioPlayback, PlaybackInput
 from lkdesk.media.screen import (
@@ -59,6 +60,8 @@ __all__ = [
     "DeviceFailedError",
     "DeviceNotFoundError",
     "EchoReference",
+    "MediaFileInfo",
+    "MediaFilePlayer",
     "MediaState",
     "MicrophoneCapture",
     "MonitorInfo",
@@ -66,6 +69,7 @@ __all__ = [
     "ProcessingSettings",
     "ScreenCapture",
     "SystemAudioCapture",
+    "TrackRecorder",
     "WindowCapture",
     "WindowInfo",
     "grab_monitor",
@@ -75,6 +79,7 @@ __all__ = [
     "list_cameras",
     "list_monitors",
     "list_windows",
+    "probe_file",
     "processing_problem",
     "system_audio_problem",
     "wayland_session",

@@ -1,15 +1,23 @@
 """The processing worker: captured blocks in, processed 10 ms 48 kHz mono frames out.
 
-PortAudio's thread only appends a copy to a bounded ``deque`` and sets an event; this thread
-converts the format (any rate, any channel count -> 48 kHz mono, never passed through as is),
-re-chunks into 10 ms frames, runs :class:`VoiceProcessor` against the echo reference, measures
-level and voice activity, and hands each frame on with ``on_frame`` (a ThreadHandoff's put).
+PortAudio's thread only numbers the block (which 48 kHz samples it holds, and how much the
+playback had written at that moment), appends it to a bounded ``deque`` and sets an event; this
+thread converts the format (any rate, any channel count -> 48 kHz mono, never passed through as
+is), re-chunks into 10 ms frames, pairs each with the played samples :class:`ReferenceClock`
+assigns to it, runs :class:`VoiceProcessor`, measures level and voice activity, and hands each
+frame on with ``on_frame`` (a ThreadHandoff's put).
+
+Because the pairing is fixed at capture time, the worker may fall behind (a busy machine: up
+to a quarter second was measured on the 2-core CI machine) without the echo's apparent delay
+changing. Blocks it is more than ``MAX_PENDING`` behind on are dropped, oldest first: the
+stream gets a gap, the pairing of the rest stays exact.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -21,14 +29,24 @@ from lkdesk.media.audio_processing import (
     VoiceActivity,
     VoiceProcessor,
 )
-from lkdesk.media.echo_reference import FRAME, RATE, resample_linear
+from lkdesk.media.echo_reference import (
+    FRAME,
+    RATE,
+    ReferenceClock,
+    resample_linear,
+    samples_at_48k,
+)
 from lkdesk.media.levels import SILENCE, AudioLevel, measure
 
 logger = logging.getLogger(__name__)
 
 Int16 = npt.NDArray[np.int16]
-MAX_PENDING = 50  # captured blocks waiting for the worker (oldest dropped beyond)
+MAX_PENDING = 200  # captured blocks waiting for the worker (oldest dropped beyond)
 IDLE_WAKE_S = 0.5
+STALL_S = 0.3
+"""A playback that wrote nothing for this long has stopped: its missing samples are silence."""
+POLL_S = 0.002
+SILENT = np.zeros(FRAME, dtype=np.int16)
 
 
 def to_mono_48k(block: Int16, rate: int) -> npt.NDArray[np.float32]:
@@ -48,10 +66,16 @@ class ProcessingStage:
     ) -> None:
         self._processing = processing
         self._on_frame = on_frame
-        self._pending: deque[tuple[Int16, int]] = deque(maxlen=MAX_PENDING)
+        self._pending: deque[tuple[Int16, int, int, int]] = deque(maxlen=MAX_PENDING)
         self._wake = threading.Event()
         self._stopping = False
+        self._captured = 0  # 48 kHz samples captured (capture thread only)
         self._partial = np.zeros(0, dtype=np.float32)
+        self._partial_start = 0  # sample number of self._partial[0]
+        self._clock = ReferenceClock()
+        self._stalled_at = -1  # reference.written when the playback was last seen stopped
+        self.dropped_samples = 0
+        """Captured audio dropped because the worker was more than MAX_PENDING blocks behind."""
         self._voice = VoiceActivity()
         self._processor: VoiceProcessor | None = None
         self.level: AudioLevel = SILENCE
@@ -62,9 +86,15 @@ class ProcessingStage:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def clock(self) -> ReferenceClock:
+        return self._clock
+
     def submit(self, block: Int16, rate: int) -> None:
-        """Capture thread: queue a copy of a captured block. No locks, no waiting."""
-        self._pending.append((block, rate))
+        """Capture thread: number and queue a copy of a captured block. No locks, no waiting."""
+        start = self._captured
+        self._captured = start + samples_at_48k(block.shape[0], rate)
+        self._pending.append((block, rate, start, self._processing.reference.written))
         self._wake.set()
 
     def stop(self) -> None:
@@ -81,29 +111,39 @@ class ProcessingStage:
                 self._wake.clear()
                 while self._pending and not self._stopping:
                     try:
-                        block, rate = self._pending.popleft()
+                        block, rate, start, written = self._pending.popleft()
                     except IndexError:
                         break
-                    self._consume(block, rate)
+                    self._consume(block, rate, start, written)
         finally:
             if self._processor is not None:
                 self._processor.close()
 
-    def _consume(self, block: Int16, rate: int) -> None:
+    def _consume(self, block: Int16, rate: int, start: int, written: int) -> None:
         mono = to_mono_48k(block, rate)
+        expected = self._partial_start + self._partial.size
+        if start != expected:  # the blocks in between were dropped: a gap, same pairing
+            self.dropped_samples += start - expected
+            self._partial, self._partial_start = self._partial[:0], start
+        self._clock.observe(start + mono.size, written)
         data = np.concatenate([self._partial, mono]) if self._partial.size else mono
         whole = data.size - data.size % FRAME
-        for start in range(0, whole, FRAME):
-            frame = np.clip(data[start : start + FRAME], -32768, 32767).astype(np.int16)
-            self._emit(self._process(frame))
+        for offset in range(0, whole, FRAME):
+            frame = np.clip(data[offset : offset + FRAME], -32768, 32767).astype(np.int16)
+            self._emit(self._process(frame, self._partial_start + offset))
         self._partial = data[whole:].copy()
+        self._partial_start += whole
 
-    def _process(self, near: Int16) -> Int16:
+    def _process(self, near: Int16, sample: int) -> Int16:
         processing = self._processing
-        far = processing.reference.read()  # consumed even when off: keeps the alignment
         if processing.failure is not None:
             return near
         settings = processing.settings
+        offset = self._clock.offset
+        far = SILENT
+        if offset is not None and settings.echo_cancellation:
+            self._await_reference(sample + offset + FRAME)
+            far = processing.reference.read(sample + offset)
         try:
             if self._processor is None or self._processor.settings != settings:
                 if self._processor is not None:
@@ -117,6 +157,32 @@ class ProcessingStage:
             )
             logger.exception("audio processing failed; passing the microphone through")
             return near
+
+    def _await_reference(self, end: int) -> None:
+        """Let the playback write up to sample ``end``, unless it has stopped writing.
+
+        The paired samples are usually written already; when the speaker's callback runs late
+        they are still to come, and silence in their place would tell AEC3 that nothing was
+        played while the device was still playing its buffer: the echo of those samples would
+        go through and mislead the adaptive filter. So the worker waits (its backlog grows,
+        the pairing does not change) until the playback has written nothing for
+        ``STALL_S``: then it has stopped or underrun, and silence is what the speaker played.
+        """
+        reference = self._processing.reference
+        written = reference.written
+        if written >= end or written == self._stalled_at:
+            return
+        progress = time.monotonic()
+        while not self._stopping:
+            time.sleep(POLL_S)
+            now, latest = time.monotonic(), reference.written
+            if latest >= end:
+                return
+            if latest != written:
+                written, progress = latest, now
+            elif now - progress >= STALL_S:
+                self._stalled_at = written
+                return
 
     def _emit(self, frame: Int16) -> None:
         self.level = measure(frame)

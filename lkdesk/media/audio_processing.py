@@ -21,11 +21,17 @@ room, 10 dB echo loss, AEC + NS; RESULTS.md has the table):
 * PulseAudio/PipeWire ``module-echo-cancel``: Linux only, system-wide, and its reference is the
   whole sink, not lkdesk's mix; kept as the user's own option.
 
-Noise suppression is RNNoise (pyrnnoise: wheels for Linux and Windows) where it installs,
-WebRTC's NS elsewhere: on stationary pink noise at -42 dBFS WebRTC's NS in pywebrtc-audio
-took off only ~6 dB (the SDK's ~13 dB), RNNoise 35 dB and more with speech within 0.5 dB.
-RNNoise is bypassed while the far end talks (and 0.5 s after): in double talk it took 15 dB
-off the near-end voice at the peer; AEC3's own suppressor handles that time.
+Noise suppression is WebRTC's NS at level 3 as pywebrtc-audio's standalone
+``NoiseSuppressor``, after the AudioProcessor (HPF + AEC3, its own NS off). The
+AudioProcessor's built-in NS analyses the capture before splitting it into bands, i.e. the
+previous frame's already suppressed bands: it took ~6 dB off stationary pink noise at every
+level (the "weak WebRTC NS" once measured here). The standalone one splits first and takes 17 dB
+(level 2) / 20 dB (level 3) off the same noise, converged after 0.4 s, speech within 1 dB;
+on the acoustic loop -45 dBFS pink noise drops to about -66 dBFS. RNNoise (pyrnnoise) is gone
+with it: it pulled matplotlib, PyAV, audiolab, click and tqdm into every install, its first
+import (0.33 s; audiolab loads PyAV) stalled the processing worker for 0.4 s at the moment
+processing was switched on, and its bypass during far-end speech made the near end's level
+depend on who was talking. NS runs all the time now.
 AGC2 is capped at +6 dB: its adaptive gain starts at +15 dB before it has heard the user,
 which raised the residual echo by as much and cost 15 dB of ERLE in the first seconds.
 
@@ -50,11 +56,9 @@ logger = logging.getLogger(__name__)
 
 Int16 = npt.NDArray[np.int16]
 
-NS_LEVEL = 2
-"""WebRTC NS level 0-3 (6/12/18/21 dB); 2 is Chrome's "high"."""
+NS_LEVEL = 3
+"""WebRTC NS level 0-3 (6/12/18/21 dB); 3 is "very high"."""
 AGC_MAX_GAIN_DB = 6.0
-FAR_ACTIVE_PEAK = 100  # about -50 dBFS: the far end is talking
-FAR_HOLD_FRAMES = 50
 INSTALL_HINT = "Install lkdesk's dependencies again (pip install pywebrtc-audio) and restart."
 
 
@@ -110,45 +114,34 @@ class AudioProcessing:
         """Set (once) when the library failed while running; audio then passes through."""
 
 
-@cache
-def _load_denoiser() -> Any:
-    """RNNoise (pyrnnoise), or None where it has no build: WebRTC's NS is used instead."""
-    try:
-        from pyrnnoise import rnnoise
-    except (ImportError, OSError) as exc:
-        logger.info("RNNoise unavailable (%s); using WebRTC noise suppression", exc)
-        return None
-    return rnnoise
-
-
 class VoiceProcessor:
     """The chain for one settings value; not thread-safe (one worker owns it).
 
-    HPF + AEC3 + WebRTC NS -> RNNoise (if installed) -> AGC2, whose speech
-    probability comes from RNNoise's VAD when it runs.
+    HPF + AEC3 (pywebrtc-audio's AudioProcessor, its own NS off) -> WebRTC NS -> AGC2, whose
+    speech probability comes from that NS (or from WebRTC's voice detector when NS is off).
     """
 
     def __init__(self, settings: ProcessingSettings) -> None:
         self.settings = settings
         self.speech_probability = 0.0
-        self._far_hold = 0
-        backend = _load_backend() if settings.any else None
-        denoiser = _load_denoiser() if settings.noise_suppression else None
-        self._denoiser: Any = denoiser
-        self._denoise_state: Any = denoiser.create() if denoiser is not None else None
         self._apm: Any = None
+        self._ns: Any = None
+        self._vad: Any = None
         self._agc: Any = None
-        if backend is None:
+        if not settings.any:
             return
-        self._apm = backend.AudioProcessor(
-            sample_rate=RATE,
-            num_channels=1,
-            echo_cancellation=settings.echo_cancellation,
-            noise_suppression=settings.noise_suppression,  # also while RNNoise is bypassed
-            high_pass_filter=settings.high_pass_filter,
-            auto_gain_control=False,
-            ns_level=NS_LEVEL,
-        )
+        backend = _load_backend()
+        if settings.echo_cancellation or settings.high_pass_filter:
+            self._apm = backend.AudioProcessor(
+                sample_rate=RATE,
+                num_channels=1,
+                echo_cancellation=settings.echo_cancellation,
+                high_pass_filter=settings.high_pass_filter,
+            )
+        if settings.noise_suppression:
+            self._ns = backend.NoiseSuppressor(sample_rate=RATE, num_channels=1, level=NS_LEVEL)
+        else:
+            self._vad = backend.VoiceDetector(sample_rate=RATE, num_channels=1)
         if settings.auto_gain_control:
             self._agc = backend.GainController(
                 sample_rate=RATE, num_channels=1, max_gain_db=AGC_MAX_GAIN_DB
@@ -156,29 +149,22 @@ class VoiceProcessor:
 
     def process(self, near: Int16, far: Int16) -> Int16:
         """One 10 ms frame of microphone (``near``) with what was played (``far``)."""
-        if self._apm is None:
+        if not self.settings.any:
             return near
-        out: Int16 = self._apm.process(near, far if self.settings.echo_cancellation else None)
-        probability = float(self._apm.speech_probability)
-        if int(np.abs(far).max(initial=0)) > FAR_ACTIVE_PEAK:
-            self._far_hold = FAR_HOLD_FRAMES
-        elif self._far_hold:
-            self._far_hold -= 1
-        if self._denoise_state is not None:
-            cleaned, probability = self._denoiser.process_mono_frame(self._denoise_state, out)
-            probability = float(probability)
-            if not self._far_hold:  # RNNoise eats near-end speech during double talk
-                out = np.clip(np.asarray(cleaned).reshape(-1), -32768, 32767).astype(np.int16)
+        out = near
+        if self._apm is not None:
+            out = self._apm.process(out, far if self.settings.echo_cancellation else None)
+        if self._ns is not None:
+            out = self._ns.process(out)
+            self.speech_probability = float(self._ns.speech_probability)
+        else:
+            self.speech_probability = float(self._vad.process(out))
         if self._agc is not None:
-            out = self._agc.process(out, speech_probability=probability)
-        self.speech_probability = probability
+            out = self._agc.process(out, speech_probability=self.speech_probability)
         return out
 
     def close(self) -> None:
-        """Free RNNoise's state (WebRTC's objects free themselves)."""
-        state, self._denoise_state = self._denoise_state, None
-        if state is not None:
-            self._denoiser.destroy(state)
+        """Nothing to free (WebRTC's objects free themselves); kept for the worker's sake."""
 
 
 class VoiceActivity:

@@ -36,6 +36,11 @@ PlaybackEvent = Literal["state_changed", "error", "device_fallback", "device_cha
 Latency = float | Literal["low", "high"]
 
 MAX_VOLUME = 2.0
+LATENCY_S = 0.1
+"""The output buffer. The mix is computed in Python, so its callback needs the GIL: on a busy
+2-core machine it was measured late by 50-250 ms several times a minute, and PortAudio's
+"high" latency over PulseAudio is only 40 ms, so each such delay was an underrun (a gap the
+user hears, and a jump in the echo path the canceller must follow). 100 ms rides out most."""
 
 
 def _check_volume(value: float) -> float:
@@ -143,7 +148,7 @@ class AudioPlayback(StatefulDevice[PlaybackEvent]):
         block_ms: int = 10,
         jitter_ms: int = 50,
         max_buffer_ms: int = 200,
-        latency: Latency = "high",
+        latency: Latency = LATENCY_S,
         fallback_to_default: bool = True,
         stall_timeout_s: float = 5.0,
         reference: EchoReference | None = None,

@@ -24,9 +24,11 @@ from lkdesk.rtc.publication import RemoteTrackPublication, TrackPublication
 from lkdesk.rtc.room import Room, RoomOptions
 from lkdesk.rtc.rpc import RpcError, RpcInvocationData
 from lkdesk.rtc.sources import AudioSource, VideoSource
+from lkdesk.rtc.stats import RtcStats, RtcStatsEntry
 from lkdesk.rtc.stream_receive import ByteStreamReader, StreamError, TextStreamReader
 from lkdesk.rtc.streams import AudioStream, VideoStream
 from lkdesk.rtc.track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
+from lkdesk.rtc.transcription import Transcription, TranscriptionSegment
 from lkdesk.rtc.types import (
     ConnectionQuality,
     ConnectionState,
@@ -70,6 +72,8 @@ __all__ = [
     "RoomOptions",
     "RpcError",
     "RpcInvocationData",
+    "RtcStats",
+    "RtcStatsEntry",
     "ServerTrust",
     "SipDTMF",
     "StreamError",
@@ -80,6 +84,8 @@ __all__ = [
     "TrackPublication",
     "TrackPublishOptions",
     "TrackSource",
+    "Transcription",
+    "TranscriptionSegment",
     "VideoEncoding",
     "VideoFormat",
     "VideoFrame",

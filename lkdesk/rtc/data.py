@@ -28,6 +28,7 @@ from lkdesk.rtc import data_streams as ds
 from lkdesk.rtc import rpc
 from lkdesk.rtc.engine.data_transport import DataTransport
 from lkdesk.rtc.stream_receive import IncomingStreams
+from lkdesk.rtc.transcription import TranscriptionReceiver
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ class RoomData:
         self.rpc = rpc.RpcManager(self._send_reliable, self._send_text_for_rpc, self.protocol_with)
         self.streams.register_text(rpc.REQUEST_TOPIC, self.rpc.on_request_stream)
         self.streams.register_text(rpc.RESPONSE_TOPIC, self.rpc.on_response_stream)
+        self.transcriptions = TranscriptionReceiver(
+            self.streams, emit=emit, participant_for=participant_for
+        )
 
     # ----- what the recipients understand --------------------------------------------------
 
@@ -353,6 +357,8 @@ class RoomData:
             self._emit("sip_dtmf_received", SipDTMF(dtmf.code, dtmf.digit, participant))
         elif kind == "chat_message":
             self._emit("chat_message_packet", packet.chat_message, participant)
+        elif kind == "transcription":
+            self.transcriptions.on_packet(packet.transcription)
         else:
             logger.debug("ignoring data packet of type %s", kind)
 

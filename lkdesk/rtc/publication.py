@@ -6,10 +6,12 @@ from typing import Protocol
 
 from livekit.protocol import models as proto_models
 
+from lkdesk.rtc.engine import adapt
 from lkdesk.rtc.track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
 from lkdesk.rtc.types import TrackKind, TrackSource
 
-#: Codec names aiortc 1.16 decodes; a track offering any of them can be subscribed.
+#: Codec names aiortc 1.16 decodes itself; with :func:`decodable_codecs` (which adds the
+#: engine's VP9 and AV1) a track offering any of them can be subscribed.
 DECODABLE_CODECS = {
     "audio/red",  # the server unwraps RED to plain Opus for subscribers without it
     "audio/opus",
@@ -19,6 +21,11 @@ DECODABLE_CODECS = {
     "video/vp8",
     "video/h264",
 }
+
+
+def decodable_codecs() -> frozenset[str]:
+    """Lower-case mime types lkdesk can receive: aiortc's and the engine's (VP9, AV1)."""
+    return frozenset(DECODABLE_CODECS) | adapt.receivable_mime_types()
 
 
 class SubscriptionControl(Protocol):
@@ -124,7 +131,8 @@ class RemoteTrackPublication(TrackPublication):
     def decodable(self) -> bool:
         """True when at least one offered codec can be decoded by lkdesk."""
         codecs = self.codecs
-        return not codecs or any(c in DECODABLE_CODECS for c in codecs)
+        decodable = decodable_codecs()
+        return not codecs or any(c in decodable for c in codecs)
 
     def set_subscribed(self, subscribed: bool) -> None:
         """Ask the server to start or stop sending this track."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from livekit.protocol import models as proto_models
@@ -16,6 +16,7 @@ from livekit.protocol import rtc as proto_rtc
 
 from lkdesk.core.errors import PublishError, PublishPermissionError
 from lkdesk.rtc.engine import adapt
+from lkdesk.rtc.engine.adapt import media_stats
 from lkdesk.rtc.engine.congestion.allocation import (
     Degradation,
     LayerSpec,
@@ -58,12 +59,21 @@ def video_layers(track: LocalVideoTrack, options: TrackPublishOptions) -> list[L
         max_fps=encoding.max_framerate,
     )
 
+
 _SOURCE_NAMES = {
     TrackSource.SOURCE_CAMERA: "camera",
     TrackSource.SOURCE_MICROPHONE: "microphone",
     TrackSource.SOURCE_SCREENSHARE: "screen share",
     TrackSource.SOURCE_SCREENSHARE_AUDIO: "screen share audio",
 }
+
+
+class SendEncryption(Protocol):
+    """End-to-end encryption's send side (lkdesk.rtc.e2ee.room_link.RoomEncryption)."""
+
+    def track_encryption(self) -> int: ...
+
+    def sender_cryptor(self, info: proto_models.TrackInfo) -> adapt.FrameEncryptor | None: ...
 
 
 class TrackPublisher:
@@ -85,6 +95,12 @@ class TrackPublisher:
         self._transceivers: dict[str, RTCRtpTransceiver] = {}
         self._options: dict[str, TrackPublishOptions] = {}
         self._to_republish: list[tuple[LocalTrack, TrackPublishOptions]] = []
+        self.encryption: SendEncryption | None = None  # end-to-end encryption (rtc/e2ee)
+
+    @property
+    def transceivers(self) -> dict[str, RTCRtpTransceiver]:
+        """Track sid → the transceiver sending it (for statistics)."""
+        return dict(self._transceivers)
 
     # ----- publish / unpublish ------------------------------------------------------
 
@@ -113,6 +129,8 @@ class TrackPublisher:
         rtc_track = track.sender_track
         layers = video_layers(track, options) if isinstance(track, LocalVideoTrack) else []
         request = self._add_track_request(track, options, rtc_track.id, layers)
+        if self.encryption is not None:
+            request.encryption = self.encryption.track_encryption()  # type: ignore[assignment]
         info = await self._engine.add_track(request)
         if layers and isinstance(rtc_track, SourceVideoTrack) and options.video_codec == "vp8":
             screen = options.source == TrackSource.SOURCE_SCREENSHARE
@@ -123,13 +141,19 @@ class TrackPublisher:
             transceiver = publisher.add_track(rtc_track, codec)
             if codec == "opus":
                 adapt.preset_opus_bitrate(transceiver.sender, OPUS_BPS)
+        cryptor = self.encryption.sender_cryptor(info) if self.encryption is not None else None
+        if cryptor is not None:  # every simulcast layer too (adapt.install_send_crypto)
+            adapt.install_send_crypto(transceiver.sender, cryptor)
         if isinstance(rtc_track, SourceVideoTrack):
             limits = options.video_encoding or VideoEncoding()
             sender = transceiver.sender
-            rtc_track.set_limits(
-                limits.max_framerate,
-                lambda: adapt.clamp_encoder_bitrate(sender, limits.max_bitrate),
-            )
+            counters = rtc_track.counters
+
+            def before_encode() -> None:
+                adapt.clamp_encoder_bitrate(sender, limits.max_bitrate)
+                media_stats.time_encoder(sender, counters)
+
+            rtc_track.set_limits(limits.max_framerate, before_encode)
         await publisher.negotiate()
         track.sid = info.sid
         publication = LocalTrackPublication(info, track)

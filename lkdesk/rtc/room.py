@@ -9,7 +9,9 @@ does over its FFI engine.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,6 +23,8 @@ from lkdesk.core.emitter import EventEmitter
 from lkdesk.core.errors import ConnectError, RoomError
 from lkdesk.core.tls import ServerTrust
 from lkdesk.rtc.data import PeerFeatures, RoomData
+from lkdesk.rtc.e2ee import E2EEManager, E2EEOptions
+from lkdesk.rtc.e2ee.room_link import RoomEncryption
 from lkdesk.rtc.engine import events as ev
 from lkdesk.rtc.engine import ice
 from lkdesk.rtc.engine import signal_protocol as sp
@@ -29,6 +33,8 @@ from lkdesk.rtc.participant import LocalParticipant, RemoteParticipant
 from lkdesk.rtc.permissions import SubscriptionPermissions
 from lkdesk.rtc.publishing import TrackPublisher
 from lkdesk.rtc.roster import Roster
+from lkdesk.rtc.stats import RtcStats
+from lkdesk.rtc.stats_collector import StatsCollector
 from lkdesk.rtc.subscriptions import Subscriptions
 from lkdesk.rtc.types import ConnectionState
 
@@ -37,6 +43,7 @@ logger = logging.getLogger(__name__)
 EventTypes = Literal[
     "data_received",
     "sip_dtmf_received",
+    "transcription_received",
     "chat_message_packet",
     "local_track_published",
     "local_track_unpublished",
@@ -64,9 +71,13 @@ EventTypes = Literal[
     "reconnected",
     "token_refreshed",
     "moved",
+    "participant_encryption_status_changed",
+    "e2ee_state_changed",
+    "unencrypted_data_received",  # lkdesk's own: (participant) in an encrypted room
 ]
 
 _RECONNECTING = ConnectionState.CONN_RECONNECTING
+_NOBODY = "lkdesk-network-check-nobody"
 _CAP_DEFLATE = proto_models.ClientInfo.Capability.CAP_COMPRESSION_DEFLATE_RAW
 _STATES = {
     ev.LinkState.CONNECTING: ConnectionState.CONN_CONNECTING,
@@ -81,7 +92,8 @@ class RoomOptions:
     """How to join. ``auto_subscribe`` subscribes to every track lkdesk can decode.
 
     ``trust`` adds the CA the user trusts for this server to the system's trust store, for
-    ``wss://`` signalling and TURN over TLS. ``client_protocol`` is the data feature level
+    ``wss://`` signalling and TURN over TLS. ``encryption`` turns end-to-end encryption on
+    (``e2ee`` is the SDK's deprecated name for it). ``client_protocol`` is the data feature level
     announced to the other participants (2: RPC over streams and data streams v2); a lower
     one makes lkdesk behave like an older client, which only tests need.
     """
@@ -92,6 +104,8 @@ class RoomOptions:
     stun_probe_budget_s: float = ice.STUN_PROBE_BUDGET_S
     trust: ServerTrust = field(default_factory=ServerTrust)
     client_protocol: int = sp.CLIENT_PROTOCOL
+    encryption: E2EEOptions | None = None
+    e2ee: E2EEOptions | None = None
 
 
 class Room(EventEmitter[EventTypes]):
@@ -137,6 +151,12 @@ class Room(EventEmitter[EventTypes]):
             participant=self._local,
         )
         self._permissions = SubscriptionPermissions(self._engine.send)
+        self._encryption = RoomEncryption(self)
+        self._stats = StatsCollector(
+            self._engine,
+            transceivers=lambda: self._publisher.transceivers,
+            track_of=self._subscriptions.track_of,
+        )
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.Joined: self._on_joined,
             ev.SessionLost: self._on_session_lost,
@@ -189,6 +209,11 @@ class Room(EventEmitter[EventTypes]):
         return self._roster.active_speakers
 
     @property
+    def e2ee_manager(self) -> E2EEManager:
+        """End-to-end encryption: the key provider and the frame cryptors."""
+        return self._encryption.manager
+
+    @property
     def token(self) -> str:
         """The newest token for this session (the server refreshes it periodically)."""
         return self._engine.token
@@ -210,6 +235,8 @@ class Room(EventEmitter[EventTypes]):
             client_protocol=self._options.client_protocol,
         )
         try:
+            encryption = self._options.encryption or self._options.e2ee
+            await self._encryption.configure(encryption, self._engine, self._publisher)
             await self._engine.connect(url, token, engine_options)
         except BaseException:
             await self._end_models()
@@ -236,12 +263,50 @@ class Room(EventEmitter[EventTypes]):
             },
         }  # fmt: skip
 
+    async def measure_rtt(self, timeout_s: float = 3.0) -> float:
+        """lkdesk's own: one signalling round trip to the server now, in seconds."""
+        return await self._engine.ping(timeout_s)
+
+    async def measure_uplink(self, total_bytes: int = 1_000_000, timeout_s: float = 8.0) -> float:
+        """lkdesk's own: bits per second the server acknowledged of reliable data we sent.
+
+        The data goes to no one (an identity that is never in a room); SCTP's acknowledgements
+        say when the server has it. Stopped after ``timeout_s``: then the rate counts what
+        was sent in that time, an overestimate by at most one buffer.
+        """
+        local = self._local()
+        chunk = b"\0" * 14_000
+        started = time.monotonic()
+        sent = 0
+        try:
+            async with asyncio.timeout(timeout_s):
+                while sent < total_bytes:
+                    await local.publish_data(
+                        chunk, destination_identities=[_NOBODY], topic="lk.uplink-check"
+                    )
+                    sent += len(chunk)
+                while self._engine.data.unacknowledged():  # noqa: ASYNC110 (polled)
+                    await asyncio.sleep(0.005)
+        except TimeoutError:
+            pass
+        return sent * 8 / max(time.monotonic() - started, 1e-3)
+
     async def disconnect(self) -> None:
         """Leave the room; every task, socket and decoder thread is stopped."""
         await self._engine.close(proto_models.DisconnectReason.CLIENT_INITIATED, send_leave=True)
 
+    async def get_rtc_stats(self) -> RtcStats:
+        """Statistics of both peer connections, in the official SDK's shape (see rtc.stats)."""
+        if not self.isconnected():
+            raise RoomError("Not connected to a room.")
+        return await self._stats.collect()
+
     def register_text_stream_handler(self, topic: str, handler: Any) -> None:
-        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``."""
+        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``.
+
+        ``lk.transcription`` is taken by the room (``transcription_received``); unregister it
+        first to read those streams yourself.
+        """
         self._data.streams.register_text(topic, handler)
 
     def unregister_text_stream_handler(self, topic: str) -> None:
@@ -308,6 +373,7 @@ class Room(EventEmitter[EventTypes]):
 
     def _on_joined(self, event: ev.Joined) -> None:
         join = event.join
+        self._stats.session_started()
         self._info = join.room
         others = list(join.other_participants)
         if self.local_participant is None or not event.rejoin:
@@ -394,6 +460,7 @@ class Room(EventEmitter[EventTypes]):
         self._publisher.close()
         self._subscriptions.close()
         await self._data.close()
+        await self._encryption.close()
 
 
 __all__ = ["ConnectError", "Room", "RoomOptions"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +83,9 @@ class VideoStream:
         return VideoFrameEvent(frame, int(raw.pts or 0) * 1_000_000 // _VIDEO_CLOCK)
 
     def _convert(self, raw: av.VideoFrame) -> VideoFrame:
+        started = time.perf_counter()
         data = raw.to_ndarray(format=self._format.value)
+        self._track.total_conversion_time += time.perf_counter() - started
         return VideoFrame(raw.width, raw.height, self._format, data.astype(np.uint8, copy=False))
 
     async def aclose(self) -> None:

@@ -119,6 +119,10 @@ class Subscriptions:
         track.end()
         self._emit("track_unsubscribed", track, publication, participant)
 
+    def track_of(self, sid: str) -> RemoteTrack | None:
+        entry = self._received.get(sid)
+        return entry[0] if entry is not None else None
+
     def deliver(self, sid: str, frame: Any) -> None:
         entry = self._received.get(sid)
         if entry is not None:

@@ -29,6 +29,7 @@ class RemoteTrack:
         self.muted = False
         self._sinks: list[FrameSink] = []
         self.frames_received = 0
+        self.total_conversion_time = 0.0  # seconds its video streams spent converting pixels
 
     def __repr__(self) -> str:
         return f"RemoteTrack(sid={self.sid!r}, kind={self.kind.name}, name={self.name!r})"

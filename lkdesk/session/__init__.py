@@ -48,6 +48,7 @@ from lkdesk.session.model import (
     TransferState,
     VideoKind,
 )
+from lkdesk.session.passphrase import check_passphrase
 from lkdesk.session.profiles import AuthKind, Profile, ProfileBook, TokenRef, same_server
 from lkdesk.session.server_check import check_server
 from lkdesk.session.targets import (
@@ -122,6 +123,7 @@ __all__ = [
     "TransferState",
     "TrustedCa",
     "VideoKind",
+    "check_passphrase",
     "check_server",
     "check_url",
     "describe_token",

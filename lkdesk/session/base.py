@@ -11,12 +11,16 @@ from __future__ import annotations
 import itertools
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lkdesk.session import transcript as transcripts
+from lkdesk.session.captions import CaptionBook, CaptionLine
 from lkdesk.session.emitter import Emitter, Handler, SessionEvent
+from lkdesk.session.errors import NotAvailableError
 from lkdesk.session.model import (
     Attachment,
     AudioProcessingSettings,
@@ -65,6 +69,8 @@ class Session(ABC):
         self._audio_processing = AudioProcessingSettings()
         self._order = itertools.count()
         self.camera_height = 720
+        self.encryption_note = ""  # "" : not end-to-end encrypted; else what is, in words
+        self._captions = CaptionBook(lambda line, new: self.events.emit("caption", line, new))
 
     # ----- observing ----------------------------------------------------------------------
 
@@ -113,6 +119,20 @@ class Session(ABC):
     @property
     def transfers(self) -> tuple[FileTransfer, ...]:
         return tuple(self._transfers.values())
+
+    @property
+    def captions(self) -> tuple[CaptionLine, ...]:
+        """Transcribed speech of this call (from agents or transcription services)."""
+        return self._captions.lines
+
+    def transcript(self, query: str = "") -> tuple[transcripts.TranscriptEntry, ...]:
+        """Chat and captions in one timeline, only what matches ``query`` when given."""
+        entries = transcripts.build(self.chat_history, self._captions.lines)
+        return tuple(transcripts.search(entries, query))
+
+    @abstractmethod
+    def watch_connection_details(self, on: bool) -> None:
+        """While on, emit ``connection_details`` (a ``CallDetails``) every second."""
 
     # ----- use-cases ------------------------------------------------------------------------
 
@@ -220,6 +240,10 @@ class Session(ABC):
     @abstractmethod
     async def dial_phone(self, phone_number: str, trunk_id: str) -> None:
         """Admin: call a phone number into the room through an outbound SIP trunk."""
+
+    async def check_network(self, on_step: Callable[[Any], None]) -> Any:
+        """Check the network to this call's server (a ``NetworkReport``, steps to ``on_step``)."""
+        raise NotAvailableError("The demo room runs on this computer: no network to check.")
 
     @abstractmethod
     async def aclose(self) -> None:

@@ -15,6 +15,8 @@ from lkdesk.core.tasks import TaskSet
 from lkdesk.session.base import Session
 from lkdesk.session.call_admin import HostActions, HostDelegation
 from lkdesk.session.call_data import ChatAndFiles
+from lkdesk.session.call_encryption import CallEncryption, encryption_for
+from lkdesk.session.call_insights import CallInsights
 from lkdesk.session.call_words import describe_end, snapshot
 from lkdesk.session.devices import DeviceScan, scan_devices
 from lkdesk.session.errors import NotAvailableError, NotConnectedError
@@ -96,8 +98,10 @@ class CallSession(HostDelegation, Session):
             self._tasks, lambda t: self._notice(t, NoticeLevel.WARNING), self._mic.reference
         )
         self._data: ChatAndFiles | None = None
+        self._insights: CallInsights | None = None  # captions, connection details
         self._host = HostActions(credentials.admin, credentials.admin_reason)
         self._leaving = False
+        self._encryption = CallEncryption(self._update, self._notice, self.participant)
         self._devices_share = ""  # the screen-share source chosen last
 
     # ----- devices -----------------------------------------------------------------------
@@ -175,6 +179,7 @@ class CallSession(HostDelegation, Session):
             credentials = credentials.remint(name)
             self._credentials = credentials
             self.local_identity, self.local_name = credentials.identity, credentials.name
+        encryption = encryption_for(options.passphrase)  # a blank passphrase is refused here
         self._devices.update(options.devices)
         self._audio.device = self._devices.get(DeviceKind.SPEAKER)
         room = self._room_factory()
@@ -182,7 +187,9 @@ class CallSession(HostDelegation, Session):
         self._wire(room)
         self._set_status(Status(SessionState.CONNECTING))
         try:
-            room_options = replace(self._room_options, trust=credentials.trust)
+            room_options = replace(
+                self._room_options, trust=credentials.trust, encryption=encryption
+            )
             await room.connect(credentials.url, credentials.token, room_options)
         except ConnectError as exc:
             self._room = None  # joining again is allowed
@@ -205,9 +212,11 @@ class CallSession(HostDelegation, Session):
         self.local_identity = local.identity
         self._upsert(ParticipantState(local.identity, local.name or self.local_name, is_local=True))
         for participant in room.remote_participants.values():
-            self._upsert(snapshot(participant))
+            self._upsert(self._encryption.mark(snapshot(participant)))
+        self.encryption_note = self._encryption.note
         self._local.room = room
         self._data = ChatAndFiles(self, room, self._tasks)
+        self._insights = CallInsights(self, room, self._tasks)
         self._set_status(Status(SessionState.CONNECTED))
 
     async def leave(self) -> None:
@@ -225,6 +234,8 @@ class CallSession(HostDelegation, Session):
         await self._audio.aclose()
         if self._data is not None:
             self._data.close()
+        if self._insights is not None:
+            self._insights.close()
         await self._tasks.aclose()
         await self._host.aclose()
         self.events.off_all()
@@ -239,7 +250,7 @@ class CallSession(HostDelegation, Session):
     def _wire(self, room: rtc.Room) -> None:
         refresh = self._refresh
         handlers: dict[str, Callable[..., object]] = {
-            "participant_connected": lambda p: self._upsert(snapshot(p)),
+            "participant_connected": lambda p: self._upsert(self._encryption.mark(snapshot(p))),
             "participant_disconnected": lambda p: self._remove(p.identity, "left"),
             "track_published": lambda _pub, p: refresh(p),
             "track_unpublished": lambda _pub, p: refresh(p),
@@ -259,11 +270,12 @@ class CallSession(HostDelegation, Session):
         }
         for event, handler in handlers.items():
             room.on(event, handler)  # type: ignore[arg-type]
+        self._encryption.wire(room)
 
     def _refresh(self, participant: rtc.Participant) -> None:
         if isinstance(participant, rtc.RemoteParticipant):
             if participant.identity in self._participants:
-                self._upsert(snapshot(participant))
+                self._upsert(self._encryption.mark(snapshot(participant)))
         else:
             self._update(self.local_identity, name=participant.name or self.local_name)
 
@@ -420,6 +432,16 @@ class CallSession(HostDelegation, Session):
 
     async def save_file(self, transfer_id: str, destination: Path) -> None:
         await self._need_data().save_file(transfer_id, destination)
+        self.events.emit("file_saved", transfer_id, destination)
+
+    async def check_network(self, on_step: Callable[[Any], None]) -> Any:
+        from lkdesk.session.network_check import NetworkCheck
+
+        return await NetworkCheck(self._credentials, on_step).run()
+
+    def watch_connection_details(self, on: bool) -> None:
+        if self._insights is not None:
+            self._insights.watch(on)
 
     def _need_data(self) -> ChatAndFiles:
         """Chat and files; while reconnecting, what is sent waits for the connection."""

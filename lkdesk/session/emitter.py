@@ -24,6 +24,9 @@ SessionEvent = Literal[
     "audio_processing",  # (AudioProcessingSettings)
     "talking_while_muted",  # (bool) voice on the muted microphone: show "You are muted"
     "room_name",  # (str) the room was renamed under us: an administrator moved us
+    "caption",  # (CaptionLine, new: bool) transcribed speech, a new line or an update
+    "connection_details",  # (CallDetails) every second while watched
+    "file_saved",  # (transfer id: str, Path) the user saved a received file there
 ]
 
 

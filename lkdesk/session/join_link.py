@@ -6,7 +6,8 @@ lkdesk's own format (what the ``lkdesk://`` URL handler receives)::
 
 ``url`` is the server, ``token`` an access token (its room wins), ``room`` names the room
 when there is no token (a saved API-key profile for that server then mints one). The
-fragment is an end-to-end encryption passphrase: parsed and kept, not used yet. LiveKit
+fragment is the room's end-to-end encryption passphrase (as in LiveKit Meet's links); it
+fills the passphrase field, and joining encrypts with it. LiveKit
 Meet's custom-server links (``https://meet.livekit.io/custom?liveKitUrl=…&token=…``) mean
 the same and are accepted wherever a link is.
 """
@@ -30,7 +31,7 @@ class JoinLink:
     url: str
     token: str = field(default="", repr=False)
     room: str = ""
-    passphrase: str = field(default="", repr=False)  # E2EE, reserved for later
+    passphrase: str = field(default="", repr=False)  # end-to-end encryption (the #fragment)
 
 
 def looks_like_link(text: str) -> bool:

@@ -76,7 +76,8 @@ class ParticipantState:
     """Everything the UI shows about one participant.
 
     ``agent_state`` is an agent's ``lk.agent.state`` (listening, thinking, speaking …);
-    ``not_permitted`` names what the participant publishes but does not let us receive.
+    ``not_permitted`` names what the participant publishes but does not let us receive;
+    ``cannot_decrypt``: their end-to-end encrypted media does not open with our passphrase.
     """
 
     identity: str
@@ -93,6 +94,7 @@ class ParticipantState:
     kind: ParticipantKind = ParticipantKind.PERSON
     agent_state: str = ""
     not_permitted: tuple[str, ...] = ()
+    cannot_decrypt: bool = False
 
     @property
     def display_name(self) -> str:
@@ -236,12 +238,17 @@ class Device:
 
 @dataclass(frozen=True, slots=True)
 class JoinOptions:
-    """The choices made on the pre-join screen."""
+    """The choices made on the pre-join screen.
+
+    ``passphrase``: join end-to-end encrypted with it (LiveKit Meet's ``#passphrase``);
+    None joins without encryption.
+    """
 
     display_name: str = ""
     mic_on: bool = True
     camera_on: bool = True
     devices: dict[DeviceKind, str] = field(default_factory=dict)
+    passphrase: str | None = field(default=None, repr=False)
 
 
 class NoticeLevel(StrEnum):

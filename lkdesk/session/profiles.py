@@ -204,6 +204,34 @@ class ProfileBook:
         store = self._need_store()
         await self._run(lambda: store.forget_profile(profile_id))
 
+    async def passphrase(self, profile_id: str) -> str:
+        """The passphrase kept with a saved server ("" when none, or none can be kept)."""
+        store = self._store
+        if store is None:
+            return ""
+        return await self._run(lambda: store.passphrase(profile_id)) or ""
+
+    async def remember_passphrase(self, profile_id: str, passphrase: str | None) -> None:
+        """Keep ``passphrase`` with the saved server in the keyring, or forget it (None)."""
+        store = self._need_store()
+        await self._run(lambda: store.set_passphrase(profile_id, passphrase))
+
+    async def api_secret(self, profile_id: str) -> str:
+        """The API secret saved for an API-key profile (the admin console signs with it)."""
+        store = self._need_store()
+        credentials = await self._run(lambda: store.api_credentials(profile_id))
+        return credentials.api_secret
+
+    async def saved_tokens(self, profile_id: str) -> list[str]:
+        """Every token saved under a token profile."""
+        store = self._need_store()
+        profile = await self._run(lambda: store.get_profile(profile_id))
+        tokens = []
+        for ref in profile.tokens:
+            saved = await self._run(partial(store.get_token, profile_id, ref.room, ref.identity))
+            tokens.append(saved.token)
+        return tokens
+
     async def resolve(self, target: ProfileTarget) -> Credentials:
         """Credentials for joining with a saved profile."""
         store = self._need_store()

@@ -30,12 +30,15 @@ class SessionBridge(QObject):
     audio_processing = Signal(object)
     talking_while_muted = Signal(bool)
     room_name = Signal(str)
+    caption = Signal(object, bool)
+    connection_details = Signal(object)
 
     EVENTS: tuple[SessionEvent, ...] = (
         "status", "participant_joined", "participant_updated", "participant_left",
         "video_frame", "video_ended", "local_media", "chat_message", "chat_updated", "transfer",
         "preview_frame", "mic_level", "notice", "capabilities",
         "audio_processing", "talking_while_muted", "room_name",
+        "caption", "connection_details",
     )
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:

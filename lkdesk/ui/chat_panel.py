@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
+    QStackedWidget,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 from lkdesk.session import ChatDelivery, ChatEntry, Feature, FileTransfer, TransferState
 from lkdesk.ui.resources import icon
 from lkdesk.ui.theme import ROOM
+from lkdesk.ui.transcript_view import TranscriptView, chat_tabs
 
 _URL = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])")
 FILE_SCHEME = "lkdesk-file"
@@ -130,11 +132,22 @@ class ChatPanel(QWidget):
         close.setIcon(icon("close", ROOM.text, 18))
         close.setToolTip("Close chat")
         close.clicked.connect(self.close_clicked.emit)
+        self.history_button = QToolButton()  # shown once a history view is attached
+        self.history_button.setIcon(icon("search", ROOM.text, 18))
+        self.history_button.setToolTip("Search this room's history")
+        self.history_button.setCheckable(True)
+        self.history_button.toggled.connect(self.show_history)
+        self.history_button.hide()
+        self.history: QWidget | None = None
         header.addWidget(title)
         header.addStretch(1)
+        header.addWidget(self.history_button)
         header.addWidget(close)
         column.addLayout(header)
-        hint = QLabel("Messages are visible to everyone in the call and last for this call only.")
+        hint = QLabel(
+            "Messages are visible to everyone in the call; lkdesk keeps them on this "
+            "computer while history is on (Settings → Privacy)."
+        )
         hint.setProperty("role", "muted")
         hint.setWordWrap(True)
         column.addWidget(hint)
@@ -142,7 +155,14 @@ class ChatPanel(QWidget):
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._link_clicked)
         self.browser.document().setDefaultStyleSheet("a { color: #8ab4ff; }")
-        column.addWidget(self.browser, 1)
+        self.transcript = TranscriptView()  # chat and captions of the call, searchable
+        self.tabs = chat_tabs()  # Messages | Transcript
+        pages = QStackedWidget()
+        pages.addWidget(self.browser)
+        pages.addWidget(self.transcript)
+        self.tabs.currentChanged.connect(pages.setCurrentIndex)
+        column.addWidget(self.tabs)
+        column.addWidget(pages, 1)
         self._transfer_box = QVBoxLayout()
         column.addLayout(self._transfer_box)
         self.unavailable = QLabel()
@@ -172,6 +192,24 @@ class ChatPanel(QWidget):
         row.addWidget(self.input, 1)
         row.addWidget(self.send)
         return row
+
+    def attach_history(self, view: QWidget) -> None:
+        """Offer ``view`` (history_view.HistoryView) in place of the live chat."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.browser) + 1, view, 1)
+        view.hide()
+        self.history = view
+        self.history_button.show()
+
+    def show_history(self, shown: bool) -> None:
+        if self.history is None:
+            return
+        self.history_button.setChecked(shown)
+        self.history.setVisible(shown)
+        self.browser.setVisible(not shown)
+        if shown:
+            self.history.search()  # type: ignore[attr-defined]
 
     # ----- state ----------------------------------------------------------------------------
 

@@ -54,6 +54,10 @@ class ConnectCard(QFrame):
         url_form = QFormLayout()
         url_form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         url_form.addRow("Server URL", self.url)
+        self.passphrase = QLineEdit()  # end-to-end encryption; a Meet link's #passphrase
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setPlaceholderText("optional: an end-to-end encrypted room's passphrase")
+        url_form.addRow("Passphrase", self.passphrase)
         column.addLayout(url_form)
         column.addWidget(self.url_error)
         self.trusted_ca = TrustedCaPicker()
@@ -147,8 +151,12 @@ class ConnectCard(QFrame):
             self.show_error("url", str(exc))
             return
         self.url_error.hide()
+        self.room.setText(link.room)
+        if link.passphrase:
+            self.passphrase.setText(link.passphrase)
+        locked = ", end-to-end encrypted with its passphrase" if link.passphrase else ""
         self.link_note.setText(
-            f"Meeting link for room “{link.room}” on {link.url}. Press Continue to join."
+            f"Meeting link for room “{link.room}” on {link.url}{locked}. Press Continue to join."
         )
         self.link_note.show()
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from lkdesk.session import Capabilities, Device, DeviceKind, Feature, LocalMedia
+from lkdesk.ui.encryption_controls import LockBadge
 from lkdesk.ui.resources import icon
 from lkdesk.ui.shortcuts import Action, Shortcuts
 from lkdesk.ui.theme import ROOM
@@ -116,6 +117,7 @@ class ControlBar(QWidget):
     screen_clicked = Signal()
     chat_clicked = Signal()
     people_clicked = Signal()
+    captions_clicked = Signal()
     view_clicked = Signal()
     settings_clicked = Signal()
     leave_clicked = Signal()
@@ -131,6 +133,7 @@ class ControlBar(QWidget):
         self.share = RoomButton("screen")
         self.chat = RoomButton("chat")
         self.people = RoomButton("people")
+        self.captions = RoomButton("captions")
         self.view = RoomButton("speaker-view")
         self.settings = RoomButton("settings")
         self.leave = QPushButton("Leave")
@@ -138,7 +141,7 @@ class ControlBar(QWidget):
         self.leave.setIcon(icon("leave", "#ffffff", 20))
         self.leave.setIconSize(QSize(20, 20))
         self.leave.setCursor(Qt.CursorShape.PointingHandCursor)
-        for button in (self.chat, self.people, self.share):
+        for button in (self.chat, self.people, self.share, self.captions):
             button.setCheckable(True)
         self._mic_control = Control(self.mic, "Mute", with_menu=True)
         self._camera_control = Control(self.camera, "Stop video", with_menu=True)
@@ -147,6 +150,7 @@ class ControlBar(QWidget):
             "screen": Control(self.share, "Share", False),
             "chat": Control(self.chat, "Chat", False),
             "people": Control(self.people, "People", False),
+            "captions": Control(self.captions, "Captions", False),
             "view": Control(self.view, "View", False),
             "settings": Control(self.settings, "Settings", False),
         }
@@ -154,6 +158,7 @@ class ControlBar(QWidget):
         self.title.setObjectName("RoomTitle")
         self.clock = QLabel()
         self.clock.setObjectName("Clock")
+        self.lock = LockBadge()  # shown while the call is end-to-end encrypted
         self.compact = False
         self._build()
         self._connect()
@@ -171,6 +176,7 @@ class ControlBar(QWidget):
         left.setSpacing(2)
         left.addStretch(1)
         left.addWidget(self.title)
+        left.addWidget(self.lock)
         left.addWidget(self.clock)
         left.addStretch(1)
         left_box = QWidget()
@@ -183,7 +189,7 @@ class ControlBar(QWidget):
         for widget in (self._mic_control, self._camera_control, self._controls["screen"]):
             center.addWidget(widget)
         center.addSpacing(10)
-        for name in ("chat", "people", "view", "settings"):
+        for name in ("chat", "people", "captions", "view", "settings"):
             center.addWidget(self._controls[name])
         row.addLayout(center)
         right = QHBoxLayout()
@@ -204,6 +210,7 @@ class ControlBar(QWidget):
             (self.share, self.screen_clicked.emit),
             (self.chat, self.chat_clicked.emit),
             (self.people, self.people_clicked.emit),
+            (self.captions, self.captions_clicked.emit),
             (self.view, self.view_clicked.emit),
             (self.settings, self.settings_clicked.emit),
             (self.leave, self.leave_clicked.emit),
@@ -277,6 +284,9 @@ class ControlBar(QWidget):
         self.chat.setChecked(panel == "chat")
         self.people.setChecked(panel == "people")
 
+    def set_captions(self, on: bool) -> None:
+        self.captions.setChecked(on)
+
     def set_people_count(self, count: int) -> None:
         self._controls["people"].caption.setText(f"People ({count})")
 
@@ -340,6 +350,9 @@ class ControlBar(QWidget):
         )
         self._tip(self.chat, self._caps.chat, sc.tooltip("Chat with everyone", Action.TOGGLE_CHAT))
         self.people.setToolTip(sc.tooltip("Show everyone", Action.TOGGLE_PEOPLE))
+        self.captions.setToolTip(
+            sc.tooltip("Captions from the call's transcription", Action.TOGGLE_CAPTIONS)
+        )
         self.settings.setToolTip("Settings: devices, shortcuts, theme")
         self.leave.setToolTip(sc.tooltip("Leave the call", Action.LEAVE))
 

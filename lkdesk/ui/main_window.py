@@ -28,6 +28,8 @@ from lkdesk.session import (
 )
 from lkdesk.ui.actions import ActionRunner
 from lkdesk.ui.bridge import SessionBridge
+from lkdesk.ui.desktop import DesktopIntegration
+from lkdesk.ui.encryption_controls import PassphraseKeeper
 from lkdesk.ui.ended_page import EndedPage
 from lkdesk.ui.overlays import HelpOverlay
 from lkdesk.ui.prejoin_page import PreJoinPage
@@ -83,12 +85,14 @@ class MainWindow(QMainWindow):
         self.room = RoomPage(self.shortcuts, self.runner, settings)
         self.ended = EndedPage()
         self.start_flow = StartFlow(self.start, factory, settings, self.runner)
+        self.passphrases = PassphraseKeeper(factory.book)
         self.pages = QStackedWidget()
         for page in (self.start, self.prejoin, self.room, self.ended):
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
         self.help = HelpOverlay(self, self.shortcuts)
         self.dialogs = WindowDialogs(self)
+        self.desktop = DesktopIntegration(self)  # tray, mini window, notifications, history
         self._wire()
         place(self, settings)
         self.apply_settings()
@@ -131,9 +135,9 @@ class MainWindow(QMainWindow):
             self.back_to_start()
 
         async def open_link() -> None:
-            target = await self.start_flow.target_for_link(text)
-            if target is not None:
-                await self._open(JoinRequest(target))
+            request = await self.start_flow.request_for_link(text)
+            if request is not None:
+                await self._open(request)
 
         self.runner.run(open_link(), "open the meeting link", on_error=self._start_error)
 
@@ -161,6 +165,8 @@ class MainWindow(QMainWindow):
         await session.refresh_devices()
         await session.set_camera_height(self.settings.camera_height)
         self._show_prejoin(session)
+        profile_id = self.start_flow.profile_id_for(request)
+        await self.passphrases.offer(self.prejoin.encryption, profile_id, request.passphrase)
 
     def _start_error(self, message: str) -> None:
         self.start.set_busy(False)
@@ -172,6 +178,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self._bridge = SessionBridge(session, self)
         self._bridge.status.connect(self._on_status)
+        self.desktop.adopt(session, self._bridge)
         return self._bridge
 
     def _show_prejoin(self, session: Session) -> None:
@@ -259,6 +266,7 @@ class MainWindow(QMainWindow):
             self.room.bind(session, self._bridge)
             self.pages.setCurrentWidget(self.room)
             self.shortcuts.set_room_active(True)
+            await self.passphrases.keep(self.prejoin.encryption)
             await session.join(options)
         finally:
             self._joining = False
@@ -323,6 +331,7 @@ class MainWindow(QMainWindow):
         """Let go of the current session: detach the bridge, close the session."""
         session, bridge = self.session, self._bridge
         self.session, self._bridge = None, None
+        await self.desktop.release()
         if bridge is not None:
             bridge.detach()
             bridge.deleteLater()
@@ -352,6 +361,10 @@ class MainWindow(QMainWindow):
             self.room.toggle_panel("chat")
         elif action is Action.TOGGLE_PEOPLE:
             self.room.toggle_panel("people")
+        elif action is Action.TOGGLE_CAPTIONS:
+            self.room.extras.toggle_captions()
+        elif action is Action.CONNECTION_DETAILS:
+            self.room.extras.toggle_details()
         elif action is Action.LEAVE:
             self.leave()
 
@@ -419,3 +432,4 @@ class MainWindow(QMainWindow):
         self.room.unbind()
         await self.runner.aclose()
         await self._release()
+        await self.desktop.aclose()

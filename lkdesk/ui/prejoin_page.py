@@ -16,9 +16,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lkdesk.session import Device, DeviceKind, Feature, JoinOptions, Session
+from lkdesk.session import (
+    Device,
+    DeviceKind,
+    Feature,
+    InvalidTargetError,
+    JoinOptions,
+    Session,
+    check_passphrase,
+)
 from lkdesk.ui.audio_processing_controls import AudioProcessingControls
 from lkdesk.ui.control_bar import RoomButton
+from lkdesk.ui.encryption_controls import PassphraseControls
 from lkdesk.ui.painting import Frame, fit_rect, frame_image, paint_avatar, usable
 from lkdesk.ui.theme import ROOM
 
@@ -139,6 +148,7 @@ class PreJoinPage(QWidget):
     back_clicked = Signal()
     preview_changed = Signal(bool, bool)  # camera, microphone
     test_speaker_clicked = Signal()
+    check_network_clicked = Signal()
     device_changed = Signal(object, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -212,6 +222,8 @@ class PreJoinPage(QWidget):
         form.addRow("Speaker", speaker_row)
         self.processing = AudioProcessingControls()
         form.addRow("Sound", self.processing)
+        self.encryption = PassphraseControls()
+        form.addRow("Privacy", self.encryption)
         column.addLayout(form)
         self.media_note = QLabel()
         self.media_note.setProperty("role", "muted")
@@ -231,8 +243,13 @@ class PreJoinPage(QWidget):
         back = QPushButton("← Back")
         back.setProperty("kind", "link")
         back.clicked.connect(self.back_clicked.emit)
+        self.network_button = QPushButton("Check network")
+        self.network_button.setProperty("kind", "link")
+        self.network_button.setToolTip("Can media get through to this server from here?")
+        self.network_button.clicked.connect(self.check_network_clicked.emit)
         buttons = QHBoxLayout()
         buttons.addWidget(back)
+        buttons.addWidget(self.network_button)
         buttons.addStretch(1)
         buttons.addWidget(self.join_button)
         column.addLayout(buttons)
@@ -343,10 +360,19 @@ class PreJoinPage(QWidget):
             for kind, combo in self.combos.items()
             if combo.currentData()
         }
-        return JoinOptions(self.name.text().strip(), self.mic_on, self.camera_on, devices)
+        name, passphrase = self.name.text().strip(), self.encryption.value()
+        return JoinOptions(name, self.mic_on, self.camera_on, devices, passphrase)
 
     def _join(self) -> None:
         self.error.hide()
+        self.encryption.error.hide()
+        passphrase = self.encryption.value()
+        try:
+            if passphrase is not None:
+                check_passphrase(passphrase)
+        except InvalidTargetError as exc:
+            self.encryption.show_error(str(exc))
+            return
         self.join_clicked.emit(self.options())
 
     def sizeHint(self) -> QSize:

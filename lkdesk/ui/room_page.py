@@ -26,6 +26,7 @@ from lkdesk.session import (
 from lkdesk.ui.actions import ActionRunner
 from lkdesk.ui.audio_hints import ECHO_OFF_TEXT, MUTED_TEXT, HintPill
 from lkdesk.ui.bridge import SessionBridge
+from lkdesk.ui.call_extras import CallExtras
 from lkdesk.ui.call_status import CallStatus
 from lkdesk.ui.chat_panel import ChatPanel
 from lkdesk.ui.control_bar import ControlBar
@@ -83,6 +84,7 @@ class RoomPage(QWidget):
         side_layout.addWidget(self._stack)
         self.side.hide()
         self.controls = ControlBar(shortcuts)
+        self.extras = CallExtras(self.area, self.chat)  # captions, transcript, details
         self._top = QHBoxLayout()
         self._top.setContentsMargins(0, 0, 0, 0)
         self._top.setSpacing(0)
@@ -105,6 +107,8 @@ class RoomPage(QWidget):
         c.chat_clicked.connect(lambda: self.toggle_panel("chat"))
         c.people_clicked.connect(lambda: self.toggle_panel("people"))
         c.view_clicked.connect(self.toggle_view)
+        c.captions_clicked.connect(self.extras.toggle_captions)
+        self.extras.captions_changed.connect(c.set_captions)
         c.settings_clicked.connect(self.settings_requested.emit)
         c.leave_clicked.connect(self.leave_requested.emit)
         c.device_chosen.connect(self.choose_device)
@@ -159,6 +163,7 @@ class RoomPage(QWidget):
         b.talking_while_muted.connect(self.muted_hint.set_shown)
         b.audio_processing.connect(self._on_processing)
         b.room_name.connect(self.controls.title.setText)
+        self.extras.bind(session, bridge)
         self._on_capabilities(session.capabilities)
         self._on_processing(session.audio_processing)
         self.controls.set_media(session.local_media)
@@ -176,6 +181,7 @@ class RoomPage(QWidget):
         self.banner.hide()
         self.muted_hint.hide()
         self.echo_hint.hide()
+        self.extras.unbind()
         for key in list(self.area.tiles):
             self.area.remove_tile(key)
         for identity in list(self.people.rows):
@@ -200,6 +206,7 @@ class RoomPage(QWidget):
     def _on_status(self, status: Status) -> None:
         s = self.session
         room, server = (s.room_name, s.server_label) if s is not None else ("", "")
+        self.controls.lock.show_note(s.encryption_note if s is not None else "")
         if self.status.show(status, room, server):
             self._announce = True
 
@@ -229,6 +236,7 @@ class RoomPage(QWidget):
     def _on_left(self, state: ParticipantState, reason: str) -> None:
         for kind in VideoKind:
             self.area.remove_tile(TileKey(state.identity, kind))
+            self.extras.tile_gone(TileKey(state.identity, kind))
         self.people.remove_participant(state.identity)
         self._count()
         quiet = not self._settings.notify("join_leave")

@@ -8,6 +8,16 @@ from PySide6.QtCore import QByteArray, QSettings
 from lkdesk.session import AudioProcessingSettings, DeviceKind
 from lkdesk.ui.theme import ThemeMode
 
+DESKTOP_FLAGS: dict[str, bool] = {
+    "keep_in_tray": True,  # closing the window during a call keeps the call in the tray
+    "mini_window": True,  # a small always-on-top window while lkdesk is in the background
+    "desktop_notifications": True,  # chat messages as desktop notifications when unfocused
+    "mentions_only": False,  # … only messages that name me
+    "do_not_disturb": False,  # no desktop notifications at all
+    "history": True,  # keep chat history on this computer
+    "global_shortcuts": True,  # push-to-talk and mute from any application
+}
+
 
 class AppSettings:
     """Typed access to lkdesk's QSettings (tests pass an INI file in a temp dir)."""
@@ -90,6 +100,15 @@ class AppSettings:
     @camera_height.setter
     def camera_height(self, height: int) -> None:
         self._s.setValue("video/height", height)
+
+    def flag(self, name: str) -> bool:
+        """A desktop switch (see :data:`DESKTOP_FLAGS`): tray, mini window, notifications …"""
+        return self._bool(f"desktop/{name}", DESKTOP_FLAGS[name])
+
+    def set_flag(self, name: str, on: bool) -> None:
+        if name not in DESKTOP_FLAGS:
+            raise KeyError(name)
+        self._s.setValue(f"desktop/{name}", on)
 
     def notify(self, what: str) -> bool:
         """Whether to show toasts for "join_leave" or "chat"."""

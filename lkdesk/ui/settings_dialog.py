@@ -14,9 +14,11 @@ from typing import Any
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -28,7 +30,9 @@ from lkdesk.ui.settings import AppSettings
 from lkdesk.ui.settings_pages.about import AboutPage
 from lkdesk.ui.settings_pages.audio import AudioPage
 from lkdesk.ui.settings_pages.common import DevicePreview, fill_devices
+from lkdesk.ui.settings_pages.desktop_flags import FlagsBox
 from lkdesk.ui.settings_pages.general import GeneralPage
+from lkdesk.ui.settings_pages.global_keys import GlobalKeysBox
 from lkdesk.ui.settings_pages.keys import KeysPage
 from lkdesk.ui.settings_pages.network import NetworkPage
 from lkdesk.ui.settings_pages.notifications import NotificationsPage
@@ -68,11 +72,20 @@ class SettingsDialog(QDialog):
         self.general = GeneralPage(settings)
         self.audio = AudioPage(settings)
         self.video = VideoPage(settings)
-        self.keys = KeysPage(shortcuts)
+        self.keys = KeysPage(shortcuts, settings)
         self.notifications = NotificationsPage(settings)
         self.network = NetworkPage(settings)
         self.privacy = PrivacyPage(places)
         self.about = AboutPage(log_file)
+        self.flags = {
+            self.general: FlagsBox(settings, ("keep_in_tray", "mini_window")),
+            self.notifications: FlagsBox(
+                settings, ("desktop_notifications", "mentions_only", "do_not_disturb")
+            ),
+            self.privacy: FlagsBox(settings, ("history",)),
+        }
+        for page, box in self.flags.items():
+            page.column.insertWidget(page.column.count() - 1, box)  # before the stretch
         self.pages = QStackedWidget()
         self.nav = QListWidget()
         self.nav.setObjectName("SettingsNav")
@@ -87,7 +100,7 @@ class SettingsDialog(QDialog):
             self.privacy,
             self.about,
         ):
-            self.pages.addWidget(page)
+            self.pages.addWidget(_scrolling(page) if page is self.keys else page)
             self.nav.addItem(page.title.replace(" lkdesk", ""))
         self.nav.currentRowChanged.connect(self.show_page)
         body = QHBoxLayout()
@@ -127,6 +140,9 @@ class SettingsDialog(QDialog):
 
     def load(self) -> None:
         """Find the devices (a device check scans first) and listen to the preview."""
+        box = self.keys.global_keys
+        if box is not None:
+            self._runner.run(_availability(box), "check the global shortcuts")
         preview = self._preview
         if preview is None:
             return
@@ -239,6 +255,23 @@ class SettingsDialog(QDialog):
         self.network.save(settings)
         for kind, device_id in self.devices().items():
             settings.set_device(kind, device_id)
-        self.keys.save()
+        self.keys.save(settings)
+        for box in self.flags.values():
+            box.save(settings)
         settings.sync()
         self.accept()
+
+
+async def _availability(box: GlobalKeysBox) -> None:
+    from lkdesk.session.global_keys import GlobalShortcuts
+
+    box.show_availability(await GlobalShortcuts.availability())
+
+
+def _scrolling(page: QWidget) -> QScrollArea:
+    """``page`` in a scroll area: the shortcuts are taller than a 640-pixel screen allows."""
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area

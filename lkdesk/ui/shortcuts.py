@@ -32,6 +32,8 @@ class Action(StrEnum):
     TOGGLE_SCREEN = "toggle_screen"
     TOGGLE_CHAT = "toggle_chat"
     TOGGLE_PEOPLE = "toggle_people"
+    TOGGLE_CAPTIONS = "toggle_captions"
+    CONNECTION_DETAILS = "connection_details"
     FULLSCREEN = "fullscreen"
     LEAVE = "leave"
     HELP = "help"
@@ -50,6 +52,8 @@ ACTIONS: dict[Action, ActionInfo] = {
     Action.TOGGLE_SCREEN: ActionInfo("Share screen / stop sharing", "Ctrl+Shift+S"),
     Action.TOGGLE_CHAT: ActionInfo("Show / hide chat", "Ctrl+Shift+C"),
     Action.TOGGLE_PEOPLE: ActionInfo("Show / hide people", "Ctrl+Shift+P"),
+    Action.TOGGLE_CAPTIONS: ActionInfo("Show / hide captions", "Alt+Shift+C"),
+    Action.CONNECTION_DETAILS: ActionInfo("Connection details", "Ctrl+Shift+I"),
     Action.FULLSCREEN: ActionInfo("Full screen", "F11"),
     Action.LEAVE: ActionInfo("Leave the call", "Ctrl+Shift+L"),
     Action.HELP: ActionInfo("Keyboard shortcuts", "F1"),

@@ -49,6 +49,7 @@ class StartFlow(QObject):
         self.settings = settings
         self.runner = runner
         self.check = check
+        self.saved_profile_id = ""  # the server saved by the last check_and_save
         page.forget_requested.connect(self.forget)
         page.rename_requested.connect(self.rename)
         page.trusted_ca_changed.connect(self.set_trusted_ca)
@@ -110,6 +111,7 @@ class StartFlow(QObject):
         is saved then.
         """
         book, target = self.factory.book, request.target
+        self.saved_profile_id = ""
         if request.save_label is None or book is None or not book.usable:
             return True
         if not isinstance(target, TokenTarget | ApiKeyTarget):
@@ -124,29 +126,41 @@ class StartFlow(QObject):
             self.page.set_busy(False)
         try:
             if isinstance(target, TokenTarget):
-                await book.save_token(
+                profile = await book.save_token(
                     request.save_label, target.url, target.token,
                     trusted_ca_pem=target.trusted_ca_pem,
                 )  # fmt: skip
             else:
-                await book.save_api_key(
+                profile = await book.save_api_key(
                     request.save_label, target.url, target.api_key, target.api_secret,
                     trusted_ca_pem=target.trusted_ca_pem,
                 )  # fmt: skip
         except LkdeskError as exc:
             self.page.show_error("form", f"The server was not saved: {exc}")
             return False
+        self.saved_profile_id = profile.id
         self.settings.last_url = target.url
         self.refresh()
         return True
 
-    async def target_for_link(self, text: str) -> JoinTarget | None:
-        """The target a meeting link stands for; None (error shown) when it is unusable."""
+    async def request_for_link(self, text: str) -> JoinRequest | None:
+        """What a meeting link asks for (its ``#passphrase`` too, unless the passphrase field
+        says otherwise); None (error shown) when it is unusable."""
         try:
-            return await self.factory.target_for_link(parse_link(text))
+            link = parse_link(text)
+            target = await self.factory.target_for_link(link)
         except InvalidTargetError as exc:
             self.page.show_error("link", str(exc))
             return None
+        typed = self.page.connect_card.passphrase.text()
+        return JoinRequest(target, passphrase=typed or link.passphrase)
+
+    def profile_id_for(self, request: JoinRequest) -> str:
+        """The saved server a request belongs to ("" when none)."""
+        target = request.target
+        if isinstance(target, ProfileTarget):
+            return target.profile_id
+        return self.saved_profile_id if request.save_label is not None else ""
 
     def error_field(self, target: JoinTarget, exc: InvalidTargetError) -> str:
         """Where on the start page an error about ``target`` belongs."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPalette
@@ -47,6 +47,7 @@ class JoinRequest:
 
     target: JoinTarget
     save_label: str | None = None  # None: do not save
+    passphrase: str = field(default="", repr=False)  # end-to-end encryption, if any
 
 
 class StartPage(QWidget):
@@ -58,6 +59,7 @@ class StartPage(QWidget):
     rename_requested = Signal(str, str)
     session_only_requested = Signal()
     settings_requested = Signal()
+    console_requested = Signal()  # the rooms on every saved server (admin_console.py)
     trusted_ca_changed = Signal(str, str)  # profile id, PEM ("" : system CAs only)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -86,7 +88,9 @@ class StartPage(QWidget):
         outer.addWidget(guide)
         outer.addStretch(2)
         c = self.connect_card
-        c.join_requested.connect(lambda t, name: self.join_requested.emit(JoinRequest(t, name)))
+        c.join_requested.connect(
+            lambda t, name: self.join_requested.emit(JoinRequest(t, name, c.passphrase.text()))
+        )
         c.link_entered.connect(self.link_entered.emit)
         # the card's fields, as the window and tests know them
         self.url, self.token, self.tabs = c.url, c.token, c.tabs
@@ -114,6 +118,13 @@ class StartPage(QWidget):
         self.settings_button.setIconSize(QSize(22, 22))
         self.settings_button.setToolTip("Settings: devices, shortcuts, privacy")
         self.settings_button.clicked.connect(self.settings_requested.emit)
+        self.console_button = QToolButton()
+        self.console_button.setObjectName("HeaderButton")
+        self.console_button.setIcon(icon("server", self.palette().text().color().name(), 22))
+        self.console_button.setIconSize(QSize(22, 22))
+        self.console_button.setToolTip("Rooms on your servers: who is in them, with their tracks")
+        self.console_button.clicked.connect(self.console_requested.emit)
+        row.addWidget(self.console_button, 0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignTop)
         return row
 

@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from lkdesk.session import ParticipantState, TileKey, VideoKind
+from lkdesk.ui.encryption_controls import paint_cannot_decrypt
 from lkdesk.ui.painting import (
     Frame,
     fit_rect,
@@ -40,6 +41,8 @@ class VideoTile(QWidget):
     """Shows a participant: live video, or their initials when the camera is off."""
 
     pin_requested = Signal(object)  # TileKey, or None to unpin
+    details_requested = Signal(object)  # TileKey (its connection details) or None (the call's)
+    popout_requested = Signal(object)  # TileKey: show it in a window of its own
 
     def __init__(self, key: TileKey, state: ParticipantState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -78,7 +81,7 @@ class VideoTile(QWidget):
         if state != self.state:
             old = self.state
             self.state = state
-            if not (state.screen_on if self.is_screen else state.camera_on):
+            if state.cannot_decrypt or not (state.screen_on if self.is_screen else state.camera_on):
                 self.frame = None
             if (old.name, old.mic_on, old.agent_state) != (
                 state.name,
@@ -131,6 +134,10 @@ class VideoTile(QWidget):
         painter.fillRect(rect, QColor("#0d0f12" if self.is_screen else ROOM.tile))
         if self.shows_video and self.frame is not None:
             self._paint_video(painter, rect, self.frame)
+        elif self.state.cannot_decrypt and (
+            self.state.screen_on if self.is_screen else self.state.camera_on
+        ):
+            paint_cannot_decrypt(painter, rect)  # rather than a black or frozen picture
         else:
             self._paint_placeholder(painter, rect)
         painter.setClipping(False)
@@ -245,6 +252,12 @@ class VideoTile(QWidget):
         menu = QMenu(self)
         action = menu.addAction("Unpin" if self.pinned else "Pin to the large view")
         action.triggered.connect(self._toggle_pin)
+        details = menu.addAction("Connection details")
+        details.triggered.connect(lambda: self.details_requested.emit(self.key))
+        whole = menu.addAction("Connection details for the whole call")
+        whole.triggered.connect(lambda: self.details_requested.emit(None))
+        popout = menu.addAction("Open in its own window")
+        popout.triggered.connect(lambda: self.popout_requested.emit(self.key))
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(event.globalPos())
 

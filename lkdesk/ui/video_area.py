@@ -30,12 +30,15 @@ class VideoArea(QWidget):
 
     mode_changed = Signal(object)
     laid_out = Signal()  # tiles moved: overlays that avoid them re-place themselves
+    details_requested = Signal(object)  # TileKey or None (from a tile's context menu)
+    popout_requested = Signal(object)  # TileKey (popout.PopOuts opens its window)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("VideoArea")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.tiles: dict[TileKey, VideoTile] = {}
+        self.popped_out: set[TileKey] = set()  # shown in their own windows, not here
         self.mode = ViewMode.GRID
         self._user_mode: ViewMode | None = None
         self.pinned: TileKey | None = None
@@ -81,6 +84,8 @@ class VideoArea(QWidget):
         if tile is None:
             tile = VideoTile(key, state, self)
             tile.pin_requested.connect(self.set_pinned)
+            tile.details_requested.connect(self.details_requested.emit)
+            tile.popout_requested.connect(self.popout_requested.emit)
             self.tiles[key] = tile
             tile.show()
             self.relayout()
@@ -92,14 +97,23 @@ class VideoArea(QWidget):
             return
         tile.hide()
         tile.deleteLater()
+        self.popped_out.discard(key)
         if self.pinned == key:
             self.pinned = None
         self.relayout()
 
+    def set_popped_out(self, key: TileKey, popped: bool) -> None:
+        """Leave ``key`` out of the grid while it has a window of its own (popout.py)."""
+        (self.popped_out.add if popped else self.popped_out.discard)(key)
+        if key in self.tiles:
+            self.tiles[key].setVisible(not popped)
+        self.relayout()
+
     def ordered(self) -> list[VideoTile]:
-        """Screen shares first, then the local user, then everyone in join order."""
+        """Screen shares first, then the local user, then everyone in join order (tiles in
+        windows of their own left out)."""
         return sorted(
-            self.tiles.values(),
+            (t for t in self.tiles.values() if t.key not in self.popped_out),
             key=lambda t: (t.key.kind is not VideoKind.SCREEN, not t.state.is_local, t.state.order),
         )
 
@@ -130,23 +144,23 @@ class VideoArea(QWidget):
         self.relayout()
 
     def focus_key(self) -> TileKey | None:
-        if self.pinned in self.tiles:
+        if self.pinned in self.tiles and self.pinned not in self.popped_out:
             return self.pinned
-        screens = [k for k in self.tiles if k.kind is VideoKind.SCREEN]
+        screens = [t.key for t in self.ordered() if t.key.kind is VideoKind.SCREEN]
         if screens:
             return screens[0]
-        if self.speaker is not None and TileKey(self.speaker) in self.tiles:
-            return TileKey(self.speaker)
+        speaker = TileKey(self.speaker or "")
+        if speaker in self.tiles and speaker not in self.popped_out:
+            return speaker
         others = [t.key for t in self.ordered() if not t.state.is_local]
-        return others[0] if others else next(iter(self.tiles), None)
+        return others[0] if others else next((t.key for t in self.ordered()), None)
 
     def _effective_mode(self) -> ViewMode:
         if self._user_mode is not None:
             return self._user_mode
-        wants_focus = self.pinned in self.tiles or any(
-            k.kind is VideoKind.SCREEN for k in self.tiles
-        )
-        return ViewMode.FOCUS if wants_focus and len(self.tiles) > 1 else ViewMode.GRID
+        shown = [t.key for t in self.ordered()]
+        wants_focus = self.pinned in shown or any(k.kind is VideoKind.SCREEN for k in shown)
+        return ViewMode.FOCUS if wants_focus and len(shown) > 1 else ViewMode.GRID
 
     # ----- geometry --------------------------------------------------------------------------
 
@@ -161,7 +175,7 @@ class VideoArea(QWidget):
         for tile in self.tiles.values():
             tile.mirrored = self.mirror_local and tile.state.is_local and not tile.is_screen
         width, height = self.width() - 2 * MARGIN, self.height() - 2 * MARGIN
-        if mode is ViewMode.FOCUS and self.tiles:
+        if mode is ViewMode.FOCUS and self.ordered():
             self._layout_focus(width, height)
         else:
             self._layout_grid(width, height)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 
-from lkdesk.session import ShareKind, log_file
+from lkdesk.session import ProfileTarget, ShareKind, log_file
+from lkdesk.session.network_check import CheckStep, NetworkReport
 from lkdesk.ui.audio_processing_controls import AudioProcessingControls
+from lkdesk.ui.network_check_view import CheckRun, NetworkCheckDialog
 from lkdesk.ui.settings_dialog import SettingsDialog
 from lkdesk.ui.settings_pages.common import DevicePreview
 from lkdesk.ui.share_picker import SharePicker
@@ -35,6 +39,7 @@ class WindowDialogs(QObject):
         self.window = window
         self.share_picker: SharePicker | None = None
         self.settings_dialog: SettingsDialog | None = None
+        self.network_dialog: NetworkCheckDialog | None = None
 
     def open_share_picker(self) -> None:
         """Let the user choose a screen or window; sharing starts when they do."""
@@ -92,9 +97,43 @@ class WindowDialogs(QObject):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._settings_applied(dialog))
         dialog.forget_everything.connect(lambda: self._forget_everything(dialog))
+        dialog.network.check_requested.connect(self.check_profile_network)
+        dialog.destroyed.connect(self._settings_gone)  # deleted on close: forget it
         self.settings_dialog = dialog
         dialog.open()
         dialog.load()
+        if book is not None and book.usable:
+
+            async def servers() -> None:
+                profiles = await book.profiles()
+                dialog.network.set_servers([(p.id, p.label) for p in profiles])
+
+            w.runner.run(servers(), "list the saved servers")
+
+    def _settings_gone(self) -> None:
+        self.settings_dialog = None
+
+    def check_network(self, run: CheckRun, where: str) -> NetworkCheckDialog:
+        """Open the network check dialog and start ``run``."""
+        dialog = NetworkCheckDialog(self.window, self.window.runner, run, where)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.network_dialog = dialog
+        dialog.open()
+        dialog.start()
+        return dialog
+
+    def check_profile_network(self, profile_id: str) -> None:
+        """The network check for a saved server (a throw-away room with its API key)."""
+        factory = self.window.factory
+
+        async def run(on_step: Callable[[CheckStep], None]) -> NetworkReport:
+            from lkdesk.session.network_check import NetworkCheck
+
+            room = f"lkdesk-network-check-{secrets.token_hex(3)}"
+            target = ProfileTarget(profile_id, room=room, display_name="Network check")
+            return await NetworkCheck(await factory.credentials(target), on_step).run()
+
+        self.check_network(run, "the saved server")
 
     def _settings_applied(self, dialog: SettingsDialog) -> None:
         w = self.window
@@ -117,9 +156,11 @@ class WindowDialogs(QObject):
             if book is not None and book.usable:
                 await book.forget_everything()
             w.settings.clear()
+            await w.desktop.history.forget_all()
             await asyncio.to_thread(_clear_logs, log_file())
             dialog.privacy.show_done(
-                "Done: lkdesk has forgotten your servers, secrets, settings and log."
+                "Done: lkdesk has forgotten your servers, secrets, settings, chat history "
+                "and log."
             )
             w.refresh_profiles()
 

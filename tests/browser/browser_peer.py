@@ -368,6 +368,13 @@ class BrowserPeer:
         _log.info("[%s] joined: %s", self.name, json.dumps(result))
         return result
 
+    async def republish_camera(self, **options: Any) -> dict[str, Any]:
+        """Unpublish the camera and publish it again with other peer.js options (e.g.
+        ``videoCodec``, ``backupCodec``, ``scalabilityMode``, ``color``): a codec switch."""
+        result: dict[str, Any] = await self.call("republishCamera", options=options)
+        _log.info("[%s] republished camera: %s", self.name, json.dumps(result))
+        return result
+
     async def send_chat(
         self, text: str, *, legacy: bool = False, chat_packet: bool = False, edit_id: str = ""
     ) -> dict[str, Any]:
@@ -376,6 +383,15 @@ class BrowserPeer:
         edits an earlier one)."""
         options = {"legacy": legacy, "chatPacket": chat_packet, "editId": edit_id}
         result: dict[str, Any] = await self.call("sendChat", text=text, options=options)
+        return result
+
+    async def send_transcription(
+        self, pieces: list[str], attributes: dict[str, str]
+    ) -> dict[str, Any]:
+        """One ``lk.transcription`` text stream written piece by piece (``streamText``)."""
+        result: dict[str, Any] = await self.call(
+            "sendTranscription", pieces=pieces, attributes=attributes
+        )
         return result
 
     async def state(self) -> State:

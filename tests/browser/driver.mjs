@@ -166,7 +166,10 @@ async function main() {
 
   const commands = {
     join: (a) => page.evaluate(([u, t, o]) => window.lkPeer.join(u, t, o), [a.url, a.token, a.options ?? {}]),
+    republishCamera: (a) => page.evaluate((o) => window.lkPeer.republishCamera(o), a.options ?? {}),
     sendChat: (a) => page.evaluate(([t, o]) => window.lkPeer.sendChat(t, o), [a.text, a.options ?? {}]),
+    sendTranscription: (a) =>
+      page.evaluate(([p, at]) => window.lkPeer.sendTranscription(p, at), [a.pieces, a.attributes ?? {}]),
     getState: () => page.evaluate(() => window.lkPeer.getState()),
     leave: () => page.evaluate(() => window.lkPeer.leave()),
     watchText: (a) => page.evaluate((t) => window.lkPeer.watchText(t), a.topic),

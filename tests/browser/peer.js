@@ -30,6 +30,8 @@ let joinOptions = null;
 let audioContext = null;
 const published = { canvas: null, paintTimer: null, oscillator: null, tracks: [] };
 const received = { chat: [], events: [] };
+// end-to-end encryption: who is encrypted (ParticipantEncryptionStatusChanged), errors seen
+const e2ee = { mode: null, status: {}, errors: [] };
 // trackSid -> { element, analyser, track }
 const sinks = new Map();
 const sentChat = [];
@@ -61,6 +63,8 @@ function meetPublishDefaults(o) {
   } else if (typeof o.backupCodec === 'string') {
     defaults.backupCodec = { codec: o.backupCodec };
   }
+  // undefined = livekit-client's choice (L3T3_KEY for VP9/AV1 without simulcast)
+  if (o.scalabilityMode) defaults.scalabilityMode = o.scalabilityMode;
   return defaults;
 }
 
@@ -72,6 +76,7 @@ function normaliseOptions(options = {}) {
     simulcast: options.simulcast ?? true,
     dynacast: options.dynacast ?? true,
     adaptiveStream: options.adaptiveStream ?? true,
+    scalabilityMode: options.scalabilityMode,
     red: options.red ?? true,
     dtx: options.dtx ?? false,
     // undefined = the SDK's own default
@@ -86,6 +91,11 @@ function normaliseOptions(options = {}) {
     autoSubscribe: options.autoSubscribe ?? true,
     rtcConfig: options.rtcConfig,
     logLevel: options.logLevel ?? 'info',
+    // LiveKit Meet's passphrase link (#passphrase): ExternalE2EEKeyProvider.setKey(passphrase).
+    // 'encryption' is the current room option (data packets encrypted too); 'e2ee' is the
+    // option LiveKit Meet passes (media only; encrypted data is still decrypted).
+    e2eePassphrase: options.e2eePassphrase ?? null,
+    e2eeMode: options.e2eeMode ?? 'encryption',
   };
 }
 
@@ -341,6 +351,15 @@ function wireRoomEvents(r) {
       logEvent('trackSubscriptionFailed', { sid, identity: p?.identity, reason: String(reason) }),
     )
     .on(RE.Disconnected, (reason) => logEvent('disconnected', { reason }))
+    .on(RE.ParticipantEncryptionStatusChanged, (encrypted, participant) => {
+      e2ee.status[participant?.identity ?? '?'] = encrypted;
+      logEvent('encryptionStatus', { identity: participant?.identity ?? null, encrypted });
+    })
+    .on(RE.EncryptionError, (error, participant) => {
+      const identity = participant?.identity ?? null;
+      e2ee.errors.push({ identity, message: String(error?.message ?? error) });
+      if (e2ee.errors.length > MAX_EVENTS) e2ee.errors.shift();
+    })
     .on(RE.DataReceived, (payload, participant, kind, topic) => {
       if (topic !== LEGACY_CHAT_TOPIC) return;
       let text = null;
@@ -398,6 +417,15 @@ async function join(url, token, options = {}) {
   if (o.singlePeerConnection !== undefined && o.singlePeerConnection !== null) {
     roomOptions.singlePeerConnection = o.singlePeerConnection;
   }
+  let keyProvider = null;
+  if (o.e2eePassphrase) {
+    keyProvider = new LK.ExternalE2EEKeyProvider();
+    const worker = new Worker('/node_modules/livekit-client/dist/livekit-client.e2ee.worker.mjs', {
+      type: 'module',
+    });
+    roomOptions[o.e2eeMode === 'e2ee' ? 'e2ee' : 'encryption'] = { keyProvider, worker };
+    e2ee.mode = o.e2eeMode;
+  }
   const r = new LK.Room(roomOptions);
   wireRoomEvents(r);
   room = r;
@@ -405,6 +433,11 @@ async function join(url, token, options = {}) {
   await getAudioContext().resume();
   const connectOptions = { autoSubscribe: o.autoSubscribe };
   if (o.rtcConfig) connectOptions.rtcConfig = o.rtcConfig;
+  if (keyProvider) {
+    // LiveKit Meet's order: the key first, then end-to-end encryption on, then connect
+    await keyProvider.setKey(o.e2eePassphrase);
+    await r.setE2EEEnabled(true);
+  }
   setStatus('connecting');
   try {
     await r.connect(url, token, connectOptions);
@@ -413,14 +446,7 @@ async function join(url, token, options = {}) {
     throw e;
   }
   setStatus(`connected as ${r.localParticipant.identity}`);
-  if (o.publishVideo) {
-    const track = new LK.LocalVideoTrack(makeCanvasTrack(o), undefined, true);
-    const pub = await r.localParticipant.publishTrack(track, {
-      source: LK.Track.Source.Camera,
-      name: 'camera',
-    });
-    published.tracks.push(pub);
-  }
+  if (o.publishVideo) await publishCamera(r, o);
   if (o.publishAudio) {
     const track = new LK.LocalAudioTrack(makeToneTrack(o), undefined, true);
     const pub = await r.localParticipant.publishTrack(track, {
@@ -437,6 +463,38 @@ async function join(url, token, options = {}) {
     sdkVersion: LK.version,
     pcMode: pcMode(),
   };
+}
+
+async function publishCamera(r, o) {
+  const track = new LK.LocalVideoTrack(makeCanvasTrack(o), undefined, true);
+  const pub = await r.localParticipant.publishTrack(track, {
+    source: LK.Track.Source.Camera,
+    name: 'camera',
+  });
+  published.tracks.push(pub);
+  return pub;
+}
+
+// A publisher's switch of codec mid-call: the camera is unpublished and published again with
+// other options (videoCodec, backupCodec, scalabilityMode, simulcast, color), as an app does
+// when its user changes the codec setting.
+async function republishCamera(options = {}) {
+  if (!room) throw new Error('not joined');
+  const old = published.tracks.find((p) => p.source === LK.Track.Source.Camera);
+  if (old) {
+    await room.localParticipant.unpublishTrack(old.track, true);
+    published.tracks = published.tracks.filter((p) => p !== old);
+  }
+  clearInterval(published.paintTimer);
+  published.canvas?.remove();
+  const o = normaliseOptions({ ...joinOptions, ...options });
+  joinOptions = o;
+  const pub = await room.localParticipant.publishTrack(
+    new LK.LocalVideoTrack(makeCanvasTrack(o), undefined, true),
+    { source: LK.Track.Source.Camera, name: 'camera', ...meetPublishDefaults(o) },
+  );
+  published.tracks.push(pub);
+  return { sid: pub.trackSid, oldSid: old?.trackSid ?? null, mimeType: pub.mimeType ?? null };
 }
 
 const sentChatPackets = new Map(); // id -> message, for the deprecated ChatMessage packets
@@ -462,6 +520,16 @@ async function sendChat(text, options = {}) {
   }
   sentChat.push({ id: info.id, text, sentAt: Date.now() });
   return { id: info.id };
+}
+
+async function sendTranscription(pieces, attributes = {}) {
+  // As a transcription service does: one text stream per update on lk.transcription,
+  // written piece by piece, the segment and finality in the stream's attributes.
+  if (!room) throw new Error('not joined');
+  const writer = await room.localParticipant.streamText({ topic: 'lk.transcription', attributes });
+  for (const piece of pieces) await writer.write(piece);
+  await writer.close();
+  return { id: writer.info.id };
 }
 
 async function getState() {
@@ -507,6 +575,7 @@ async function getState() {
     chat: received.chat,
     sentChat,
     events: received.events,
+    e2ee: { ...e2ee, enabled: room?.isE2EEEnabled ?? false },
     audioContextState: audioContext?.state ?? null,
   };
 }
@@ -611,7 +680,9 @@ function remoteFeatures() {
 
 window.lkPeer = {
   join,
+  republishCamera,
   sendChat,
+  sendTranscription,
   getState,
   leave,
   watchText,

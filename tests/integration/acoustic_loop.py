@@ -29,6 +29,10 @@ from tests.media.speech import RATE, write_wav
 
 Int16 = npt.NDArray[np.int16]
 FRAME = RATE // 100
+PLAYER_LATENCY_MS = 250
+"""paplay's buffer for the room's sounds. With 20 ms it ran dry whenever the busy 2-core
+machine was slow to schedule it: holes in the "stationary" noise (the suppressor then
+re-learned it and let it through at -55 dBFS for a second) and in the near-end speech."""
 
 
 def pactl(*args: str) -> str:
@@ -100,7 +104,7 @@ class AcousticLoop:
         """Start playing ``samples`` into the room (near-end speech, noise)."""
         path = write_wav(samples, self.workdir / f"{name}.wav")
         player = subprocess.Popen(
-            ["paplay", f"--device={self.room}", "--latency-msec=20", str(path)]
+            ["paplay", f"--device={self.room}", f"--latency-msec={PLAYER_LATENCY_MS}", str(path)]
         )
         self.players.append(player)
         return player

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from livekit import rtc as sdk
 
 from tests.integration.analysis import content_region, mean_color
 from tests.integration.livekit_server import LiveKitServer
+from tests.integration.lkdesk_agent import E2EE_VARIABLE
 from tests.integration.lkdesk_peer import eventually
 from tests.integration.netns import NetnsHost, netns_host
 from tests.integration.peers import SdkPeer
@@ -184,7 +186,12 @@ async def run_faulty_call(
 
 @contextlib.asynccontextmanager
 async def _sdk_side(server: LiveKitServer, room: str) -> AsyncIterator[SdkSide]:
-    peer = SdkPeer(server.ws_url, server.token("peer", room))
+    passphrase = os.environ.get(E2EE_VARIABLE)  # the suite run in an encrypted room
+    encryption = None
+    if passphrase:
+        keys = sdk.KeyProviderOptions(shared_key=passphrase.encode(), ratchet_window_size=0)
+        encryption = sdk.E2EEOptions(key_provider_options=keys)
+    peer = SdkPeer(server.ws_url, server.token("peer", room), encryption=encryption)
     await peer.connect()
     side = SdkSide(peer)
     try:

@@ -252,7 +252,10 @@ class LiveKitServer:
         **grants: Any,
     ) -> str:
         """Mint a join token; ``grants`` are extra :class:`livekit.api.VideoGrants` fields,
-        ``kind`` the participant kind ("agent", "sip", ...), ``sip`` SIP service grants."""
+        ``kind`` the participant kind ("agent", "sip", ...), ``sip`` SIP service grants.
+
+        ``kind="agent"`` makes the participant an agent (the server then forwards its legacy
+        transcription packets and keeps the identity it publishes text streams for)."""
         video: dict[str, Any] = {"room_join": True, "can_update_own_metadata": True}
         video.update(grants)
         tok = (

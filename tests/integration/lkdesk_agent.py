@@ -19,12 +19,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lkdesk import rtc
+from lkdesk.rtc.e2ee import E2EEOptions, passphrase_options
 from tests.integration.analysis import content_region, decode_counter, mean_color
 from tests.integration.lkdesk_media import produce_textured_video, produce_tone, produce_video
 
 _log = logging.getLogger("lkdesk_agent")
 
 Handler = Callable[..., Awaitable[Any]]
+E2EE_VARIABLE = "LKDESK_TEST_E2EE"
 
 
 class Agent:
@@ -64,7 +66,9 @@ class Agent:
         self, url: str, token: str, trusted_ca_pem: str = "", media_timeout_s: float = 15.0
     ) -> dict[str, Any]:
         options = rtc.RoomOptions(
-            trust=rtc.ServerTrust(trusted_ca_pem), media_timeout_s=media_timeout_s
+            trust=rtc.ServerTrust(trusted_ca_pem),
+            media_timeout_s=media_timeout_s,
+            encryption=e2ee_from_environment(),
         )
         await self.room.connect(url, token, options)
         self.chat = rtc.Chat(self.room)
@@ -233,10 +237,12 @@ def _ice_of(pc: Any) -> dict[str, Any]:
         if sctp is not None
         else pc.getTransceivers()[0].receiver.transport.transport
     )
+    candidates = transport.iceGatherer.getLocalCandidates()
     return {
         "ice_state": pc.iceConnectionState,
         "connection_state": pc.connectionState,
-        "local": [f"{c.ip}:{c.port}" for c in transport.iceGatherer.getLocalCandidates()],
+        "local": [f"{c.ip}:{c.port}" for c in candidates if c.type != "relay"],
+        "relayed": [f"{c.ip}:{c.port}" for c in candidates if c.type == "relay"],
     }
 
 
@@ -245,6 +251,12 @@ def _plain(value: Any) -> Any:
         return value
     identity = getattr(value, "identity", None)
     return identity if isinstance(identity, str) else repr(value)
+
+
+def e2ee_from_environment() -> E2EEOptions | None:
+    """``LKDESK_TEST_E2EE=<passphrase>`` runs the agent in an end-to-end encrypted room."""
+    passphrase = os.environ.get(E2EE_VARIABLE)
+    return passphrase_options(passphrase) if passphrase else None
 
 
 async def main() -> None:

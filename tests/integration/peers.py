@@ -48,7 +48,10 @@ class _Producer:
 
 
 class SdkPeer:
-    """An official-SDK participant. Use as ``async with SdkPeer(url, token, ...) as peer``."""
+    """An official-SDK participant. Use as ``async with SdkPeer(url, token, ...) as peer``.
+
+    ``encryption`` joins with the SDK's end-to-end encryption (``RoomOptions.encryption``).
+    """
 
     def __init__(
         self,
@@ -57,6 +60,7 @@ class SdkPeer:
         *,
         ice_servers: Sequence[str] = (),
         auto_subscribe: bool = True,
+        encryption: rtc.E2EEOptions | None = None,
     ) -> None:
         self._url = url
         self._token = token
@@ -66,6 +70,7 @@ class SdkPeer:
             rtc_config=rtc.RtcConfiguration(
                 ice_servers=[rtc.IceServer(urls=list(ice_servers))] if ice_servers else []
             ),
+            encryption=encryption,
         )
         self.room = rtc.Room()
         self.events: defaultdict[str, list[tuple[Any, ...]]] = defaultdict(list)
@@ -166,13 +171,19 @@ class SdkPeer:
         fps: int = 30,
         name: str = "camera",
         source: rtc.TrackSource.ValueType = rtc.TrackSource.SOURCE_CAMERA,
+        codec: rtc.VideoCodec.ValueType = rtc.VideoCodec.VP8,
+        scalability_mode: str | None = None,
     ) -> rtc.LocalTrackPublication:
-        """Publish a solid ``color`` VP8 video whose bottom rows carry a frame counter."""
+        """Publish a solid ``color`` video (``codec``, VP8 by default) whose bottom rows carry
+        a frame counter.
+
+        ``scalability_mode="L1T1"`` turns off temporal layers (the server may otherwise
+        forward only the base layer to a subscriber)."""
         video_source = rtc.VideoSource(width, height)
         track = rtc.LocalVideoTrack.create_video_track(name, video_source)
-        options = rtc.TrackPublishOptions(
-            source=source, video_codec=rtc.VideoCodec.VP8, simulcast=False
-        )
+        options = rtc.TrackPublishOptions(source=source, video_codec=codec, simulcast=False)
+        if scalability_mode is not None:
+            options.scalability_mode = scalability_mode
         publication = await self.room.local_participant.publish_track(track, options)
         task = asyncio.create_task(
             _produce_video(video_source, color, width, height, fps), name=f"video:{name}"
@@ -181,12 +192,15 @@ class SdkPeer:
         return publication
 
     async def publish_tone(
-        self, freq_hz: float, amplitude: float = 0.3, name: str = "mic"
+        self, freq_hz: float, amplitude: float = 0.3, name: str = "mic", red: bool = True
     ) -> rtc.LocalTrackPublication:
-        """Publish a continuous-phase sine tone, 48 kHz mono, paced in real time."""
+        """Publish a continuous-phase sine tone, 48 kHz mono, paced in real time.
+
+        ``red=False`` sends plain Opus (with RED the server strips the redundancy for
+        subscribers like lkdesk, which then get half the bytes the peer sent)."""
         audio_source = rtc.AudioSource(AUDIO_RATE, 1)
         track = rtc.LocalAudioTrack.create_audio_track(name, audio_source)
-        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE, red=red)
         publication = await self.room.local_participant.publish_track(track, options)
         task = asyncio.create_task(
             _produce_tone(audio_source, freq_hz, amplitude), name=f"tone:{name}"

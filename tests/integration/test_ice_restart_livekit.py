@@ -218,6 +218,9 @@ async def test_after_an_address_change_the_restarted_ice_uses_the_new_address(
 ) -> None:
     async with lkdesk_and_peer(livekit_server, room_name, tmp_path) as call:
         old_address = call.host.address
+        relayed_before = {
+            a for pc in (await call.lk.call("ice_info")).values() for a in pc["relayed"]
+        }
         moved: list[str] = []
 
         def break_paths() -> None:
@@ -228,3 +231,6 @@ async def test_after_an_address_change_the_restarted_ice_uses_the_new_address(
         assert new_address != old_address
         info = await call.lk.call("ice_info")
         assert all(a.startswith(new_address + ":") for pc in info.values() for a in pc["local"])
+        # TURN relay candidates sit on the server's address; the restart allocates new ones
+        relayed_after = {a for pc in info.values() for a in pc["relayed"]}
+        assert not relayed_after & relayed_before

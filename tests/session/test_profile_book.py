@@ -79,3 +79,20 @@ async def test_a_saved_api_key_is_found_for_a_link_to_its_server(tmp_path: Path)
     found = await book.api_key_profile_for("http://localhost:7880/")
     assert found is not None and found.id == saved.id
     assert await book.api_key_profile_for("ws://elsewhere:7880") is None
+
+
+async def test_passphrase_is_kept_with_a_server_only_when_asked_and_forgotten_with_it(
+    tmp_path: Path,
+) -> None:
+    book = ProfileBook.session_only(tmp_path)
+    profile = await book.save_api_key("Dev", "ws://localhost:7880", "devkey", "secret")
+    assert await book.passphrase(profile.id) == ""
+    await book.remember_passphrase(profile.id, "our room's passphrase")
+    assert await book.passphrase(profile.id) == "our room's passphrase"
+    assert "our room's passphrase" not in book.config_path.read_text()  # never in the file
+    await book.remember_passphrase(profile.id, None)
+    assert await book.passphrase(profile.id) == ""
+    await book.remember_passphrase(profile.id, "again")
+    await book.forget(profile.id)
+    again = await book.save_api_key("Dev", "ws://localhost:7880", "devkey", "secret")
+    assert await book.passphrase(again.id) == ""

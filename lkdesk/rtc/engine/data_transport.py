@@ -23,6 +23,7 @@ import asyncio
 import collections
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from aiortc.rtcdatachannel import RTCDataChannel
 from google.protobuf.message import DecodeError
@@ -44,6 +45,15 @@ _LOW_WATER = 256 << 10
 _REPLAY_BYTES = 8 << 20
 
 PacketHandler = Callable[[proto_models.DataPacket], None]
+
+
+class PacketCrypto(Protocol):
+    """Encrypted data packets (lkdesk.rtc.e2ee.data_crypto): seal before sending, open after
+    receiving (False: drop it)."""
+
+    def seal(self, packet: proto_models.DataPacket) -> None: ...
+
+    def open(self, packet: proto_models.DataPacket) -> bool: ...
 ChannelOpener = Callable[[], Awaitable[tuple[RTCDataChannel, RTCDataChannel]]]
 
 
@@ -70,6 +80,7 @@ class DataTransport:
         self._replay: collections.deque[proto_models.DataPacket] = collections.deque()
         self._replay_bytes = 0
         self._resend: list[proto_models.DataPacket] = []
+        self.crypto: PacketCrypto | None = None
 
     # ----- the room's connection state ---------------------------------------------------
 
@@ -106,6 +117,13 @@ class DataTransport:
             logger.warning("cannot tell which data the server received; resending all kept")
             missing = len(self._replay)
         return min(missing, len(self._replay))
+
+    def unacknowledged(self) -> bool:
+        """Whether reliable data sent is still buffered or not yet acknowledged by the server."""
+        channel = self._channel
+        if channel is None:
+            return False
+        return bool(channel.bufferedAmount) or self._count_undelivered() > 0
 
     async def come_back(self, *, new_session: bool, server_last_seq: int = 0) -> None:
         """The room is connected again: resend what was lost, then release waiting sends.
@@ -152,6 +170,8 @@ class DataTransport:
         packet.kind = (
             proto_models.DataPacket.RELIABLE if reliable else proto_models.DataPacket.LOSSY
         )
+        if self.crypto is not None:
+            self.crypto.seal(packet)
         if packet.ByteSize() > MAX_PACKET_BYTES:
             raise ValueError(f"data packet of {packet.ByteSize()} bytes exceeds {MAX_PACKET_BYTES}")
         self._raise_if_closed()
@@ -221,6 +241,8 @@ class DataTransport:
             if packet.sequence <= last:
                 return
             self._last_seen[packet.participant_sid] = packet.sequence
+        if self.crypto is not None and not self.crypto.open(packet):
+            return
         self._on_packet(packet)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ from lkdesk.rtc.engine.publisher import PublisherConnection
 from lkdesk.rtc.engine.reasons import ended_message
 from lkdesk.rtc.engine.reconnect import Reconnector
 from lkdesk.rtc.engine.signal_client import SignalClient, SignalClosed
-from lkdesk.rtc.engine.subscriber import SubscriberConnection
+from lkdesk.rtc.engine.subscriber import FrameCrypto, SubscriberConnection
 from lkdesk.rtc.engine.sync_state import build_sync_state
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class RtcEngine:
         self._router = MessageRouter(self)
         self._silence_watch: asyncio.Task[None] | None = None
         self._reconnector = Reconnector(self)
+        self.frame_crypto: FrameCrypto | None = None  # end-to-end encryption (rtc/e2ee)
 
     # ----- lifecycle ---------------------------------------------------------------------
 
@@ -154,6 +156,7 @@ class RtcEngine:
             on_frame=self._on_frame,
             on_datachannel=self.data.attach,
             on_state=self._on_subscriber_state,
+            frame_crypto=self.frame_crypto,
         )
         self._listener(Joined(join, rejoin=rejoin))
         self._session_tasks.spawn(self._dispatch(signal), "dispatcher")
@@ -353,9 +356,29 @@ class RtcEngine:
     def publisher_connection(self) -> PublisherConnection | None:
         return self._publisher
 
+    async def ping(self, timeout_s: float) -> float:
+        """One signalling ping/pong round trip now, in seconds (the network check's RTT)."""
+        signal = self._signal
+        session = signal.session if signal is not None else None
+        if signal is None or session is None:
+            raise RoomError("Not connected.")
+        stamp = int(time.time() * 1000)
+        started = time.monotonic()
+        await signal.send(session.ping(stamp))
+        async with asyncio.timeout(timeout_s):
+            while session.last_pong_for_ms < stamp:  # noqa: ASYNC110 (no pong event to await)
+                await asyncio.sleep(0.002)
+        return time.monotonic() - started
+
     def media_routes(self) -> dict[str, str]:
-        """How each peer connection reaches the server, and which TURN entry was chosen."""
-        routes = {"relay_offered": self._ice.relay}
+        """How each peer connection reaches the server, which TURN entry was chosen, whether
+        UDP answered the probe and which relays (TURN transports) the server offered."""
+        offered = sorted({u.relay for u in self._ice_offered if u.relay})
+        routes = {
+            "relay_offered": self._ice.relay,
+            "udp": "open" if self._ice.udp_open else "blocked",
+            "relays": ",".join(offered),
+        }
         for name, pc in (("subscriber", self._subscriber), ("publisher", self._publisher)):
             if pc is not None:
                 routes[name] = pc.media_route

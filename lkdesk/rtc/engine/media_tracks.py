@@ -17,6 +17,7 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from lkdesk.core.frames import VideoFrame
+from lkdesk.rtc.engine.adapt.media_stats import SendCounters
 
 VIDEO_CLOCK = 90_000
 AUDIO_PTIME_S = 0.020
@@ -78,6 +79,7 @@ class SourceVideoTrack(_MutableTrack):
         self._before_encode: Callable[[], None] | None = None
         self._origin_us: int | None = None
         self._seen = 0
+        self.counters = SendCounters()  # frames, size, conversion and encode time
 
     def set_limits(self, max_fps: float | None, before_encode: Callable[[], None] | None) -> None:
         """Drop frames above ``max_fps``; run ``before_encode`` before each frame goes out."""
@@ -125,7 +127,9 @@ class SourceVideoTrack(_MutableTrack):
     async def recv(self) -> av.VideoFrame:
         """aiortc's interface: the next frame as a PyAV frame (aiortc's own encoder path)."""
         frame, _stamp, pts = await self.next_frame()
+        started = time.perf_counter()
         out = av.VideoFrame.from_ndarray(frame.data, format=frame.format.value)
+        self.counters.frame_converted(out.width, out.height, time.perf_counter() - started)
         out.pts = pts
         out.time_base = fractions.Fraction(1, VIDEO_CLOCK)
         if self._before_encode is not None:

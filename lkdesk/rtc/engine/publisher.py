@@ -74,6 +74,10 @@ class PublisherConnection:
     def media_route(self) -> str:
         """How media reaches the server: "udp", "tcp", "turn/udp|tcp|tls" ("" yet)."""
         return adapt.media_route(self._pc)
+    @property
+    def peer_connection(self) -> RTCPeerConnection:
+        """The aiortc connection, for statistics (lkdesk.rtc.stats_collector)."""
+        return self._pc
 
     def _state_changed(self) -> None:
         state = self._pc.connectionState
@@ -89,11 +93,7 @@ class PublisherConnection:
     ) -> RTCRtpTransceiver:
         """Add a send-only transceiver preferring ``codec`` (e.g. "vp8", "opus")."""
         transceiver = self._pc.addTransceiver(track, direction="sendonly")
-        capabilities = RTCRtpSender.getCapabilities(track.kind)
-        preferred = [c for c in capabilities.codecs if c.name.lower() == codec.lower()]
-        rtx = [c for c in capabilities.codecs if c.name.lower() == "rtx"]
-        if preferred:
-            transceiver.setCodecPreferences(preferred + rtx)
+        prefer_codec(transceiver, codec)
         return transceiver
 
     @property
@@ -225,3 +225,19 @@ class PublisherConnection:
         adapt.bound_turn_release(self._pc)
         await self._pc.close()
         await self._tasks.aclose()
+
+
+def prefer_codec(transceiver: RTCRtpTransceiver, codec: str) -> None:
+    """Offer ``codec`` (plus RTX) when aiortc has it, and never a codec it cannot encode.
+
+    The engine registers VP9 and AV1 in aiortc's codec table for receiving only
+    (adapt/receive_codecs.py); a sender must not offer them.
+    """
+    capabilities = RTCRtpSender.getCapabilities(transceiver.kind)
+    sendable = [c for c in capabilities.codecs if adapt.can_send(c.name)]
+    preferred = [c for c in sendable if c.name.lower() == codec.lower()]
+    rtx = [c for c in sendable if c.name.lower() == "rtx"]
+    if preferred:
+        transceiver.setCodecPreferences(preferred + rtx)
+    elif len(sendable) < len(capabilities.codecs):
+        transceiver.setCodecPreferences(sendable)

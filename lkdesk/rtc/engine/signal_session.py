@@ -29,6 +29,7 @@ class SignalSession:
     ping_interval_s: float = DEFAULT_PING_INTERVAL_S
     ping_timeout_s: float = DEFAULT_PING_TIMEOUT_S
     rtt_ms: int = 0
+    last_pong_for_ms: int = 0  # the ping timestamp the last pong answered
     last_received_s: float = 0.0
     last_subscriber_offer: proto_rtc.SessionDescription | None = None
     last_subscriber_answer: proto_rtc.SessionDescription | None = None
@@ -57,6 +58,7 @@ class SignalSession:
 
     def on_pong(self, pong: proto_rtc.Pong, now_ms: int) -> None:
         self.rtt_ms = max(0, now_ms - pong.last_ping_timestamp)
+        self.last_pong_for_ms = pong.last_ping_timestamp
 
     def next_request_id(self) -> int:
         """Ids for requests the server answers with a RequestResponse."""

@@ -14,7 +14,7 @@ import logging
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiortc import RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -28,6 +28,7 @@ from lkdesk.rtc.engine.sdp_tools import MediaSection, finish_answer, guard_offer
 logger = logging.getLogger(__name__)
 
 adapt.check_compatible()
+adapt.install_receive_codecs()  # VP9 and AV1 besides aiortc's VP8 and H.264
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,12 @@ class BindingChange:
 FrameHandler = Callable[[str, Any], None]
 
 
+class FrameCrypto(Protocol):
+    """End-to-end encryption's receive side: the decryptor for a frame of a track sid."""
+
+    def receiver(self, track_sid: str | None) -> adapt.FrameDecryptor: ...
+
+
 class SubscriberConnection:
     """Owns the subscriber ``RTCPeerConnection`` and one frame pump per receiver."""
 
@@ -54,6 +61,7 @@ class SubscriberConnection:
         on_datachannel: Callable[[RTCDataChannel], None],
         on_state: Callable[[str], None],
         turn_tls: ssl.SSLContext | None = None,
+        frame_crypto: FrameCrypto | None = None,
     ) -> None:
         configuration = rtc_configuration(ice_urls, force_relay=force_relay)
         self._pc = RTCPeerConnection(configuration)
@@ -61,9 +69,9 @@ class SubscriberConnection:
         self._ice_servers = configuration.iceServers
         self._restarter = adapt.IceRestarter(self._pc)
         self._restarted = asyncio.Event()
-        self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
         self._turn_tls = turn_tls
         self._on_frame = on_frame
+        self._frame_crypto = frame_crypto
         self._bindings: dict[str, str] = {}
         self._ssrcs: dict[str, int | None] = {}
         self._pending_candidates: list[RTCIceCandidate] = []
@@ -99,6 +107,11 @@ class SubscriberConnection:
     def media_route(self) -> str:
         """How media reaches the server: "udp", "tcp", "turn/udp|tcp|tls" ("" yet)."""
         return adapt.media_route(self._pc)
+
+    @property
+    def peer_connection(self) -> RTCPeerConnection:
+        """The aiortc connection, for statistics (lkdesk.rtc.stats_collector)."""
+        return self._pc
 
     @property
     def bindings(self) -> dict[str, str]:
@@ -199,9 +212,12 @@ class SubscriberConnection:
         if mid is None:
             logger.warning("track event without a transceiver; ignored")
             return
+        receiver = next(t.receiver for t in self._pc.getTransceivers() if t.mid == mid)
         if track.kind == "video":  # lost frames are dropped and a keyframe asked for
-            receiver = next(t.receiver for t in self._pc.getTransceivers() if t.mid == mid)
             self.recoveries.append(adapt.install_video_recovery(receiver))
+        crypto = self._frame_crypto
+        if crypto is not None:  # decrypted in the decoder thread, per the mid's track now
+            adapt.install_receive_crypto(receiver, lambda: crypto.receiver(self._bindings.get(mid)))
         self._pumps.spawn(self._pump(mid, track), f"pump-{mid}")
 
     async def _pump(self, mid: str, track: MediaStreamTrack) -> None:

@@ -59,7 +59,7 @@ class EncodedFrame:
     data: bytes
 
 
-#: Called on the event loop for every encoded frame of every layer, before packetisation;
+#: Called in the encoder thread for every encoded frame of every layer, before packetisation;
 #: returns the bytes to send (e.g. encrypted), or None to drop the frame.
 FrameTransform = Callable[[EncodedFrame], bytes | None]
 

@@ -17,6 +17,7 @@ import numpy as np
 from lkdesk.core.tasks import TaskSet
 from lkdesk.session.base import Session
 from lkdesk.session.demo.cast import AGENDA, CAST, GREETINGS, YOU_LOOK, Actor, reply_to
+from lkdesk.session.demo.insights import DemoCaptions, demo_details
 from lkdesk.session.demo.speech import Conversation
 from lkdesk.session.demo.synth import PersonVideo, SlideVideo
 from lkdesk.session.errors import NotAvailableError, NotConnectedError, SessionError
@@ -97,6 +98,8 @@ class DemoSession(Session):
         }
         self._slide = self._share_videos["demo:slides"]
         self._conversation = Conversation(self._rng)
+        self._captioner = DemoCaptions(self._captions, self._rng)
+        self._details: asyncio.Task[None] | None = None
         self._files: dict[str, bytes | Path] = {}
         self._metadata: dict[str, str] = {}
         self._start = 0.0
@@ -223,6 +226,7 @@ class DemoSession(Session):
             await asyncio.to_thread(shutil.copyfile, content, destination)
         else:
             await asyncio.to_thread(destination.write_bytes, content)
+        self.events.emit("file_saved", transfer_id, destination)
 
     async def _simulate_transfer(self, transfer: FileTransfer, sender: str, name: str) -> None:
         self._set_transfer(transfer)
@@ -319,6 +323,9 @@ class DemoSession(Session):
             return
         talking = [a for a in self._actors if (p := self.participant(a)) and p.mic_on]
         levels = self._conversation.levels(t, talking)
+        if self.config.chatter:  # someone "says" something: captions follow the turns
+            speaker = self._conversation.speaker
+            self._captioner.tick(t, self.participant(speaker) if speaker else None)
         if self.local_media.mic_on:
             levels[self.local_identity] = mine
         for identity, state in list(self._participants.items()):
@@ -361,6 +368,13 @@ class DemoSession(Session):
             if actor is not None and actor.identity in self._actors:
                 self._add_chat(actor.identity, actor.name, line.format(you=self.local_name))
         await asyncio.sleep(12.0)
+        await self._send_agenda()
+
+    def simulate_file_from_someone(self) -> None:
+        """Demo hook: someone sends the agenda file now (used by tests and the tour)."""
+        self._tasks.spawn(self._send_agenda(), "agenda")
+
+    async def _send_agenda(self) -> None:
         sender = next(iter(self._actors.values()), None)
         if sender is not None:
             transfer = FileTransfer(
@@ -395,6 +409,20 @@ class DemoSession(Session):
             return
         actor = self._rng.choice(list(self._actors.values()))
         self._add_chat(actor.identity, actor.name, reply_to(text, self.local_name, self._rng))
+
+    def watch_connection_details(self, on: bool) -> None:
+        if on and (self._details is None or self._details.done()):
+            self._details = self._tasks.spawn(self._emit_details(), "details")
+        elif not on and self._details is not None:
+            self._details.cancel()
+            self._details = None
+
+    async def _emit_details(self) -> None:
+        while True:
+            if self._joined:
+                details = demo_details(self.participants, self._rng, self.local_identity)
+                self.events.emit("connection_details", details)
+            await asyncio.sleep(1.0)
 
     def simulate_quality(self, identity: str, quality: Quality) -> None:
         """Demo hook: change someone's connection quality (used by tests and the tour)."""

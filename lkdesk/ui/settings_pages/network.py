@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QSpinBox
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSpinBox
 
 from lkdesk.ui.settings import AppSettings
 from lkdesk.ui.settings_pages.common import Page
@@ -19,6 +20,7 @@ def _seconds(value: int, low: int, high: int) -> QSpinBox:
 
 class NetworkPage(Page):
     title = "Network"
+    check_requested = Signal(str)  # a saved server's profile id
 
     def __init__(self, settings: AppSettings) -> None:
         super().__init__("Used the next time you join. Slow or far-away servers need longer.")
@@ -33,7 +35,27 @@ class NetworkPage(Page):
                 "muted",
             )
         )
+        self.servers = QComboBox()
+        self.servers.addItem("No saved server yet")
+        self.servers.setEnabled(False)
+        self.check = QPushButton("Check the network…")
+        self.check.setEnabled(False)
+        self.check.clicked.connect(lambda: self.check_requested.emit(self.servers.currentData()))
+        row = QHBoxLayout()
+        row.addWidget(self.servers, 1)
+        row.addWidget(self.check)
+        self.form.addRow("Check the way to", row)
         self.finish()
+
+    def set_servers(self, servers: list[tuple[str, str]]) -> None:
+        """Saved servers as (profile id, label) to offer the network check for."""
+        self.servers.clear()
+        for profile_id, name in servers:
+            self.servers.addItem(name, profile_id)
+        if not servers:
+            self.servers.addItem("No saved server yet")
+        self.servers.setEnabled(bool(servers))
+        self.check.setEnabled(bool(servers))
 
     def save(self, settings: AppSettings) -> None:
         settings.join_timeout_s = self.join_timeout.value()

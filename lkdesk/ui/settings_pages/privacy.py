@@ -17,8 +17,8 @@ class PrivacyPage(Page):
 
     def __init__(self, places: list[tuple[str, str]]) -> None:
         super().__init__(
-            "lkdesk keeps these on this computer only. Calls are not recorded; chat and "
-            "files live only as long as the call."
+            "lkdesk keeps these on this computer only. Calls are not recorded; received "
+            "files live only as long as the call. Chat is kept only while history is on."
         )
         for what, where in places:
             value = QLabel(where)
@@ -30,7 +30,8 @@ class PrivacyPage(Page):
         self.column.addWidget(
             label(
                 "Forget everything: saved servers and their secrets (from the keyring too), "
-                "your settings and the log. lkdesk then starts as on first use.",
+                "your settings, the chat history and the log. lkdesk then starts as on "
+                "first use.",
                 "muted",
             )
         )

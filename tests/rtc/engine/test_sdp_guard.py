@@ -24,8 +24,8 @@ async def _scripted_offer(video_tracks: int) -> tuple[RTCPeerConnection, str]:
     return pc, pc.localDescription.sdp
 
 
-def _make_vp9_only(sdp: str, mid: str) -> str:
-    """Rewrite one video section so it offers only VP9 (which aiortc cannot decode)."""
+def _make_only(sdp: str, mid: str, codec: str) -> str:
+    """Rewrite one video section so it offers only ``codec`` (e.g. "H265", "VP9")."""
     sections = re.split(r"(?=\r\nm=)", sdp)
     out = []
     for section in sections:
@@ -36,7 +36,7 @@ def _make_vp9_only(sdp: str, mid: str) -> str:
                 if not ln.startswith(("a=rtpmap", "a=fmtp", "a=rtcp-fb"))
             ]
             lines = [re.sub(r"^(m=video \d+ \S+) .*$", r"\1 98", ln) for ln in lines]
-            lines.append("a=rtpmap:98 VP9/90000")
+            lines.append(f"a=rtpmap:98 {codec}/90000")
             section = "\r\n".join(lines)
         out.append(section)
     return "".join(out)
@@ -72,24 +72,45 @@ def test_guard_leaves_decodable_offers_untouched_in_substance() -> None:
     assert decodable_mids(sdp) == {"0"}
 
 
-async def test_scripted_offer_with_vp9_only_mline_rejects_only_that_mline() -> None:
-    offerer, sdp = await _scripted_offer(video_tracks=2)
-    vp9_mid = parse_sections(sdp)[1].mid
-    subscriber = SubscriberConnection(
+def _subscriber() -> SubscriberConnection:
+    return SubscriberConnection(
         [],
         force_relay=False,
         on_frame=lambda *_: None,
         on_datachannel=lambda _: None,
         on_state=lambda _: None,
     )
+
+
+async def test_scripted_offer_with_h265_only_mline_rejects_only_that_mline() -> None:
+    offerer, sdp = await _scripted_offer(video_tracks=2)
+    h265_mid = parse_sections(sdp)[1].mid
+    subscriber = _subscriber()
     try:
-        answer, changes = await subscriber.answer(_make_vp9_only(sdp, vp9_mid), {})
+        answer, changes = await subscriber.answer(_make_only(sdp, h265_mid, "H265"), {})
         sections = {s.mid: s for s in parse_sections(answer)}
-        assert sections[vp9_mid].port == 0
-        assert all(s.port != 0 for mid, s in sections.items() if mid != vp9_mid)
+        assert sections[h265_mid].port == 0
+        assert all(s.port != 0 for mid, s in sections.items() if mid != h265_mid)
         bundle = next(ln for ln in answer.split("\r\n") if ln.startswith("a=group:BUNDLE"))
-        assert vp9_mid not in bundle.split()[1:]
+        assert h265_mid not in bundle.split()[1:]
         assert {c.mid for c in changes if c.new_sid} == {parse_sections(sdp)[0].mid}
+    finally:
+        await subscriber.close()
+        await offerer.close()
+
+
+async def test_scripted_offers_with_vp9_or_av1_only_mlines_are_answered() -> None:
+    """The engine registers VP9 and AV1 for receiving (adapt/receive_codecs.py)."""
+    offerer, sdp = await _scripted_offer(video_tracks=2)
+    vp9_mid, av1_mid = (s.mid for s in parse_sections(sdp)[:2])
+    offer = _make_only(_make_only(sdp, vp9_mid, "VP9"), av1_mid, "AV1")
+    subscriber = _subscriber()
+    try:
+        answer, changes = await subscriber.answer(offer, {})
+        sections = {s.mid: s for s in parse_sections(answer)}
+        assert sections[vp9_mid].port != 0 and sections[vp9_mid].codecs == ["vp9"]
+        assert sections[av1_mid].port != 0 and sections[av1_mid].codecs == ["av1"]
+        assert {c.mid for c in changes if c.new_sid} == {vp9_mid, av1_mid}
     finally:
         await subscriber.close()
         await offerer.close()

@@ -7,6 +7,12 @@ the same facts).
 
 from lkdesk.rtc.engine.adapt.bandwidth import UplinkController
 from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate, preset_opus_bitrate
+from lkdesk.rtc.engine.adapt.frame_crypto import (
+    FrameDecryptor,
+    FrameEncryptor,
+    install_receive_crypto,
+    install_send_crypto,
+)
 from lkdesk.rtc.engine.adapt.ice_gathering import (
     bound_turn_release,
     media_route,
@@ -14,6 +20,11 @@ from lkdesk.rtc.engine.adapt.ice_gathering import (
 )
 from lkdesk.rtc.engine.adapt.ice_restart import IceRestarter, IceRestartError
 from lkdesk.rtc.engine.adapt.liveness import Liveness
+from lkdesk.rtc.engine.adapt.receive_codecs import (
+    can_send,
+    install_receive_codecs,
+    receivable_mime_types,
+)
 from lkdesk.rtc.engine.adapt.receiver_recovery import VideoRecovery, install_video_recovery
 from lkdesk.rtc.engine.adapt.receivers import (
     rebind_receiver,
@@ -27,6 +38,8 @@ from lkdesk.rtc.engine.adapt.video_sender import LayeredVideoSender, install_lay
 
 __all__ = [
     "AiortcIncompatibleError",
+    "FrameDecryptor",
+    "FrameEncryptor",
     "IceRestartError",
     "IceRestarter",
     "LayeredVideoSender",
@@ -36,15 +49,20 @@ __all__ = [
     "VideoRecovery",
     "amend_offer",
     "bound_turn_release",
+    "can_send",
     "check_compatible",
     "clamp_encoder_bitrate",
     "install_layered_sender",
+    "install_receive_codecs",
+    "install_receive_crypto",
+    "install_send_crypto",
     "install_video_recovery",
     "media_route",
     "prepare_gathering",
     "preset_opus_bitrate",
     "read_answer",
     "rebind_receiver",
+    "receivable_mime_types",
     "receiver_ssrcs",
     "start_idle_receivers",
     "undelivered_messages",

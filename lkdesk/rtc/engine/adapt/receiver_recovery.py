@@ -154,6 +154,7 @@ class VideoRecovery:
         self._pending_nacks: list[int] = []
         self._media_ssrc = 0
         self._streams = 1
+        self._codec = ""
         original: Any = getattr(receiver, _DECODER_ERROR)
         self._latch = (
             original if isinstance(original, _DecoderErrorLatch) else _DecoderErrorLatch(original)
@@ -168,6 +169,11 @@ class VideoRecovery:
     def stats(self) -> AssemblerStats:
         """Counters of the current stream (reset when an m-line is reused for a new one)."""
         return self._assembler.stats
+
+    @property
+    def codec(self) -> str:
+        """Name of the codec the stream arrives in (e.g. "VP9"), "" before any packet."""
+        return self._codec
 
     @property
     def streams(self) -> int:
@@ -200,6 +206,7 @@ class VideoRecovery:
         codecs: dict[int, Any] = getattr(receiver, _CODECS)
         codec = codecs.get(packet.payload_type)
         name = codec.name if codec is not None else ""
+        self._codec = name
         info = PacketInfo(
             sequence_number=packet.sequence_number,
             timestamp=packet.timestamp,

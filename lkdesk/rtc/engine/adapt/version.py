@@ -55,9 +55,18 @@ def check_compatible() -> None:
         if f"_RTCRtpReceiver__{field}" not in probe:
             raise AiortcIncompatibleError(f"aiortc RTCRtpReceiver has no '{field}' any more")
     # The adaptations with checks of their own (imported here: they import this module).
-    from lkdesk.rtc.engine.adapt import bandwidth, ice_restart, receiver_recovery, video_sender
+    from lkdesk.rtc.engine.adapt import (
+        bandwidth,
+        frame_crypto,
+        ice_restart,
+        receive_codecs,
+        receiver_recovery,
+        video_sender,
+    )
 
+    frame_crypto.check_compatible()
     ice_restart.check_compatible()
     receiver_recovery.check_compatible()
+    receive_codecs.check_compatible()
     bandwidth.check_compatible()
     video_sender.check_compatible()

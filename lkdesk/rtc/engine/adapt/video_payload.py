@@ -1,4 +1,4 @@
-"""What a video RTP payload says about frame boundaries and keyframes (VP8, H.264).
+"""What a video RTP payload says about frame boundaries and keyframes (VP8, H.264, VP9, AV1).
 
 aiortc's depacketisers strip these headers before its jitter buffer sees the data, so the
 receiver recovery reads them from the raw payload itself. ``None`` means "cannot tell from
@@ -8,6 +8,9 @@ this packet": the caller then falls back to timestamps, and never gates on it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from lkdesk.rtc.engine.adapt import rtp_av1
+from lkdesk.rtc.engine.adapt.rtp_vp9 import MalformedPayload, parse_descriptor
 
 _H264_IDR = 5
 _H264_STAP_A = 24
@@ -78,6 +81,38 @@ def h264_info(payload: bytes) -> PayloadInfo:
     return UNKNOWN
 
 
+def vp9_info(payload: bytes) -> PayloadInfo:
+    """RFC 9628: a picture's first packet begins a layer frame (B=1) that does not build on a
+    lower layer of the same picture: spatial layer 0, or a higher one without D, which is
+    all the server forwards of an L3T3_KEY delta picture. That packet's P bit is 0 on
+    keyframes (base layer only); any other packet never starts a picture."""
+    try:
+        descriptor = parse_descriptor(payload)
+    except MalformedPayload:
+        return UNKNOWN
+    if not descriptor.begins_frame or (descriptor.spatial_id and descriptor.inter_layer):
+        return PayloadInfo(False, None)
+    if descriptor.spatial_id == 0:
+        return PayloadInfo(True, not descriptor.inter_picture)
+    return PayloadInfo(True, False if descriptor.inter_picture else None)
+
+
+def av1_info(payload: bytes) -> PayloadInfo:
+    """AV1 RTP: a packet that continues an OBU (Z=1) never starts a frame. As in libwebrtc, N=1
+    marks a keyframe's first packet and any other packet counts as a delta frame's, unless it
+    begins with a sequence header (senders that do not set N send one with each keyframe)."""
+    try:
+        packet = rtp_av1.parse_packet(payload)
+    except MalformedPayload:
+        return UNKNOWN
+    if packet.continues_obu:
+        return PayloadInfo(False, False)
+    first = rtp_av1.obu_type(packet.elements[0])
+    keyframe = packet.new_sequence or first == rtp_av1.OBU_SEQUENCE_HEADER
+    # A keyframe's first packet starts its temporal unit; for others only timestamps tell.
+    return PayloadInfo(True if keyframe else None, keyframe)
+
+
 def info_for(codec_name: str, payload: bytes) -> PayloadInfo:
     """Frame facts for ``codec_name`` (as in aiortc's codec parameters, e.g. "VP8")."""
     name = codec_name.lower()
@@ -85,4 +120,8 @@ def info_for(codec_name: str, payload: bytes) -> PayloadInfo:
         return vp8_info(payload)
     if name == "h264":
         return h264_info(payload)
+    if name == "vp9":
+        return vp9_info(payload)
+    if name == "av1":
+        return av1_info(payload)
     return UNKNOWN

@@ -21,7 +21,7 @@ other than VP8, the sender falls back to aiortc's own single-layer sending, with
 
 Encoded-frame transforms (end-to-end encryption) hook in per layer with
 :meth:`LayeredVideoSender.set_frame_transform`: each layer's whole VP8 frame passes through
-it after encoding and before packetisation.
+it after encoding and before packetisation, in the sender's encoder thread.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
@@ -54,6 +55,7 @@ from aiortc.rtp import (
     RtpPacket,
 )
 
+from lkdesk.core.frames import VideoFrame
 from lkdesk.rtc.engine.adapt import simulcast_sdp
 from lkdesk.rtc.engine.adapt._pins import (
     SUPPORTED_AIORTC,
@@ -361,13 +363,39 @@ class LayeredVideoSender(RTCRtpSender):
                 jobs = kept
             if not jobs:
                 continue
-            results = await loop.run_in_executor(
-                self._executor, encode_layers, frame, pts, jobs, self._encoders
-            )
             timestamp = (self._timestamp_origin + pts) & 0xFFFFFFFF
+            ids = [(layer.rid, layer.ssrc) for layer in self.layers]
+            results, seconds = await loop.run_in_executor(
+                self._executor, self._encode, frame, pts, jobs, timestamp, ids
+            )
+            track.counters.frame_converted(frame.width, frame.height, 0.0)
+            track.counters.frames_encoded += 1
+            track.counters.total_encode_time += seconds
             captured_at = stamp_us / 1_000_000
-            for result in results:
-                self._send_frame(self.layers[result.index], result, timestamp, captured_at)
+            for result, data in results:
+                layer = self.layers[result.index]
+                self._send_frame(layer, result, data, timestamp, captured_at)
+
+    def _encode(
+        self,
+        frame: VideoFrame,
+        pts: int,
+        jobs: list[LayerJob],
+        timestamp: int,
+        ids: list[tuple[str, int]],
+    ) -> tuple[list[tuple[LayerResult, bytes | None]], float]:
+        """In the encoder thread: each layer's frame, through the transform (encryption)."""
+        started = time.perf_counter()
+        results = encode_layers(frame, pts, jobs, self._encoders)
+        transform = self._transform
+        out: list[tuple[LayerResult, bytes | None]] = []
+        for result in results:
+            data: bytes | None = result.data
+            if transform is not None:
+                rid, ssrc = ids[result.index]
+                data = transform(EncodedFrame(rid, ssrc, timestamp, result.keyframe, result.data))
+            out.append((result, data))
+        return out, time.perf_counter() - started
 
     def _jobs(self, width: int, height: int, stamp_us: int) -> list[LayerJob]:
         jobs = []
@@ -382,9 +410,13 @@ class LayeredVideoSender(RTCRtpSender):
         return jobs
 
     def _send_frame(
-        self, layer: LayerStream, result: LayerResult, timestamp: int, captured_at: float
+        self,
+        layer: LayerStream,
+        result: LayerResult,
+        data: bytes | None,
+        timestamp: int,
+        captured_at: float,
     ) -> None:
-        data: bytes | None = result.data
         layer.counters.frames_encoded += 1
         layer.counters.keyframes += int(result.keyframe)
         layer.counters.encoder_rebuilds += int(result.rebuilt)
@@ -394,9 +426,6 @@ class LayeredVideoSender(RTCRtpSender):
                 "layer %s: a %d-byte frame (key %s, rebuilt %s) for %d bytes a frame",
                 layer.rid or "-", len(result.data), result.keyframe, result.rebuilt, budget,
             )  # fmt: skip
-        if self._transform is not None:
-            frame = EncodedFrame(layer.rid, layer.ssrc, timestamp, result.keyframe, result.data)
-            data = self._transform(frame)
         if not data:
             return
         payloads = packetize_vp8(data, layer.picture_id)
