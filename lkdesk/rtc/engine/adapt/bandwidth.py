@@ -48,6 +48,7 @@ AUDIO_FLOOR_BPS = 40_000
 PROBE_EVERY_S = 3.0
 PROBE_AGAIN_S = 0.5  # after a probe that found room: look for more soon
 PROBE_FORGIVE_S = 5.0
+PROBE_RECHECK_S = 0.5
 PROBE_RESULT_AFTER_S = 1.0
 RTX_SHARE = 0.3
 _OCTETS = "_RTCRtpSender__octet_count"
@@ -268,7 +269,9 @@ class UplinkController:
         interval = PROBE_EVERY_S * 2 ** min(rate.probe_failures, 3)
         recent_overuse = now_us - rate.last_overuse_us < interval * 1e6
         if target >= 0.9 * ceiling or recent_overuse or not rate.loss_allows_increase():
-            self._next_probe_at = now + PROBE_EVERY_S
+            # Look again soon: a probe that waits a whole interval after the hold-off
+            # ends leaves a freed uplink unused for seconds (the check itself is cheap).
+            self._next_probe_at = now + PROBE_RECHECK_S
             return
         if self.pacer.backlog_s() > 0.05:
             return
