@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from lkdesk.session.model import (
     ShareSource,
     Status,
     TileKey,
+    TileView,
     VideoKind,
 )
 from lkdesk.session.remote_audio import RemoteAudio, play_test_tone
@@ -438,6 +439,9 @@ class CallSession(HostDelegation, Session):
         from lkdesk.session.network_check import NetworkCheck
 
         return await NetworkCheck(self._credentials, on_step).run()
+
+    def set_tile_views(self, views: Mapping[TileKey, TileView]) -> None:
+        self._video.set_views(views)
 
     def watch_connection_details(self, on: bool) -> None:
         if self._insights is not None:
