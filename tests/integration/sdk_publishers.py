@@ -19,14 +19,22 @@ from livekit import rtc as sdk
 
 from tests.integration.lkdesk_media import texture
 
+NOISE = 2  # levels of fresh noise per pixel and frame
+TOP_BPS = 600_000  # the 720p layer's cap: nine of them must fit the test machine
+
 
 def frames(width: int, height: int, fps: int, seed: int) -> list[bytes]:
-    """One second of a picture scrolling 12 pixels a frame, as I420."""
+    """One second of a picture scrolling 12 pixels a frame, with fresh sensor-like noise
+    in every frame (a clean scroll is predicted almost for free: a few kbit/s at 720p),
+    as I420."""
     wide = texture(width, height, (40 + 20 * seed, 180 - 15 * seed, 90), seed)
+    rng = np.random.default_rng(seed)
     out = []
     for n in range(fps):
-        rgb = np.ascontiguousarray(wide[:, n * 12 : n * 12 + width])
-        out.append(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
+        rgb = wide[:, n * 12 : n * 12 + width].astype(np.int16)
+        rgb += rng.integers(-NOISE, NOISE + 1, rgb.shape, dtype=np.int16)
+        picture = np.clip(rgb, 0, 255).astype(np.uint8)
+        out.append(cv2.cvtColor(picture, cv2.COLOR_RGB2YUV_I420).tobytes())
     return out
 
 
@@ -56,6 +64,7 @@ async def main() -> None:
             options = sdk.TrackPublishOptions(
                 source=sdk.TrackSource.SOURCE_CAMERA, video_codec=sdk.VideoCodec.VP8,
                 simulcast=True,
+                video_encoding=sdk.VideoEncoding(max_bitrate=TOP_BPS, max_framerate=rate),
             )  # fmt: skip
             track = sdk.LocalVideoTrack.create_video_track("camera", source)
             await room.local_participant.publish_track(track, options)
