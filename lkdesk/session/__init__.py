@@ -45,6 +45,7 @@ from lkdesk.session.model import (
     ShareSource,
     Status,
     TileKey,
+    TileView,
     TransferState,
     VideoKind,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "ShareSource",
     "Status",
     "TileKey",
+    "TileView",
     "TokenDetails",
     "TokenRef",
     "TokenTarget",

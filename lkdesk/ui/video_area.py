@@ -1,7 +1,8 @@
 """``VideoArea``: places the tiles: a gallery grid, or a focus view with a filmstrip.
 
 Focus goes to (in order) a pinned tile, a screen share, the active speaker. More than 25
-gallery tiles are paged. The area only positions tiles; the room page feeds them.
+gallery tiles (``per_page``) are paged. The area only positions tiles; the room page feeds
+them.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class VideoArea(QWidget):
         self.pinned: TileKey | None = None
         self.speaker: str | None = None
         self.page = 0
+        self.per_page = layout.MAX_PER_PAGE  # gallery tiles on one page
         self.mirror_local = True  # my own camera, as in a mirror (Settings → Video)
         self._more = QLabel(self)
         self._more.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -139,7 +141,7 @@ class VideoArea(QWidget):
                 self.relayout()
 
     def set_page(self, page: int) -> None:
-        count = layout.pages(len(self.tiles))
+        count = layout.pages(len(self.tiles), self.per_page)
         self.page = min(max(page, 0), count - 1)
         self.relayout()
 
@@ -195,9 +197,9 @@ class VideoArea(QWidget):
 
     def _layout_grid(self, width: int, height: int) -> None:
         tiles = self.ordered()
-        pages = layout.pages(len(tiles))
+        per = self.per_page
+        pages = layout.pages(len(tiles), per)
         self.page = min(self.page, pages - 1)
-        per = layout.MAX_PER_PAGE
         visible = tiles[self.page * per : (self.page + 1) * per]
         nav_h = 40 if pages > 1 else 0
         boxes = layout.grid(len(visible), width, height - nav_h)
