@@ -13,6 +13,7 @@ well, the join fails saying the network blocks the media connection.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli.tools import run_lkdesk
 from tests.integration.analysis import content_region, dominant_frequency, mean_color
 from tests.integration.certs import TestCa
 from tests.integration.daemons import TlsReverseProxy, running
@@ -153,3 +155,24 @@ async def test_join_says_the_network_blocks_media_when_udp_and_turn_are_blocked(
     assert message.startswith("MediaNegotiationError"), message
     assert "Your network blocks the media connection (UDP and TURN)" in message, message
     print(f"\n[issue 14] UDP and TURN blocked: the join gave up after {took:.1f} s: {message}")
+
+
+async def test_the_network_check_reports_turn_over_tls_when_udp_is_blocked(
+    turn_world: TurnWorld,
+) -> None:
+    """Issue 14, item 5: the check says which path works — UDP blocked (a warning, with what
+    to do) and media through TURN over TLS (a pass) — and still publishes through it."""
+    server = turn_world.server
+    with netns_host() as host:
+        firewall(host, server, allow_443=True)
+        done = await run_lkdesk(
+            "check", turn_world.wss_url, "--api-key", server.api_key,
+            "--api-secret", server.api_secret, "--trust-ca", str(turn_world.ca.path), "--json",
+            prefix=host.command(), timeout_s=90,
+        )  # fmt: skip
+    steps = {s["key"]: s for s in json.loads(done.out)}
+    assert steps["signalling"]["state"] == "pass", steps
+    assert steps["udp"]["state"] == "warning" and "TURN over TLS" in steps["udp"]["detail"], steps
+    assert steps["relay"]["state"] == "pass" and "TURN over TLS" in steps["relay"]["detail"], steps
+    assert steps["publish"]["state"] == "pass", steps
+    assert done.code == 0, done.err
