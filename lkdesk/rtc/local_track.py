@@ -23,16 +23,11 @@ class VideoEncoding:
 
 @dataclass(frozen=True, slots=True)
 class TrackPublishOptions:
-    """How to publish: the source kind, and for video the codec and limits.
-
-    ``simulcast`` (cameras only, as in livekit-client): send 180p/360p/full layers so
-    each subscriber gets the size it shows; a screen share always sends one layer.
-    """
+    """How to publish: the source kind, and for video the codec and limits."""
 
     source: TrackSource = TrackSource.SOURCE_UNKNOWN
     video_codec: str = "vp8"
     video_encoding: VideoEncoding | None = None
-    simulcast: bool = True
 
 
 class LocalTrack:

@@ -17,12 +17,6 @@ from livekit.protocol import rtc as proto_rtc
 from lkdesk.core.errors import PublishError, PublishPermissionError
 from lkdesk.rtc.engine import adapt
 from lkdesk.rtc.engine.adapt import media_stats
-from lkdesk.rtc.engine.congestion.allocation import (
-    Degradation,
-    LayerSpec,
-    camera_layers,
-    screen_layer,
-)
 from lkdesk.rtc.engine.engine import RtcEngine
 from lkdesk.rtc.engine.media_tracks import SourceVideoTrack
 from lkdesk.rtc.local_track import (
@@ -36,29 +30,6 @@ from lkdesk.rtc.local_track import (
 from lkdesk.rtc.types import TrackSource
 
 logger = logging.getLogger(__name__)
-
-#: livekit-client's default audio preset ("music"); aiortc's own default is 96 kbit/s.
-OPUS_BPS = 48_000
-
-
-def video_layers(track: LocalVideoTrack, options: TrackPublishOptions) -> list[LayerSpec]:
-    """The encodings to publish: simulcast layers for a camera, one layer otherwise."""
-    width, height = track.source.width, track.source.height
-    encoding = options.video_encoding
-    if options.source == TrackSource.SOURCE_SCREENSHARE:
-        limits = encoding or VideoEncoding()
-        return [screen_layer(width, height, limits.max_bitrate, limits.max_framerate)]
-    simulcast = options.simulcast and options.source == TrackSource.SOURCE_CAMERA
-    if encoding is None:
-        return camera_layers(width, height, simulcast=simulcast)
-    return camera_layers(
-        width,
-        height,
-        simulcast=simulcast,
-        max_bps=encoding.max_bitrate,
-        max_fps=encoding.max_framerate,
-    )
-
 
 _SOURCE_NAMES = {
     TrackSource.SOURCE_CAMERA: "camera",
@@ -127,22 +98,14 @@ class TrackPublisher:
         self._check_allowed(options.source)
         publisher = await self._engine.publisher()
         rtc_track = track.sender_track
-        layers = video_layers(track, options) if isinstance(track, LocalVideoTrack) else []
-        request = self._add_track_request(track, options, rtc_track.id, layers)
+        request = self._add_track_request(track, options, rtc_track.id)
         if self.encryption is not None:
             request.encryption = self.encryption.track_encryption()  # type: ignore[assignment]
         info = await self._engine.add_track(request)
-        if layers and isinstance(rtc_track, SourceVideoTrack) and options.video_codec == "vp8":
-            screen = options.source == TrackSource.SOURCE_SCREENSHARE
-            degradation = Degradation.MAINTAIN_RESOLUTION if screen else Degradation.BALANCED
-            transceiver = publisher.add_video_track(rtc_track, layers, degradation)
-        else:
-            codec = "opus" if isinstance(track, LocalAudioTrack) else options.video_codec
-            transceiver = publisher.add_track(rtc_track, codec)
-            if codec == "opus":
-                adapt.preset_opus_bitrate(transceiver.sender, OPUS_BPS)
+        codec = "opus" if isinstance(track, LocalAudioTrack) else options.video_codec
+        transceiver = publisher.add_track(rtc_track, codec)
         cryptor = self.encryption.sender_cryptor(info) if self.encryption is not None else None
-        if cryptor is not None:  # every simulcast layer too (adapt.install_send_crypto)
+        if cryptor is not None:
             adapt.install_send_crypto(transceiver.sender, cryptor)
         if isinstance(rtc_track, SourceVideoTrack):
             limits = options.video_encoding or VideoEncoding()
@@ -165,7 +128,7 @@ class TrackPublisher:
         return publication
 
     def _add_track_request(
-        self, track: LocalTrack, options: TrackPublishOptions, cid: str, layers: list[LayerSpec]
+        self, track: LocalTrack, options: TrackPublishOptions, cid: str
     ) -> proto_rtc.AddTrackRequest:
         request = proto_rtc.AddTrackRequest(
             cid=cid,
@@ -174,20 +137,19 @@ class TrackPublisher:
             muted=track.muted,
         )
         if isinstance(track, LocalVideoTrack):
+            encoding = options.video_encoding or VideoEncoding()
+            width, height = track.source.width, track.source.height
             request.type = proto_models.TrackType.VIDEO
-            request.width, request.height = track.source.width, track.source.height
-            video_layers = [
-                proto_models.VideoLayer(
-                    quality=spec.quality,  # type: ignore[arg-type]  # LOW 0 … HIGH 2
-                    width=spec.width,
-                    height=spec.height,
-                    bitrate=spec.max_bps,
-                )
-                for spec in layers
-            ]
-            request.layers.extend(video_layers)
+            request.width, request.height = width, height
+            layer = proto_models.VideoLayer(
+                quality=proto_models.VideoQuality.HIGH,
+                width=width,
+                height=height,
+                bitrate=encoding.max_bitrate,
+            )
+            request.layers.append(layer)
             request.simulcast_codecs.append(
-                proto_rtc.SimulcastCodec(codec=options.video_codec, cid=cid, layers=video_layers)
+                proto_rtc.SimulcastCodec(codec=options.video_codec, cid=cid, layers=[layer])
             )
         else:
             request.type = proto_models.TrackType.AUDIO
@@ -213,22 +175,6 @@ class TrackPublisher:
             track.sender_track.stop()
             track.on_mute = None
             track.sid = ""
-
-    def on_subscribed_qualities(self, track_sid: str, qualities: dict[int, bool]) -> None:
-        """Dynacast: the server says which layers of our track anyone watches."""
-        transceiver = self._transceivers.get(track_sid)
-        sender = transceiver.sender if transceiver is not None else None
-        if isinstance(sender, adapt.LayeredVideoSender):
-            logger.debug("track %s: subscribed qualities %s", track_sid, qualities)
-            sender.set_wanted_qualities(qualities)
-
-    def video_senders(self) -> dict[str, adapt.LayeredVideoSender]:
-        """Our video tracks' senders by track sid (per-layer statistics)."""
-        return {
-            sid: t.sender
-            for sid, t in self._transceivers.items()
-            if isinstance(t.sender, adapt.LayeredVideoSender)
-        }
 
     def _track_muted(self, track: LocalTrack, muted: bool) -> None:
         publication = self.publications.get(track.sid)
@@ -287,15 +233,3 @@ class TrackPublisher:
         """The room ended: stop every sender track."""
         self.session_ended()
         self._to_republish = []
-
-    def uplink_stats(self) -> dict[str, Any]:
-        """The uplink estimate and, per video track sid, each simulcast layer's figures."""
-        publisher = self._engine.publisher_connection
-        return {
-            "uplink": publisher.uplink.stats() if publisher is not None else {},
-            "tracks": {
-                sid: {"layers": sender.layer_stats(), "fallback": sender.fallback_reason,
-                      "skipped_frames": sender.skipped_frames}
-                for sid, sender in self.video_senders().items()
-            },
-        }  # fmt: skip

@@ -103,9 +103,6 @@ class Room(EventEmitter[EventTypes]):
             ev.TrackBound: self._subscriptions.on_bound,
             ev.LocalMuteRequested: lambda e: self._publisher.on_server_mute(e.track_sid, e.muted),
             ev.LocalUnpublishRequested: self._on_unpublish_requested,
-            ev.SubscribedQualities: lambda e: self._publisher.on_subscribed_qualities(
-                e.track_sid, e.enabled
-            ),
             ev.SubscriptionFailed: lambda e: self._roster.subscription_failed(e.track_sid, e.error),
             ev.SubscriptionPermissionChanged: lambda e: self._roster.permission_changed(
                 e.participant_sid, e.track_sid, e.allowed
@@ -177,12 +174,12 @@ class Room(EventEmitter[EventTypes]):
         self.emit("connected")
 
     def media_routes(self) -> dict[str, str]:
-        """lkdesk's own: how media reaches the server now ("udp", "turn/tls", …; engine.py)."""
-        return self._engine.media_routes()
+        """lkdesk's own (not in livekit.rtc): how media reaches the server right now.
 
-    def uplink_stats(self) -> dict[str, Any]:
-        """lkdesk's own: the uplink estimate and, per video track sid, each layer's figures."""
-        return self._publisher.uplink_stats()
+        ``{"subscriber": ..., "publisher": ..., "relay_offered": ...}`` with "udp", "tcp"
+        (ICE-TCP), "turn/udp", "turn/tcp" or "turn/tls"; "" while not connected.
+        """
+        return self._engine.media_routes()
 
     async def measure_rtt(self, timeout_s: float = 3.0) -> float:
         """lkdesk's own: one signalling round trip to the server now, in seconds."""
@@ -204,8 +201,11 @@ class Room(EventEmitter[EventTypes]):
         return await self._stats.collect()
 
     def register_text_stream_handler(self, topic: str, handler: Any) -> None:
-        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``
-        (``lk.transcription`` is the room's until unregistered)."""
+        """Call ``handler(reader, participant_identity)`` for each text stream on ``topic``.
+
+        ``lk.transcription`` is taken by the room (``transcription_received``); unregister it
+        first to read those streams yourself.
+        """
         self._data.streams.register_text(topic, handler)
 
     def unregister_text_stream_handler(self, topic: str) -> None:

@@ -54,11 +54,6 @@ class Subscriptions:
         self._engine.update_subscription(publication.sid, owner.sid if owner else "", subscribe)
 
     def request_track_settings(self, publication: RemoteTrackPublication) -> None:
-        if publication.sid not in self._wanted:
-            # Not (or no longer) subscribed, e.g. the track was unpublished while the UI
-            # was resizing its tile: the server has nothing to apply it to.
-            logger.debug("track settings for %s dropped: not subscribed", publication.sid)
-            return
         width, height = publication.video_dimensions or (0, 0)
         self._engine.update_track_settings(
             publication.sid, enabled=publication.enabled, width=width, height=height

@@ -45,7 +45,6 @@ from lkdesk.session.model import (
     ShareSource,
     Status,
     TileKey,
-    TileView,
     TransferState,
     VideoKind,
 )
@@ -118,7 +117,6 @@ __all__ = [
     "ShareSource",
     "Status",
     "TileKey",
-    "TileView",
     "TokenDetails",
     "TokenRef",
     "TokenTarget",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +38,6 @@ from lkdesk.session.model import (
     SessionState,
     ShareSource,
     Status,
-    TileKey,
-    TileView,
 )
 
 
@@ -131,12 +129,6 @@ class Session(ABC):
         """Chat and captions in one timeline, only what matches ``query`` when given."""
         entries = transcripts.build(self.chat_history, self._captions.lines)
         return tuple(transcripts.search(entries, query))
-
-    @abstractmethod
-    def set_tile_views(self, views: Mapping[TileKey, TileView]) -> None:
-        """How each video is shown now (every tile, each time): a call receives each one
-        at the layer that fits its size and pauses the hidden ones. Keys of videos that
-        are gone are ignored."""
 
     @abstractmethod
     def watch_connection_details(self, on: bool) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ from lkdesk.core.errors import ConnectError
 from lkdesk.core.tasks import TaskSet
 from lkdesk.session.base import Session
 from lkdesk.session.call_admin import HostActions, HostDelegation
-from lkdesk.session.call_data import ChatAndFiles, ChatDelegation
+from lkdesk.session.call_data import ChatAndFiles
 from lkdesk.session.call_encryption import CallEncryption, encryption_for
 from lkdesk.session.call_insights import CallInsights
 from lkdesk.session.call_words import describe_end, snapshot
@@ -30,6 +31,7 @@ from lkdesk.session.mic_processing import MicProcessing
 from lkdesk.session.model import (
     AudioProcessingSettings,
     Capabilities,
+    ChatEntry,
     Device,
     DeviceKind,
     Feature,
@@ -40,7 +42,6 @@ from lkdesk.session.model import (
     ShareSource,
     Status,
     TileKey,
-    TileView,
     VideoKind,
 )
 from lkdesk.session.network_check import NetworkCheck
@@ -52,10 +53,11 @@ from lkdesk.session.targets import Credentials
 logger = logging.getLogger(__name__)
 
 _FIELD = {MIC: "mic_on", CAMERA: "camera_on", SCREEN: "screen_on"}
+_NOT_IN_A_CALL = (rtc.ConnectionState.CONN_DISCONNECTED, rtc.ConnectionState.CONN_CONNECTING)
 _KIND_OF = {DeviceKind.MICROPHONE: MIC, DeviceKind.CAMERA: CAMERA}
 
 
-class CallSession(HostDelegation, ChatDelegation, Session):
+class CallSession(HostDelegation, Session):
     """One call in a real LiveKit room."""
 
     def __init__(
@@ -411,16 +413,38 @@ class CallSession(HostDelegation, ChatDelegation, Session):
             if kind != MIC:
                 self.events.emit("video_ended", self._local_key(kind))
 
+    # ----- chat and files -------------------------------------------------------------------------
+
+    async def send_chat(self, text: str) -> None:
+        await self._need_data().send_chat(text)
+
+    @property
+    def chat_history(self) -> tuple[ChatEntry, ...]:
+        return self._data.entries() if self._data is not None else ()
+
+    async def retry_chat(self, message_id: str) -> None:
+        await self._need_data().retry_chat(message_id)
+
+    async def send_file(self, path: Path) -> None:
+        await self._need_data().send_file(path)
+
+    async def save_file(self, transfer_id: str, destination: Path) -> None:
+        await self._need_data().save_file(transfer_id, destination)
+        self.events.emit("file_saved", transfer_id, destination)
+
     async def check_network(self, on_step: Callable[[Any], None]) -> Any:
         return await NetworkCheck(self._credentials, on_step).run()
-
-    def set_tile_views(self, views: Mapping[TileKey, TileView]) -> None:
-        self._video.set_views(views)
 
     def watch_connection_details(self, on: bool) -> None:
         if self._insights is not None:
             self._insights.watch(on)
 
+    def _need_data(self) -> ChatAndFiles:
+        """Chat and files; while reconnecting, what is sent waits for the connection."""
+        room = self._room
+        if self._data is None or room is None or room.connection_state in _NOT_IN_A_CALL:
+            raise NotConnectedError("Join the room first.")
+        return self._data
 
 
 __all__ = ["CallSession", "describe_end"]

@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING
 from lkdesk import rtc
 from lkdesk.core.errors import LkdeskError
 from lkdesk.core.tasks import TaskSet
-from lkdesk.session.emitter import Emitter
-from lkdesk.session.errors import NotConnectedError, SessionError
+from lkdesk.session.errors import SessionError
 from lkdesk.session.model import (
     Attachment,
     ChatDelivery,
@@ -192,38 +191,3 @@ class ChatAndFiles:
             await asyncio.to_thread(shutil.copyfile, self._sent[transfer_id][0], destination)
         else:
             raise SessionError("That file is no longer available; ask the sender to send it again.")
-
-
-_NOT_IN_A_CALL = (rtc.ConnectionState.CONN_DISCONNECTED, rtc.ConnectionState.CONN_CONNECTING)
-
-
-class ChatDelegation:
-    """The chat and file actions of a real call (``CallSession``), on its ChatAndFiles."""
-
-    _data: ChatAndFiles | None
-    _room: rtc.Room | None
-    events: Emitter
-
-    async def send_chat(self, text: str) -> None:
-        await self._need_data().send_chat(text)
-
-    @property
-    def chat_history(self) -> tuple[ChatEntry, ...]:
-        return self._data.entries() if self._data is not None else ()
-
-    async def retry_chat(self, message_id: str) -> None:
-        await self._need_data().retry_chat(message_id)
-
-    async def send_file(self, path: Path) -> None:
-        await self._need_data().send_file(path)
-
-    async def save_file(self, transfer_id: str, destination: Path) -> None:
-        await self._need_data().save_file(transfer_id, destination)
-        self.events.emit("file_saved", transfer_id, destination)
-
-    def _need_data(self) -> ChatAndFiles:
-        """Chat and files; while reconnecting, what is sent waits for the connection."""
-        room = self._room
-        if self._data is None or room is None or room.connection_state in _NOT_IN_A_CALL:
-            raise NotConnectedError("Join the room first.")
-        return self._data

@@ -59,19 +59,6 @@ class TileKey:
     kind: VideoKind = VideoKind.CAMERA
 
 
-@dataclass(frozen=True, slots=True)
-class TileView:
-    """How one video is shown now: its size on screen in device pixels, or not at all.
-
-    The UI reports one per tile (a window minimised, a page or filmstrip scrolled away:
-    not visible); a call asks the server for the layer that fits and pauses hidden videos.
-    """
-
-    width: int = 0
-    height: int = 0
-    visible: bool = True
-
-
 class ParticipantKind(StrEnum):
     """What a participant is; the UI names every kind but a person."""
 

@@ -37,7 +37,6 @@ from lkdesk.ui.mini_window import MiniWindow
 from lkdesk.ui.painting import Frame
 from lkdesk.ui.popout import PopOuts
 from lkdesk.ui.settings_pages.global_keys import global_keys
-from lkdesk.ui.tile_views import TileViews
 from lkdesk.ui.tray import CallTray
 
 if TYPE_CHECKING:
@@ -57,7 +56,6 @@ class DesktopIntegration(QObject):
         self.tray = CallTray(window)
         self.mini = MiniWindow()
         self.popouts = PopOuts(window.room.area, self)
-        self.tile_views = TileViews(window, window.room.area, self.popouts, self.mini)
         self.notifier = DesktopNotifier()
         self.history = history or ChatHistory()
         self.recorder: HistoryRecorder | None = None
@@ -109,7 +107,6 @@ class DesktopIntegration(QObject):
         bridge.video_frame.connect(self._on_frame)
         bridge.chat_message.connect(self._on_chat)
         self.popouts.bind(bridge)
-        self.tile_views.bind(session)
         if self.window.settings.flag("history"):
             self.recorder = HistoryRecorder(self.history, session)
         self.history_view.bind(self.history, session)
@@ -121,7 +118,6 @@ class DesktopIntegration(QObject):
         self.mini.hide()
         self.mini.show_participant(None)
         self.popouts.close_all()
-        self.tile_views.bind(None)
         self.history_view.unbind()
         self.window.room.chat.show_history(False)
         await self._stop_keys()

@@ -1,8 +1,7 @@
 """``VideoArea``: places the tiles: a gallery grid, or a focus view with a filmstrip.
 
 Focus goes to (in order) a pinned tile, a screen share, the active speaker. More than 25
-gallery tiles (``per_page``) are paged. The area only positions tiles; the room page feeds
-them.
+gallery tiles are paged. The area only positions tiles; the room page feeds them.
 """
 
 from __future__ import annotations
@@ -45,7 +44,6 @@ class VideoArea(QWidget):
         self.pinned: TileKey | None = None
         self.speaker: str | None = None
         self.page = 0
-        self.per_page = layout.MAX_PER_PAGE  # gallery tiles on one page
         self.mirror_local = True  # my own camera, as in a mirror (Settings → Video)
         self._more = QLabel(self)
         self._more.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -141,7 +139,7 @@ class VideoArea(QWidget):
                 self.relayout()
 
     def set_page(self, page: int) -> None:
-        count = layout.pages(len(self.tiles), self.per_page)
+        count = layout.pages(len(self.tiles))
         self.page = min(max(page, 0), count - 1)
         self.relayout()
 
@@ -197,9 +195,9 @@ class VideoArea(QWidget):
 
     def _layout_grid(self, width: int, height: int) -> None:
         tiles = self.ordered()
-        per = self.per_page
-        pages = layout.pages(len(tiles), per)
+        pages = layout.pages(len(tiles))
         self.page = min(self.page, pages - 1)
+        per = layout.MAX_PER_PAGE
         visible = tiles[self.page * per : (self.page + 1) * per]
         nav_h = 40 if pages > 1 else 0
         boxes = layout.grid(len(visible), width, height - nav_h)

@@ -21,7 +21,7 @@ from typing import Any
 from lkdesk import rtc
 from lkdesk.rtc.e2ee import E2EEOptions, passphrase_options
 from tests.integration.analysis import content_region, decode_counter, mean_color
-from tests.integration.lkdesk_media import produce_textured_video, produce_tone, produce_video
+from tests.integration.lkdesk_media import produce_tone, produce_video
 from tests.integration.pc_mode import apply_environment
 
 _log = logging.getLogger("lkdesk_agent")
@@ -83,32 +83,14 @@ class Agent:
         assert self.room.local_participant is not None
         return {"sid": self.room.local_participant.sid}
 
-    async def publish_video(
-        self,
-        color: list[int],
-        width: int = 320,
-        height: int = 240,
-        fps: float = 30.0,
-        textured: bool = False,
-        simulcast: bool = True,
-    ) -> str:
-        """A camera track: solid colour (cheap) or a moving texture (needs real bitrate)."""
+    async def publish_video(self, color: list[int], width: int = 320, height: int = 240) -> str:
         source = rtc.VideoSource(width, height)
         track = rtc.LocalVideoTrack.create_video_track("camera", source)
-        rgb = (color[0], color[1], color[2])
-        producer = produce_textured_video if textured else produce_video
-        self._spawn(producer(source, rgb, fps), "video")
+        self._spawn(produce_video(source, (color[0], color[1], color[2])), "video")
         assert self.room.local_participant is not None
-        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA, simulcast=simulcast)
+        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA)
         publication = await self.room.local_participant.publish_track(track, options)
         return publication.sid
-
-    async def uplink_stats(self) -> dict[str, Any]:
-        """The uplink estimate and each published video layer's counters."""
-        stats = self.room.uplink_stats()
-        stats["t"] = time.monotonic()
-        stats["cpu_s"] = time.process_time()
-        return stats
 
     async def publish_tone(self, freq_hz: float) -> str:
         source = rtc.AudioSource(48_000, 1)
@@ -292,7 +274,6 @@ async def main() -> None:
             "connect",
             "publish_video",
             "publish_tone",
-            "uplink_stats",
             "start_chat",
             "chat_report",
             "video_report",

@@ -94,14 +94,6 @@ class LocalUnpublishRequested:
 
 
 @dataclass(frozen=True, slots=True)
-class SubscribedQualities:
-    """Dynacast: which qualities (LOW 0 … HIGH 2) of our track ``track_sid`` anyone watches."""
-
-    track_sid: str
-    enabled: dict[int, bool]
-
-
-@dataclass(frozen=True, slots=True)
 class SubscriptionFailed:
     track_sid: str
     error: str
@@ -145,7 +137,6 @@ EngineEvent = (
     | TrackBound
     | LocalMuteRequested
     | LocalUnpublishRequested
-    | SubscribedQualities
     | SubscriptionFailed
     | SubscriptionPermissionChanged
     | TokenRefreshed

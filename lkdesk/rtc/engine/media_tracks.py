@@ -100,11 +100,7 @@ class SourceVideoTrack(_MutableTrack):
         self._next_due_us = due + interval
         return True
 
-    async def next_frame(self) -> tuple[VideoFrame, int, int]:
-        """The next frame to send: (frame, capture time µs, pts in the 90 kHz clock).
-
-        Blocks while muted; skips frames over the frame-rate limit.
-        """
+    async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
         if not self._subscribed:
@@ -122,19 +118,14 @@ class SourceVideoTrack(_MutableTrack):
                 continue  # over the publish fps limit
             if self._origin_us is None:
                 self._origin_us = stamp
-            return frame, stamp, (stamp - self._origin_us) * VIDEO_CLOCK // 1_000_000
-
-    async def recv(self) -> av.VideoFrame:
-        """aiortc's interface: the next frame as a PyAV frame (aiortc's own encoder path)."""
-        frame, _stamp, pts = await self.next_frame()
-        started = time.perf_counter()
-        out = av.VideoFrame.from_ndarray(frame.data, format=frame.format.value)
-        self.counters.frame_converted(out.width, out.height, time.perf_counter() - started)
-        out.pts = pts
-        out.time_base = fractions.Fraction(1, VIDEO_CLOCK)
-        if self._before_encode is not None:
-            self._before_encode()
-        return out
+            started = time.perf_counter()
+            out = av.VideoFrame.from_ndarray(frame.data, format=frame.format.value)
+            self.counters.frame_converted(out.width, out.height, time.perf_counter() - started)
+            out.pts = (stamp - self._origin_us) * VIDEO_CLOCK // 1_000_000
+            out.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+            if self._before_encode is not None:
+                self._before_encode()
+            return out
 
     def stop(self) -> None:
         if self._subscribed:

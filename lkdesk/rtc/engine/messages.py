@@ -26,7 +26,6 @@ from lkdesk.rtc.engine.events import (
     RoomMoved,
     RoomUpdated,
     SpeakersChanged,
-    SubscribedQualities,
     SubscriptionFailed,
     SubscriptionPermissionChanged,
     TokenRefreshed,
@@ -67,7 +66,6 @@ class MessageRouter:
             "connection_quality": lambda m: self._emit(QualityUpdated(tuple(m.updates))),
             "mute": lambda m: self._emit(LocalMuteRequested(m.sid, m.muted)),
             "track_unpublished": lambda m: self._emit(LocalUnpublishRequested(m.track_sid)),
-            "subscribed_quality_update": self._on_subscribed_quality,
             "subscription_response": lambda m: self._emit(
                 SubscriptionFailed(m.track_sid, _subscription_error(m.err))
             ),
@@ -148,15 +146,6 @@ class MessageRouter:
             self._engine.connection_lost("the server asked us to rejoin", resume=False)
         else:
             self._engine.close_soon(leave.reason or proto_models.DisconnectReason.UNKNOWN_REASON)
-
-    def _on_subscribed_quality(self, update: proto_rtc.SubscribedQualityUpdate) -> None:
-        """Dynacast: per codec, which qualities are watched (the VP8 entry, else the old list)."""
-        qualities = list(update.subscribed_qualities)
-        for codec in update.subscribed_codecs:
-            if codec.codec.lower() in ("vp8", "video/vp8"):
-                qualities = list(codec.qualities)
-        enabled = {int(q.quality): q.enabled for q in qualities}
-        self._emit(SubscribedQualities(update.track_sid, enabled))
 
     def _on_refresh_token(self, token: str) -> None:
         self._engine.token = token

@@ -22,7 +22,6 @@ from lkdesk.core.errors import MediaNegotiationError
 from lkdesk.core.tasks import TaskSet
 from lkdesk.core.waits import first_set
 from lkdesk.rtc.engine import adapt
-from lkdesk.rtc.engine.congestion.allocation import Degradation, LayerSpec
 from lkdesk.rtc.engine.ice import IceUrl, candidate_from_init, rtc_configuration
 from lkdesk.rtc.engine.media_tracks import SourceAudioTrack, SourceVideoTrack
 
@@ -63,8 +62,6 @@ class PublisherConnection:
         self._failed = asyncio.Event()
         self._tasks = TaskSet("publisher")
         self._pc.on("connectionstatechange", self._state_changed)
-        self._uplink: adapt.UplinkController | None = None
-        self.video_senders: list[adapt.LayeredVideoSender] = []
 
     def _add_initial_media(self) -> None:
         """Hook: media lines that must exist before the data channels (single_pc.py)."""
@@ -105,45 +102,10 @@ class PublisherConnection:
         prefer_codec(transceiver, codec)
         return transceiver
 
-    @property
-    def uplink(self) -> adapt.UplinkController:
-        """The bandwidth estimate and pacer of this connection (made on first video)."""
-        if self._uplink is None:
-            self._uplink = adapt.UplinkController(self._pc)
-        return self._uplink
-
-    def add_video_track(
-        self, track: SourceVideoTrack, layers: list[LayerSpec], degradation: Degradation
-    ) -> RTCRtpTransceiver:
-        """A send-only VP8 transceiver whose sender encodes ``layers`` (simulcast if 2+)."""
-        transceiver = self.add_track(track, "vp8")
-        sender = adapt.install_layered_sender(transceiver, layers, self.uplink, degradation)
-        self.video_senders.append(sender)
-        return transceiver
-
-    def _amend_offer(self, sdp: str) -> str:
-        """Our offer text plus RIDs/simulcast and the CC extensions (adapt/simulcast_sdp.py)."""
-        layers: dict[str, tuple[str, ...]] = {}
-        for transceiver in self._pc.getTransceivers():
-            sender = transceiver.sender
-            mid = transceiver.mid
-            if isinstance(sender, adapt.LayeredVideoSender) and mid is not None:
-                layers[mid] = sender.rids
-        return adapt.amend_offer(sdp, layers) if layers else sdp
-
-    def _read_answer(self, sdp: str) -> None:
-        for transceiver in self._pc.getTransceivers():
-            sender = transceiver.sender
-            if isinstance(sender, adapt.LayeredVideoSender) and transceiver.mid is not None:
-                sender.accept_answer(adapt.read_answer(sdp, transceiver.mid))
-
     def remove_track(self, transceiver: RTCRtpTransceiver) -> None:
         """Stop sending on ``transceiver``; the next negotiation tells the server."""
         transceiver.direction = "inactive"
-        sender = transceiver.sender
-        if isinstance(sender, adapt.LayeredVideoSender):
-            sender.detach()
-        sender.replaceTrack(None)
+        transceiver.sender.replaceTrack(None)
 
     async def negotiate(self) -> None:
         """Offer our current state and apply the server's answer (serialized)."""
@@ -158,7 +120,7 @@ class PublisherConnection:
             )
             self._answers[offer_id] = answer
             offer_message = proto_rtc.SessionDescription(
-                type="offer", sdp=self._amend_offer(self._pc.localDescription.sdp), id=offer_id
+                type="offer", sdp=self._pc.localDescription.sdp, id=offer_id
             )
             self._send_signal(proto_rtc.SignalRequest(offer=offer_message))
             try:
@@ -170,7 +132,6 @@ class PublisherConnection:
                 ) from exc
             finally:
                 self._answers.pop(offer_id, None)
-            self._read_answer(description.sdp)
             await self._pc.setRemoteDescription(RTCSessionDescription(description.sdp, "answer"))
             self.last_offer, self.last_answer = offer_message, description
             self._answer_applied(description)
@@ -231,8 +192,6 @@ class PublisherConnection:
         for future in self._answers.values():
             future.cancel()
         await self._restarter.aclose()
-        if self._uplink is not None:
-            await self._uplink.aclose()
         adapt.bound_turn_release(self._pc)
         await self._pc.close()
         await self._tasks.aclose()

@@ -8,7 +8,6 @@ import math
 import random
 import shutil
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,6 @@ from lkdesk.session.model import (
     ShareSource,
     Status,
     TileKey,
-    TileView,
     TransferState,
     VideoKind,
 )
@@ -411,9 +409,6 @@ class DemoSession(Session):
             return
         actor = self._rng.choice(list(self._actors.values()))
         self._add_chat(actor.identity, actor.name, reply_to(text, self.local_name, self._rng))
-
-    def set_tile_views(self, views: Mapping[TileKey, TileView]) -> None:
-        """The demo draws its videos locally: nothing to ask for."""
 
     def watch_connection_details(self, on: bool) -> None:
         if on and (self._details is None or self._details.done()):

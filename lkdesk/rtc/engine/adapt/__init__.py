@@ -5,8 +5,7 @@ imported and fails loudly when aiortc changes under us (tests/rtc/engine/test_ad
 the same facts).
 """
 
-from lkdesk.rtc.engine.adapt.bandwidth import UplinkController
-from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate, preset_opus_bitrate
+from lkdesk.rtc.engine.adapt.encoder import clamp_encoder_bitrate
 from lkdesk.rtc.engine.adapt.frame_crypto import (
     FrameDecryptor,
     FrameEncryptor,
@@ -32,10 +31,7 @@ from lkdesk.rtc.engine.adapt.receivers import (
     start_idle_receivers,
 )
 from lkdesk.rtc.engine.adapt.sctp import undelivered_messages
-from lkdesk.rtc.engine.adapt.sender_swap import install_layered_sender
-from lkdesk.rtc.engine.adapt.simulcast_sdp import Negotiated, amend_offer, read_answer
 from lkdesk.rtc.engine.adapt.version import AiortcIncompatibleError, check_compatible
-from lkdesk.rtc.engine.adapt.video_sender import LayeredVideoSender
 
 __all__ = [
     "AiortcIncompatibleError",
@@ -43,25 +39,18 @@ __all__ = [
     "FrameEncryptor",
     "IceRestartError",
     "IceRestarter",
-    "LayeredVideoSender",
     "Liveness",
-    "Negotiated",
-    "UplinkController",
     "VideoRecovery",
-    "amend_offer",
     "bound_turn_release",
     "can_send",
     "check_compatible",
     "clamp_encoder_bitrate",
-    "install_layered_sender",
     "install_receive_codecs",
     "install_receive_crypto",
     "install_send_crypto",
     "install_video_recovery",
     "media_route",
     "prepare_gathering",
-    "preset_opus_bitrate",
-    "read_answer",
     "rebind_receiver",
     "receivable_mime_types",
     "receiver_ssrcs",

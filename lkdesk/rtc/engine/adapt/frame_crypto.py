@@ -46,7 +46,6 @@ from lkdesk.rtc.engine.adapt._pins import (
     require_names,
     require_version,
 )
-from lkdesk.rtc.engine.adapt.video_sender import LayeredVideoSender
 
 logger = logging.getLogger(__name__)
 
@@ -94,20 +93,11 @@ def check_compatible() -> None:
 
 
 def install_send_crypto(sender: RTCRtpSender, cryptor: FrameEncryptor) -> None:
-    """Encrypt every frame ``sender`` encodes (VP8, H.264, Opus); idempotent per sender.
-
-    lkdesk's :class:`LayeredVideoSender` encrypts each simulcast layer's frame through its
-    frame transform (in its encoder thread); its aiortc fallback (another codec) is wrapped
-    as any aiortc sender is.
-    """
+    """Encrypt every frame ``sender`` encodes (VP8, H.264, Opus); idempotent per sender."""
     if getattr(sender, _WRAPPED, None) is not None:
         setattr(sender, _WRAPPED, cryptor)
         return
     setattr(sender, _WRAPPED, cryptor)
-    if isinstance(sender, LayeredVideoSender):
-        sender.set_frame_transform(
-            lambda frame: getattr(sender, _WRAPPED).encrypt("vp8", frame.data)
-        )
     original = sender._next_encoded_frame
 
     async def next_encoded_frame(codec: Any) -> Any:

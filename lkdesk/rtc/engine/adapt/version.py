@@ -56,17 +56,13 @@ def check_compatible() -> None:
             raise AiortcIncompatibleError(f"aiortc RTCRtpReceiver has no '{field}' any more")
     # The adaptations with checks of their own (imported here: they import this module).
     from lkdesk.rtc.engine.adapt import (
-        bandwidth,
         frame_crypto,
         ice_restart,
         receive_codecs,
         receiver_recovery,
-        sender_swap,
     )
 
     frame_crypto.check_compatible()
     ice_restart.check_compatible()
     receiver_recovery.check_compatible()
     receive_codecs.check_compatible()
-    bandwidth.check_compatible()
-    sender_swap.check_compatible()
