@@ -6,6 +6,10 @@ The browser uses ``ExternalE2EEKeyProvider`` with ``setKey(passphrase)`` and the
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
 import pytest
 
 from lkdesk import rtc
@@ -22,6 +26,24 @@ pytestmark = pytest.mark.integration
 PASSPHRASE = "meet passphrase ✓ with spaces"
 BLUE = (0, 0, 255)
 BROWSER_TONE = 660.0
+
+
+@contextlib.asynccontextmanager
+async def keyed_call(
+    factory: BrowserPeerFactory, server: LiveKitServer, room: str, **join: Any
+) -> AsyncIterator[tuple[Any, LkdeskPeer]]:
+    """A browser keyed with the passphrase as Meet keys it (``join`` as peer.js takes it)
+    and lkdesk joined with the same passphrase; lkdesk leaves at the end."""
+    browser = await factory("meet")
+    await browser.join(server.ws_url, server.token("meet", room), e2eePassphrase=PASSPHRASE, **join)
+    lk = LkdeskPeer()
+    try:
+        await lk.connect(
+            server.ws_url, server.token("lkdesk", room), encryption=passphrase_options(PASSPHRASE)
+        )
+        yield browser, lk
+    finally:
+        await lk.aclose()
 
 
 def _close(rgb: object, expected: tuple[int, int, int]) -> bool:
@@ -44,25 +66,17 @@ def _browser_sees(state: dict, kind: str, check) -> bool:  # type: ignore[no-unt
 async def test_meet_keyed_browser_and_lkdesk_see_hear_and_chat_encrypted(
     livekit_server: LiveKitServer, room_name: str, browser_peer_factory: BrowserPeerFactory
 ) -> None:
-    browser = await browser_peer_factory("meet")
-    await browser.join(
-        livekit_server.ws_url,
-        livekit_server.token("meet", room_name),
+    async with keyed_call(
+        browser_peer_factory,
+        livekit_server,
+        room_name,
         vp9_with_vp8_backup=False,
         videoCodec="vp8",
         simulcast=True,
         red=False,
         color=BLUE,
         tone_hz=BROWSER_TONE,
-        e2eePassphrase=PASSPHRASE,
-    )
-    lk = LkdeskPeer()
-    try:
-        await lk.connect(
-            livekit_server.ws_url,
-            livekit_server.token("lkdesk", room_name),
-            encryption=passphrase_options(PASSPHRASE),
-        )
+    ) as (browser, lk):
         chat = rtc.Chat(lk.room)
         async with lkdesk_publishing(lk):
             # lkdesk sees and hears the browser
@@ -110,8 +124,6 @@ async def test_meet_keyed_browser_and_lkdesk_see_hear_and_chat_encrypted(
             assert not crypto.dropped
             decrypting = [c for c in lk.room.e2ee_manager.frame_cryptors() if not c.sending]
             assert decrypting and all(c.stats.decrypted > 0 for c in decrypting)
-    finally:
-        await lk.aclose()
 
 
 async def test_chat_with_a_browser_keyed_as_meet_does_it_and_its_clear_chat_is_flagged(
@@ -119,22 +131,14 @@ async def test_chat_with_a_browser_keyed_as_meet_does_it_and_its_clear_chat_is_f
 ) -> None:
     """LiveKit Meet passes ``e2ee`` (not ``encryption``): it encrypts media only, sends chat in
     clear and still decrypts encrypted chat. lkdesk reads both and says the clear one is."""
-    browser = await browser_peer_factory("meet")
-    await browser.join(
-        livekit_server.ws_url,
-        livekit_server.token("meet", room_name),
+    async with keyed_call(
+        browser_peer_factory,
+        livekit_server,
+        room_name,
         publish_video=False,
         publish_audio=False,
-        e2eePassphrase=PASSPHRASE,
         e2eeMode="e2ee",
-    )
-    lk = LkdeskPeer()
-    try:
-        await lk.connect(
-            livekit_server.ws_url,
-            livekit_server.token("lkdesk", room_name),
-            encryption=passphrase_options(PASSPHRASE),
-        )
+    ) as (browser, lk):
         chat = rtc.Chat(lk.room)
         received: list[rtc.ChatMessage] = []
         chat.on("message_received", received.append)
@@ -150,8 +154,6 @@ async def test_chat_with_a_browser_keyed_as_meet_does_it_and_its_clear_chat_is_f
         )
         crypto = lk.room._encryption.data
         assert crypto is not None and crypto.sealed > 0
-    finally:
-        await lk.aclose()
 
 
 async def test_meet_default_vp9_svc_without_backup_decrypts_in_lkdesk(
@@ -160,25 +162,17 @@ async def test_meet_default_vp9_svc_without_backup_decrypts_in_lkdesk(
     """Meet publishes VP9 (L3T3_KEY) by default; encrypted and without a VP8 backup, lkdesk
     decrypts each layer frame on its own (livekit-client's worker seals them separately,
     keeping no clear bytes for VP9) and decodes the browser's blue."""
-    browser = await browser_peer_factory("meet")
-    await browser.join(
-        livekit_server.ws_url,
-        livekit_server.token("meet", room_name),
+    async with keyed_call(
+        browser_peer_factory,
+        livekit_server,
+        room_name,
         vp9_with_vp8_backup=False,
         videoCodec="vp9",
         simulcast=False,
         red=False,
         color=BLUE,
         tone_hz=BROWSER_TONE,
-        e2eePassphrase=PASSPHRASE,
-    )
-    lk = LkdeskPeer()
-    try:
-        await lk.connect(
-            livekit_server.ws_url,
-            livekit_server.token("lkdesk", room_name),
-            encryption=passphrase_options(PASSPHRASE),
-        )
+    ) as (_browser, lk):
         video = await lk.subscribed("meet", rtc.TrackKind.KIND_VIDEO, deadline_s=20)
         publication = next(
             p
@@ -194,5 +188,3 @@ async def test_meet_default_vp9_svc_without_backup_decrypts_in_lkdesk(
         ]
         assert cryptor.stats.decrypted >= 15, cryptor.stats
         assert cryptor.stats.dropped_total <= 3, cryptor.stats  # at most while starting up
-    finally:
-        await lk.aclose()
