@@ -107,3 +107,27 @@ def time_to_reach(points: list[ErlePoint], target_db: float) -> float | None:
         else:
             reached = None
     return reached
+
+
+def offset_of(reference: Samples, recording: Samples) -> int:
+    """Sample offset in ``recording`` where ``reference`` starts (peak cross-correlation).
+
+    What a peer records is shifted by player start-up, network and jitter-buffer delays that
+    differ from phase to phase; comparing levels window by window needs the same speech in
+    the same windows, so each recording is aligned to the known clip first.
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    rec = np.asarray(recording, dtype=np.float64)
+    size = 1 << int(np.ceil(np.log2(ref.size + rec.size)))
+    spectrum = np.fft.rfft(rec, size) * np.conj(np.fft.rfft(ref, size))
+    correlation = np.fft.irfft(spectrum, size)[: rec.size]
+    return int(np.argmax(np.abs(correlation)))
+
+
+def aligned_to(reference: Samples, recording: Samples) -> npt.NDArray[np.float64]:
+    """The part of ``recording`` that carries ``reference``, as long as it (zero-padded)."""
+    start = offset_of(reference, recording)
+    part = np.zeros(len(reference))
+    chunk = np.asarray(recording[start : start + len(reference)], dtype=np.float64)
+    part[: chunk.size] = chunk
+    return part

@@ -8,8 +8,10 @@ import pytest
 from tests.integration.echo_analysis import (
     ErlePoint,
     active_windows,
+    aligned_to,
     erle_over_time,
     level_db,
+    offset_of,
     steady_erle,
     time_to_reach,
     window_db,
@@ -54,3 +56,17 @@ def test_speech_level_is_averaged_over_active_windows_only() -> None:
     assert level_db(x, RATE, mask) == pytest.approx(20 * np.log10(0.1 / np.sqrt(2)), abs=0.05)
     with pytest.raises(ValueError, match="no window"):
         level_db(x, RATE, np.zeros(4, dtype=bool))
+
+
+def test_a_clip_is_found_where_it_starts_in_a_louder_noisier_recording() -> None:
+    rng = np.random.default_rng(3)
+    clip = (rng.standard_normal(RATE) * 3000).astype(np.int16)
+    recording = (rng.standard_normal(3 * RATE) * 2000).astype(np.int16)
+    start = 37_123
+    recording[start : start + clip.size] += clip // 2  # quieter, as a processed voice can be
+    assert offset_of(clip, recording) == start
+    part = aligned_to(clip, recording)
+    assert part.size == clip.size
+    assert np.array_equal(part[:100], recording[start : start + 100])
+    tail = aligned_to(clip, recording[: start + RATE // 2])
+    assert np.all(tail[RATE // 2 :] == 0)  # a clip cut short is padded, not wrapped
