@@ -34,6 +34,7 @@ class SignalRelay:
         self._lock = asyncio.Lock()  # injected and relayed frames never interleave
         self.connected = asyncio.Event()
         self.to_client: list[str] = []  # kinds of the server messages relayed, in order
+        self.from_client: list[bytes] = []  # lkdesk's frames as relayed, in order
 
     async def inject(self, message: proto_rtc.SignalResponse) -> None:
         """Send ``message`` to lkdesk as if the server had sent it."""
@@ -70,6 +71,8 @@ class SignalRelay:
     async def _pump(self, source: ServerConnection, sink: ClientConnection) -> None:
         with contextlib.suppress(ConnectionClosed):
             async for frame in source:
+                if isinstance(frame, bytes):
+                    self.from_client.append(frame)
                 await sink.send(frame)
 
     async def _pump_down(self, source: ClientConnection, sink: ServerConnection) -> None:

@@ -218,6 +218,11 @@ def rtc_configuration(urls: list[IceUrl], *, force_relay: bool = False) -> RTCCo
     )
 
 
+def candidate_init(candidate: str, sdp_mid: str, sdp_mline_index: int) -> str:
+    """The ``RTCIceCandidateInit`` JSON the server takes in a TrickleRequest."""
+    return json.dumps({"candidate": candidate, "sdpMid": sdp_mid, "sdpMLineIndex": sdp_mline_index})
+
+
 def candidate_from_init(candidate_init: str) -> RTCIceCandidate | None:
     """Parse a trickled ``RTCIceCandidateInit`` JSON string; None if unusable."""
     try:

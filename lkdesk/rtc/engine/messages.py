@@ -31,9 +31,11 @@ from lkdesk.rtc.engine.events import (
     TokenRefreshed,
     TrackBound,
 )
+from lkdesk.rtc.engine.ice import candidate_init
 
 if TYPE_CHECKING:
     from lkdesk.rtc.engine.engine import RtcEngine
+    from lkdesk.rtc.engine.subscriber import SubscriberConnection
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +114,17 @@ class MessageRouter:
             signal.session.subscriber_offer(offer)
             signal.session.subscriber_answer(answer)
         self._engine.send(proto_rtc.SignalRequest(answer=answer))
+        self._engine.spawn(self._trickle_late(subscriber), "trickle-late-candidates")
         for change in changes:
             self._emit(TrackBound(change.mid, change.old_sid, change.new_sid))
+
+    async def _trickle_late(self, subscriber: SubscriberConnection) -> None:
+        for late in await subscriber.late_candidates():
+            init = candidate_init(late.candidate, late.sdp_mid, late.sdp_mline_index)
+            trickle = proto_rtc.TrickleRequest(
+                candidateInit=init, target=proto_rtc.SignalTarget.SUBSCRIBER
+            )
+            self._engine.send(proto_rtc.SignalRequest(trickle=trickle))
 
     def _on_answer(self, answer: proto_rtc.SessionDescription) -> None:
         publisher = self._engine.publisher_connection

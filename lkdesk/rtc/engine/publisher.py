@@ -24,6 +24,7 @@ from lkdesk.core.waits import first_set
 from lkdesk.rtc.engine import adapt
 from lkdesk.rtc.engine.ice import IceUrl, candidate_from_init, rtc_configuration
 from lkdesk.rtc.engine.media_tracks import SourceAudioTrack, SourceVideoTrack
+from lkdesk.rtc.engine.sdp_tools import without_redundant_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,9 @@ class PublisherConnection:
             )
             self._answers[offer_id] = answer
             offer_message = proto_rtc.SessionDescription(
-                type="offer", sdp=self._pc.localDescription.sdp, id=offer_id
+                type="offer",
+                sdp=without_redundant_candidates(self._pc.localDescription.sdp),
+                id=offer_id,
             )
             self._send_signal(proto_rtc.SignalRequest(offer=offer_message))
             try:

@@ -6,6 +6,10 @@
   decode (or a rejected, port-0 m-line without ICE attributes) pass through aiortc as an
   inactive placeholder, and turn it into a proper rejected m-line in the answer. Without
   this aiortc refuses the *whole* offer and everyone's media stops (PROTOCOL_NOTES §8.1).
+* :func:`without_redundant_candidates` drops what aioice gathers twice: a server-reflexive
+  candidate at the very address of a host candidate (no NAT between us and the STUN server).
+* :func:`hold_relay_candidates` takes the relay candidates out of a first answer, to be
+  trickled once a check has succeeded (see its docstring).
 """
 
 from __future__ import annotations
@@ -162,8 +166,91 @@ def _placeholder(lines: list[str], sec: MediaSection, ice_lines: list[str]) -> l
     return out
 
 
+def without_redundant_candidates(sdp: str) -> str:
+    """``sdp`` without server-reflexive candidates that repeat a host candidate's address.
+
+    RFC 8445 §5.1.3 has an agent drop such redundant candidates; aioice keeps them. The
+    server's ICE agent (pion) then may file our checks under the srflx candidate and waits
+    its srflx acceptance time (500 ms) before it nominates, so a join on a network without
+    NAT took ~0.5 s longer than it needs.
+    """
+    lines = sdp.split("\r\n")
+    hosts = {_candidate_address(ln) for ln in lines if _candidate_type(ln) == "host"}
+    kept = [
+        ln
+        for ln in lines
+        if not (_candidate_type(ln) == "srflx" and _candidate_address(ln) in hosts)
+    ]
+    return sdp if len(kept) == len(lines) else "\r\n".join(kept)
+
+
+@dataclass(frozen=True, slots=True)
+class LateCandidate:
+    """A candidate to trickle after the description (``candidate`` without ``a=``)."""
+
+    candidate: str
+    sdp_mid: str
+    sdp_mline_index: int
+
+
+def hold_relay_candidates(sdp: str) -> tuple[str, list[LateCandidate]]:
+    """``sdp`` without its relay candidates, and those candidates (of the first m-line).
+
+    The server's ICE agent (pion) decides on nomination every 200 ms, or at once when a new
+    remote candidate arrives. Browsers trickle their relay candidates after the answer, so
+    the host pair, checked by then, is nominated when they arrive; aiortc puts every
+    candidate into the answer and the join waited for pion's next tick (~200 ms). Only held
+    when there is a host candidate to check meanwhile; bundled, so one m-line's are enough.
+    """
+    lines = sdp.split("\r\n")
+    if not any(_candidate_type(ln) == "host" for ln in lines):
+        return sdp, []
+    held: list[tuple[int, str]] = []
+    kept: list[str] = []
+    section = -1
+    for line in lines:
+        section += line.startswith("m=")
+        if _candidate_type(line) == "relay":
+            held.append((section, line.removeprefix("a=")))
+        elif line != "a=end-of-candidates":  # more candidates follow, trickled
+            kept.append(line)
+    if not held:
+        return sdp, []
+    first = held[0][0]
+    mid = _section_mid(lines, first)
+    late = [LateCandidate(text, mid, first) for index, text in held if index == first]
+    return "\r\n".join(kept), late
+
+
+def _section_mid(lines: list[str], wanted: int) -> str:
+    """The ``a=mid`` of the ``wanted``-th m-section ("" if it has none)."""
+    section = -1
+    for line in lines:
+        section += line.startswith("m=")
+        if section == wanted and line.startswith("a=mid:"):
+            return line.removeprefix("a=mid:")
+    return ""
+
+
+def _candidate_type(line: str) -> str:
+    if not line.startswith("a=candidate:"):
+        return ""
+    parts = line.split()
+    return parts[parts.index("typ") + 1] if "typ" in parts[:-1] else ""
+
+
+def _candidate_address(line: str) -> tuple[str, str, str]:
+    """(transport, address, port) of an ``a=candidate`` line."""
+    parts = line.split()
+    return parts[2].lower(), parts[4], parts[5]
+
+
 def finish_answer(answer_sdp: str, rejected_mids: frozenset[str]) -> str:
-    """Mark the placeholder sections of aiortc's answer as rejected (port 0, unbundled)."""
+    """Mark the placeholder sections of aiortc's answer as rejected (port 0, unbundled).
+
+    Redundant candidates are dropped too (:func:`without_redundant_candidates`).
+    """
+    answer_sdp = without_redundant_candidates(answer_sdp)
     if not rejected_mids:
         return answer_sdp
     session, sections = _split(answer_sdp)

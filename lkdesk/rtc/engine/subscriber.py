@@ -20,9 +20,19 @@ from aiortc.rtcdatachannel import RTCDataChannel
 from lkdesk.rtc.engine import adapt
 from lkdesk.rtc.engine.ice import IceUrl, candidate_from_init, rtc_configuration
 from lkdesk.rtc.engine.remote_media import BindingChange, FrameCrypto, FrameHandler, RemoteMedia
-from lkdesk.rtc.engine.sdp_tools import finish_answer, guard_offer, parse_sections
+from lkdesk.rtc.engine.sdp_tools import (
+    LateCandidate,
+    finish_answer,
+    guard_offer,
+    hold_relay_candidates,
+    parse_sections,
+)
 
 logger = logging.getLogger(__name__)
+
+#: Longest the first answer's relay candidates wait for a successful check (UDP may be
+#: blocked, so that the relay is the only way).
+LATE_CANDIDATES_WAIT_S = 0.1
 
 __all__ = ["BindingChange", "FrameCrypto", "FrameHandler", "SubscriberConnection"]
 
@@ -50,6 +60,8 @@ class SubscriberConnection:
         self._turn_tls = turn_tls
         self.media = RemoteMedia(self._pc, on_frame, frame_crypto)
         self._pending_candidates: list[RTCIceCandidate] = []
+        self._answered = False
+        self._late_candidates: list[LateCandidate] = []
         self.data_channels: list[RTCDataChannel] = []
         self._on_datachannel = on_datachannel
         self._pc.on("datachannel", self._adopt_channel)
@@ -121,7 +133,26 @@ class SubscriberConnection:
             self._restarted.set()
         await self._flush_candidates()
         await adapt.start_idle_receivers(self._pc)
-        return finish_answer(self._pc.localDescription.sdp, guarded.rejected_mids), changes
+        sdp = finish_answer(self._pc.localDescription.sdp, guarded.rejected_mids)
+        if not self._answered:
+            sdp, self._late_candidates = hold_relay_candidates(sdp)
+        self._answered = True
+        return sdp, changes
+
+    async def late_candidates(self, limit_s: float = LATE_CANDIDATES_WAIT_S) -> list[LateCandidate]:
+        """The first answer's relay candidates, once a check has succeeded (or ``limit_s``).
+
+        See :func:`hold_relay_candidates`: sent after a check succeeded, they make the server
+        nominate the checked pair at once. Empty after the first call.
+        """
+        held, self._late_candidates = self._late_candidates, []
+        if held:
+            deadline = asyncio.get_running_loop().time() + limit_s
+            while not adapt.a_pair_succeeded(self._pc):
+                if asyncio.get_running_loop().time() >= deadline:
+                    break
+                await asyncio.sleep(0.005)
+        return held
 
     def expect_ice_restart(self, ice_urls: list[IceUrl]) -> None:
         """A resume began: the server's next offer restarts ICE, with these servers."""

@@ -11,7 +11,13 @@ import re
 from aiortc import RTCPeerConnection
 from aiortc.mediastreams import VideoStreamTrack
 
-from lkdesk.rtc.engine.sdp_tools import decodable_mids, finish_answer, guard_offer, parse_sections
+from lkdesk.rtc.engine.sdp_tools import (
+    decodable_mids,
+    finish_answer,
+    guard_offer,
+    parse_sections,
+    without_redundant_candidates,
+)
 from lkdesk.rtc.engine.subscriber import SubscriberConnection
 
 
@@ -136,3 +142,25 @@ async def test_scripted_offer_with_closed_mline_without_ice_is_accepted() -> Non
 
 def test_finish_answer_without_rejections_is_identity() -> None:
     assert finish_answer("v=0\r\n", frozenset()) == "v=0\r\n"
+
+
+def test_a_srflx_candidate_at_a_host_candidates_address_is_dropped_and_others_kept() -> None:
+    sdp = "\r\n".join(
+        [
+            "v=0",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+            "a=candidate:1 1 udp 2130706431 10.0.0.5 5000 typ host",
+            "a=candidate:2 1 udp 16777215 10.0.0.9 6000 typ relay raddr 10.0.0.5 rport 5001",
+            "a=candidate:3 1 udp 1694498815 10.0.0.5 5000 typ srflx raddr 10.0.0.5 rport 5000",
+            "a=candidate:4 1 udp 1694498815 203.0.113.7 5000 typ srflx raddr 10.0.0.5 rport 5000",
+            "a=mid:0",
+            "",
+        ]
+    )
+    kept = without_redundant_candidates(sdp)
+    assert "a=candidate:3 " not in kept  # same address as the host candidate: redundant
+    for line in ("a=candidate:1 ", "a=candidate:2 ", "a=candidate:4 ", "a=mid:0"):
+        assert line in kept
+    assert kept.endswith("\r\n")
+    assert without_redundant_candidates(kept) == kept
+    assert "a=candidate:3 " not in finish_answer(sdp, frozenset())

@@ -13,6 +13,7 @@ from lkdesk.rtc.engine.adapt.frame_crypto import (
     install_send_crypto,
 )
 from lkdesk.rtc.engine.adapt.ice_gathering import (
+    a_pair_succeeded,
     bound_turn_release,
     media_route,
     prepare_gathering,
@@ -41,6 +42,7 @@ __all__ = [
     "IceRestarter",
     "Liveness",
     "VideoRecovery",
+    "a_pair_succeeded",
     "bound_turn_release",
     "can_send",
     "check_compatible",

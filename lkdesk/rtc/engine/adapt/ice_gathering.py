@@ -11,11 +11,13 @@ an ``ssl.SSLContext`` in the same place, so before a peer connection gathers (be
 :func:`bound_turn_release` keeps closing a connection whose TURN server is out of reach
 from taking ~40 s. Once connected, :func:`media_route` tells which path media took (UDP,
 ICE-TCP, TURN over UDP/TCP/TLS), read from aioice's nominated pair: aiortc's stats do not
-say.
+say. :func:`a_pair_succeeded` reads aioice's check list (aiortc has no event for a first
+successful check; the engine trickles its relay candidates then, see sdp_tools).
 
 Relies on aiortc 1.16 keeping its ICE transports in ``RTCPeerConnection.__iceTransports``
 and each gatherer's aioice connection in ``RTCIceGatherer._connection`` with ``turn_ssl``,
-``turn_transport`` and ``_nominated`` (pinned in version.py and tests/rtc/engine/test_adapt.py).
+``turn_transport``, ``_nominated`` and ``_check_list`` (pinned in version.py and
+tests/rtc/engine/test_adapt.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import ssl
 from typing import Any
 
+from aioice.ice import CandidatePair
 from aiortc import RTCPeerConnection
 
 logger = logging.getLogger(__name__)
@@ -63,6 +66,15 @@ def media_route(pc: RTCPeerConnection) -> str:
             return "turn/udp"
         return str(local.transport).lower()
     return ""
+
+
+def a_pair_succeeded(pc: RTCPeerConnection) -> bool:
+    """Whether a connectivity check of ``pc`` has succeeded (read from aioice's check list)."""
+    for transport in getattr(pc, _TRANSPORTS):
+        for pair in transport._connection._check_list:
+            if pair.state == CandidatePair.State.SUCCEEDED:
+                return True
+    return False
 
 
 TURN_RELEASE_LIMIT_S = 2.0

@@ -21,7 +21,7 @@ RECEIVER_FIELDS = (
     "kind",
 )
 SCTP_FIELDS = ("_sent_queue", "_outbound_queue", "_data_channel_queue")
-ICE_CONNECTION_FIELDS = ("turn_ssl", "turn_transport", "_nominated", "_protocols")
+ICE_CONNECTION_FIELDS = ("turn_ssl", "turn_transport", "_nominated", "_protocols", "_check_list")
 
 
 class AiortcIncompatibleError(RuntimeError):
