@@ -21,6 +21,13 @@ from lkdesk import rtc as lk
 from tests.integration.livekit_server import LiveKitServer
 from tests.integration.peers import SdkPeer
 
+#: Pause before each join, longer than the server's PLI throttle for the publisher (1 s at
+#: livekit-server's default ``pli_throttle``): without it a join right after another got
+#: its first keyframe only when the throttle let the server's next PLI through (~400 ms
+#: later, seen in the server's debug log), so each client's first frame depended on who
+#: joined just before it.
+PAUSE_S = 1.2
+
 #: The clients measured: name → (library, single_peer_connection).
 CLIENTS: dict[str, tuple[Any, bool]] = {
     "lkdesk v0": (lk, False),
@@ -85,6 +92,7 @@ async def main(rounds: int) -> None:
             await join_round(client, server, room, f"warmup-{n}", single_pc=single_pc)
         for i in range(rounds):  # interleaved, so load drifts hit every client alike
             for n, (name, (client, single_pc)) in enumerate(CLIENTS.items()):
+                await asyncio.sleep(PAUSE_S)
                 sample = await join_round(client, server, room, f"c{n}-{i}", single_pc=single_pc)
                 results[name].append(sample)
         medians = {name: summary(name, samples) for name, samples in results.items()}
