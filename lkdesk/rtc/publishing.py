@@ -6,6 +6,7 @@ local tracks again on the new session's publisher connection.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -30,6 +31,14 @@ from lkdesk.rtc.local_track import (
 from lkdesk.rtc.types import TrackSource
 
 logger = logging.getLogger(__name__)
+
+#: After a full rejoin with end-to-end encryption, wait this long before publishing again.
+#: The official SDK (1.2.1) then showed the republished encrypted tracks as subscribed but
+#: never decoded a frame when they arrived within ~0.3 s of the old participant's removal
+#: (tests/integration/test_e2ee.py, full rejoin: 3 failures in 3 runs without the wait, 0
+#: in 5 with it). That is the SDK's receive side (most likely the old track's frame
+#: cryptor, dropped late, taking the reused receiver's transform with it; not proven).
+ENCRYPTED_REPUBLISH_WAIT_S = 0.5
 
 _SOURCE_NAMES = {
     TrackSource.SOURCE_CAMERA: "camera",
@@ -221,6 +230,8 @@ class TrackPublisher:
     async def republish(self) -> None:
         """After a full rejoin: the same local tracks, published on the new session."""
         pending, self._to_republish = self._to_republish, []
+        if pending and self.encryption is not None and self.encryption.track_encryption():
+            await asyncio.sleep(ENCRYPTED_REPUBLISH_WAIT_S)
         for index, (track, options) in enumerate(pending):
             track.renew()
             try:
