@@ -406,8 +406,8 @@ class RtcEngine(EngineRequests):
                 self.connection_lost("the media connection failed")
 
     async def _watch_silence(self) -> None:
-        """Declare the connection lost when a connected PC hears nothing for a while (or its
-        local address went away); keep the video receivers' idea of the RTT current."""
+        """Declare the connection lost when a PC fails or closes on its own, or hears nothing
+        for a while (or its local address went away); keep video receivers' RTT current."""
         while True:
             await asyncio.sleep(1.0)
             signal, receiving = self._signal, self._subscriber or self._single
@@ -415,7 +415,13 @@ class RtcEngine(EngineRequests):
                 for recovery in receiving.recoveries:  # NACK and keyframe pacing follow RTT
                     recovery.set_rtt(signal.rtt_ms / 1000)
             for connection in (self._subscriber, self._publisher):
-                if connection is None or connection.connection_state != "connected":
+                if connection is None or not connection.ever_connected:
+                    continue
+                state = connection.connection_state
+                if state in ("failed", "closed"):  # ICE consent lost; DTLS ended (a rejoin)
+                    self.connection_lost(f"a media connection {state}", resume=state == "failed")
+                    return
+                if state != "connected":
                     continue
                 silent = connection.liveness.silent_for()
                 if silent > SILENCE_LIMIT_S:

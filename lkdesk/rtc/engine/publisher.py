@@ -44,6 +44,7 @@ class PublisherConnection:
         self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
         self._force_relay = force_relay
         self._restarter = adapt.IceRestarter(self._pc)
+        self._keeper = adapt.SessionKeeper(self._pc, self._restarter)
         self._turn_tls = turn_tls
         self._send_signal = send_signal
         self._add_initial_media()
@@ -69,6 +70,10 @@ class PublisherConnection:
     @property
     def connection_state(self) -> str:
         return self._pc.connectionState
+
+    @property
+    def ever_connected(self) -> bool:
+        return self._connected.is_set()
 
     @functools.cached_property
     def liveness(self) -> adapt.Liveness:
@@ -191,6 +196,7 @@ class PublisherConnection:
     async def close(self) -> None:
         for future in self._answers.values():
             future.cancel()
+        await self._keeper.aclose()
         await self._restarter.aclose()
         adapt.bound_turn_release(self._pc)
         await self._pc.close()
