@@ -4,7 +4,9 @@ A full rejoin republishes the microphone under a new track sid. The session stil
 publication from before, so leaving asked to unpublish the old sid: ``PublishError: No
 published track with sid …`` (bench/soak.py). The error skipped the rest of leaving (the
 room's disconnect, closing the audio devices), and the process crashed on exit with the
-audio streams still running.
+audio streams still running. The others' audio, subscribed at the same moment, also opened
+one speaker stream per track and closed only the last, so streams outlived the session
+anyway: here two peers play tones, and no lkdesk task (a stream's watchdog) may be left.
 """
 
 from __future__ import annotations
@@ -51,12 +53,15 @@ async def test_leaving_after_a_full_rejoin_unpublishes_and_ends_cleanly(
 ) -> None:
     server = livekit_server
     peer = SdkPeer(server.ws_url, server.token("ada", room_name))
+    other = SdkPeer(server.ws_url, server.token("bob", room_name))
     credentials = Credentials(
         server.ws_url, server.token("me", room_name), room_name, "me", "Me", False, None
     )
     session = CallSession(credentials)
     try:
-        await peer.connect()
+        for talker, hz in ((peer, 440.0), (other, 550.0)):
+            await talker.connect()
+            await talker.publish_tone(hz)
         await session.refresh_devices()
         await session.join(JoinOptions("Me", mic_on=True, camera_on=False))
         async with asyncio.timeout(20):
@@ -82,4 +87,5 @@ async def test_leaving_after_a_full_rejoin_unpublishes_and_ends_cleanly(
     finally:
         await session.aclose()
         await peer.aclose()
+        await other.aclose()
     await _until(lambda: not _lkdesk_tasks(), f"no lkdesk task left ({_lkdesk_tasks()})", 5)
