@@ -115,3 +115,55 @@ async def test_an_expired_ice_consent_is_resumed_keeping_the_session(
         await lk.aclose()
         await peer.aclose()
     assert lk.room.connection_state == rtc.ConnectionState.CONN_DISCONNECTED
+
+
+async def test_a_publisher_that_never_connected_does_not_fail_the_resume(
+    livekit_server: LiveKitServer, room_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Signalling drops right after the first publish sent its offer: the publisher PC has
+    no DTLS session yet, so there is nothing to restart. The resume's first attempt must
+    succeed (it failed with "ICE restart needs a connected DTLS session (DTLS new, ICE new)"
+    and only a later attempt, after the PC happened to connect, went through)."""
+    server = livekit_server
+    lk = LkdeskPeer()
+    peer = SdkPeer(server.ws_url, server.token("peer", room_name))
+    source = rtc.VideoSource(320, 240)
+    try:
+        await peer.connect()
+        await lk.connect(server.ws_url, server.token("lkdesk", room_name))
+        old_sid = lk.room.local_participant.sid
+        engine = lk.room._engine
+        async with running(produce_video(source, MAGENTA)):
+            publishing = asyncio.create_task(
+                lk.room.local_participant.publish_track(
+                    rtc.LocalVideoTrack.create_video_track("camera", source),
+                    rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA),
+                )
+            )
+            async with asyncio.timeout(10):
+                while (  # noqa: ASYNC110 (no event to wait on; every loop turn counts)
+                    engine.publisher_connection is None or not engine.publisher_connection._answers
+                ):
+                    await asyncio.sleep(0)  # until the first offer is on its way
+            publisher = engine.publisher_connection
+            assert publisher.connection_state == "new"
+            signal = engine.signal
+            assert signal is not None and signal._ws is not None
+            signal._ws.transport.abort()
+
+            await lk.wait_for("reconnected", deadline_s=30)
+            assert lk.room.local_participant.sid == old_sid, "rejoined instead of resuming"
+            assert not lk.events["disconnected"]
+            attempts = [
+                r.getMessage() for r in caplog.records if "resume attempt" in r.getMessage()
+            ]
+            assert not attempts, attempts
+            async with asyncio.timeout(20):
+                await publishing
+                remote = await peer.subscribed_track("lkdesk", "camera")
+                received = await peer.collect_video(remote, frames=5)
+            assert _close(mean_color(received[-1].rgb, content_region(320, 240)), MAGENTA)
+            assert engine.publisher_connection is publisher
+    finally:
+        await lk.aclose()
+        await peer.aclose()
