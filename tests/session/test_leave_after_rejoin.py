@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from lkdesk.rtc.engine.subscriber import SubscriberConnection
 from lkdesk.session import JoinOptions, SessionState
 from lkdesk.session.call import CallSession
 from lkdesk.session.targets import Credentials
@@ -49,7 +50,10 @@ def _lkdesk_tasks() -> list[str]:
 
 
 async def test_leaving_after_a_full_rejoin_unpublishes_and_ends_cleanly(
-    livekit_server: LiveKitServer, room_name: str
+    livekit_server: LiveKitServer,
+    room_name: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server = livekit_server
     peer = SdkPeer(server.ws_url, server.token("ada", room_name))
@@ -70,12 +74,24 @@ async def test_leaving_after_a_full_rejoin_unpublishes_and_ends_cleanly(
         assert room is not None and room.local_participant is not None
         old_sid = room.local_participant.sid
 
+        # The old session's PCs close in the background while the rejoin runs; closing
+        # can take seconds (a TURN allocation's release on a dead path takes 2 s).
+        close = SubscriberConnection.close
+
+        async def slow_close(self: SubscriberConnection) -> None:
+            await asyncio.sleep(1.5)
+            await close(self)
+
+        monkeypatch.setattr(SubscriberConnection, "close", slow_close)
         room._engine.connection_lost("test: force a full rejoin", resume=False)
         await _until(lambda: session.status.state is SessionState.RECONNECTING, "reconnecting")
         await _until(lambda: session.status.state is SessionState.CONNECTED, "rejoined", 30)
         async with asyncio.timeout(20):
             await peer.room_track_after("me", "microphone", old_sid)
         assert room.local_participant.sid != old_sid
+        # the old session's subscriber closing meanwhile failed the new one's first attempt
+        failed = [r.getMessage() for r in caplog.records if "reconnect attempt" in r.getMessage()]
+        assert not failed, failed
 
         await session.leave()  # raised PublishError (the microphone's sid before the rejoin)
         assert session.status.state is SessionState.ENDED and session.status.by_user
