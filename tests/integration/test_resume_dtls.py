@@ -5,12 +5,13 @@ queued behind a few videos' datagrams is read after its 0.5 s. Six in a row and 
 its connection; aiortc's DTLS transport, reading through it, ended with it and aiortc closed
 the whole peer connection, so the server's resume request could only end in a full rejoin.
 
-Here only the STUN binding responses to one of lkdesk's peer connections are dropped
-(iptables, u32 match on the STUN message type), so its consent expires while media flows,
-with aioice's consent interval shortened from 5 s to 0.5 s so that takes seconds, not 30.
-lkdesk must notice, resume the same session and restart ICE on that connection while
-DTLS, SRTP and SCTP carry on: same participant sid, no leave seen by the other peer, video
-both ways and chat afterwards.
+Here every STUN binding response to one of lkdesk's peer connections (subscriber or
+publisher of ``/rtc``, or the one PC of ``/rtc/v1``) is dropped (iptables, u32 match on the
+STUN message type), so its consent expires while media flows (even with the retransmitted
+checks of adapt/consent.py), the consent interval shortened from 5 s to 0.5 s so that takes
+seconds, not 30. lkdesk must notice, resume the same session and restart ICE on that
+connection while DTLS, SRTP and SCTP carry on: same participant sid, no leave seen by the
+other peer, video both ways and chat afterwards.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def stun_responses_dropped(ports: set[int]) -> Iterator[None]:
             subprocess.run(["iptables", "-w", "-D", *rule], check=False)
 
 
-@pytest.mark.parametrize("which", ["subscriber", "publisher"])
+@pytest.mark.parametrize("which", ["subscriber", "publisher", "single"])
 async def test_an_expired_ice_consent_is_resumed_keeping_the_session(
     livekit_server: LiveKitServer, room_name: str, which: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,7 +75,10 @@ async def test_an_expired_ice_consent_is_resumed_keeping_the_session(
     try:
         await peer.connect()
         await peer.publish_video(color=GREEN)
-        await lk.connect(server.ws_url, server.token("lkdesk", room_name))
+        single = which == "single"  # the one PC of /rtc/v1; else one of /rtc's two
+        await lk.connect(
+            server.ws_url, server.token("lkdesk", room_name), single_peer_connection=single
+        )
         chat = rtc.Chat(lk.room)
         async with running(produce_video(source, MAGENTA)):
             await lk.room.local_participant.publish_track(
@@ -130,7 +134,8 @@ async def test_a_publisher_that_never_connected_does_not_fail_the_resume(
     source = rtc.VideoSource(320, 240)
     try:
         await peer.connect()
-        await lk.connect(server.ws_url, server.token("lkdesk", room_name))
+        token = server.token("lkdesk", room_name)
+        await lk.connect(server.ws_url, token, single_peer_connection=False)  # v1's is connected
         old_sid = lk.room.local_participant.sid
         engine = lk.room._engine
         async with running(produce_video(source, MAGENTA)):
