@@ -75,6 +75,9 @@ class TrackPublisher:
         self._transceivers: dict[str, RTCRtpTransceiver] = {}
         self._options: dict[str, TrackPublishOptions] = {}
         self._to_republish: list[tuple[LocalTrack, TrackPublishOptions]] = []
+        #: Track sids of ended sessions → their track: a full rejoin republishes a track under
+        #: a new sid, and whoever published it may still unpublish it by the old one.
+        self._earlier_sids: dict[str, LocalTrack] = {}
         self.encryption: SendEncryption | None = None  # end-to-end encryption (rtc/e2ee)
 
     @property
@@ -166,6 +169,13 @@ class TrackPublisher:
         return request
 
     async def unpublish(self, sid: str) -> None:
+        earlier = self._earlier_sids.pop(sid, None) if sid not in self.publications else None
+        if earlier is not None:
+            self._earlier_sids = {s: t for s, t in self._earlier_sids.items() if t is not earlier}
+            if earlier.sid not in self.publications:  # not republished (yet): it never will be
+                self._to_republish = [p for p in self._to_republish if p[0] is not earlier]
+                return
+            sid = earlier.sid
         publication = self.publications.pop(sid, None)
         transceiver = self._transceivers.pop(sid, None)
         if publication is None or transceiver is None:
@@ -225,6 +235,7 @@ class TrackPublisher:
             options = self._options.pop(sid)
             if publication.track is not None:
                 self._to_republish.append((publication.track, options))
+                self._earlier_sids[sid] = publication.track
             self._retire(publication)
 
     async def republish(self) -> None:
@@ -244,3 +255,4 @@ class TrackPublisher:
         """The room ended: stop every sender track."""
         self.session_ended()
         self._to_republish = []
+        self._earlier_sids = {}

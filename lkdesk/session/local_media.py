@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lkdesk import media, rtc
+from lkdesk.core.errors import LkdeskError
 from lkdesk.core.tasks import TaskSet
 from lkdesk.session.errors import NotConnectedError
 from lkdesk.session.mic_processing import MicProcessing
@@ -201,15 +202,21 @@ class LocalMediaController:
             return
         await self._close_capture(running)
         room = self.room
-        if running.publication is not None and room is not None and room.isconnected():
-            assert room.local_participant is not None
-            await room.local_participant.unpublish_track(running.publication.sid)
-        if running.source is not None:
-            await running.source.aclose()
+        try:
+            if running.publication is not None and room is not None and room.isconnected():
+                assert room.local_participant is not None
+                await room.local_participant.unpublish_track(running.publication.sid)
+        finally:
+            if running.source is not None:
+                await running.source.aclose()
 
     async def stop_all(self) -> None:
+        """Stop every kind; one that cannot be unpublished does not keep the rest open."""
         for kind in list(self._running) + list(self._paused):
-            await self.stop(kind)
+            try:
+                await self.stop(kind)
+            except LkdeskError as error:  # its device and source are closed all the same
+                logger.warning("%s was not unpublished: %s", kind, error)
 
     async def _close_capture(self, running: _Running) -> None:
         await self._tasks.cancel(running.pump)

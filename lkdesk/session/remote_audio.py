@@ -31,6 +31,8 @@ class RemoteAudio:
         self._reference = reference  # the playback mix feeds the microphone's echo canceller
         self._on_problem = on_problem
         self._playback: media.AudioPlayback | None = None
+        self._opening = asyncio.Lock()
+        self._closed = False
         self._failed = False
         self._links: dict[str, asyncio.Task[None]] = {}
         self.device: str | None = None
@@ -59,23 +61,29 @@ class RemoteAudio:
             await self._playback.set_device(device)
 
     async def _ensure(self) -> media.AudioPlayback | None:
-        if self._playback is not None or self._failed:
-            return self._playback
-        playback = media.AudioPlayback(self.device, reference=self._reference)
-        try:
-            await playback.start()
-        except media.DeviceError as exc:
-            self._failed = True
-            await playback.aclose()
-            self._on_problem(f"You cannot hear the others: {exc}")
-            return None
-        self._playback = playback
-        return playback
+        # One opening at a time: tracks subscribed together each call this, and every
+        # caller that found no playback opened its own; all but the last were never closed
+        # (their PortAudio threads ran on into interpreter exit).
+        async with self._opening:
+            if self._playback is not None or self._failed or self._closed:
+                return self._playback
+            playback = media.AudioPlayback(self.device, reference=self._reference)
+            try:
+                await playback.start()
+            except media.DeviceError as exc:
+                self._failed = True
+                await playback.aclose()
+                self._on_problem(f"You cannot hear the others: {exc}")
+                return None
+            self._playback = playback
+            return playback
 
     async def aclose(self) -> None:
+        self._closed = True
         for sid in list(self._links):
             self.remove(sid)
-        playback, self._playback = self._playback, None
+        async with self._opening:  # one being opened is closed too
+            playback, self._playback = self._playback, None
         if playback is not None:
             await playback.aclose()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -172,7 +173,7 @@ class RtcEngine(EngineRequests):
                 turn_tls=self._ice.turn_tls,
                 on_frame=self._on_frame,
                 on_datachannel=self.data.attach,
-                on_state=self._on_subscriber_state,
+                on_state=functools.partial(self._on_subscriber_state, self._media_connected),
                 frame_crypto=self.frame_crypto,
             )
         self._listener(Joined(join, rejoin=rejoin))
@@ -220,7 +221,7 @@ class RtcEngine(EngineRequests):
             turn_tls=self._ice.turn_tls,
             on_frame=self._on_frame,
             on_bound=self._bound,
-            on_state=self._on_subscriber_state,
+            on_state=functools.partial(self._on_subscriber_state, self._media_connected),
             on_failed=lambda why: self.connection_lost(why, resume=False),
             frame_crypto=self.frame_crypto,
         )
@@ -396,7 +397,9 @@ class RtcEngine(EngineRequests):
         if not await first_set(self._media_connected, self._media_failed, limit_s):
             raise MediaNegotiationError(ice.media_failure_message(self._ice))
 
-    def _on_subscriber_state(self, state: str) -> None:
+    def _on_subscriber_state(self, session: asyncio.Event, state: str) -> None:
+        if session is not self._media_connected:
+            return  # a PC of an ended session closing late must not fail the new one
         logger.debug("subscriber connection %s", state)
         if state == "connected":
             self._media_connected.set()
@@ -406,8 +409,8 @@ class RtcEngine(EngineRequests):
                 self.connection_lost("the media connection failed")
 
     async def _watch_silence(self) -> None:
-        """Declare the connection lost when a connected PC hears nothing for a while (or its
-        local address went away); keep the video receivers' idea of the RTT current."""
+        """Declare the connection lost when a PC fails or closes on its own, or hears nothing
+        for a while (or its local address went away); keep video receivers' RTT current."""
         while True:
             await asyncio.sleep(1.0)
             signal, receiving = self._signal, self._subscriber or self._single
@@ -415,9 +418,13 @@ class RtcEngine(EngineRequests):
                 for recovery in receiving.recoveries:  # NACK and keyframe pacing follow RTT
                     recovery.set_rtt(signal.rtt_ms / 1000)
             for connection in (self._subscriber, self._publisher):
-                if connection is None or connection.connection_state != "connected":
+                if connection is None or not connection.ever_connected:
                     continue
-                silent = connection.liveness.silent_for()
+                state = connection.connection_state
+                if state in ("failed", "closed"):  # ICE consent lost; DTLS ended (a rejoin)
+                    self.connection_lost(f"a media connection {state}", resume=state == "failed")
+                    return
+                silent = connection.liveness.silent_for() if state == "connected" else 0.0
                 if silent > SILENCE_LIMIT_S:
                     self.connection_lost(f"nothing received from the server for {silent:.0f} s")
                     return

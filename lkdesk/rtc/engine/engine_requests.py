@@ -9,6 +9,7 @@ are the engine's, set in its ``__init__`` and by its sessions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from livekit.protocol import rtc as proto_rtc
 from lkdesk.core.errors import RoomError
 from lkdesk.rtc.engine import commands, ice
 from lkdesk.rtc.engine.events import LinkState
-from lkdesk.rtc.engine.publisher import PublisherConnection
+from lkdesk.rtc.engine.publisher import MediaNegotiationAbandoned, PublisherConnection
 
 if TYPE_CHECKING:
     from lkdesk.rtc.engine.messages import MessageRouter
@@ -136,7 +137,8 @@ class EngineRequests:
                     send_signal=self.send,
                     turn_tls=self._ice.turn_tls,
                 )
-                await self._publisher.negotiate()
+                with contextlib.suppress(MediaNegotiationAbandoned):  # a resume offers again
+                    await self._publisher.negotiate()
             publisher = self._publisher
         await publisher.wait_connected(PUBLISHER_CONNECT_TIMEOUT_S)
         return publisher

@@ -18,7 +18,7 @@ from aiortc.rtcdatachannel import RTCDataChannel
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from livekit.protocol import rtc as proto_rtc
 
-from lkdesk.core.errors import MediaNegotiationError
+from lkdesk.core.errors import LkdeskError, MediaNegotiationError
 from lkdesk.core.tasks import TaskSet
 from lkdesk.core.waits import first_set
 from lkdesk.rtc.engine import adapt
@@ -45,6 +45,7 @@ class PublisherConnection:
         self._pc = RTCPeerConnection(rtc_configuration(ice_urls, force_relay=force_relay))
         self._force_relay = force_relay
         self._restarter = adapt.IceRestarter(self._pc)
+        self._keeper = adapt.SessionKeeper(self._pc, self._restarter)
         self._turn_tls = turn_tls
         self._send_signal = send_signal
         self._add_initial_media()
@@ -70,6 +71,10 @@ class PublisherConnection:
     @property
     def connection_state(self) -> str:
         return self._pc.connectionState
+
+    @property
+    def ever_connected(self) -> bool:
+        return self._connected.is_set()
 
     @functools.cached_property
     def liveness(self) -> adapt.Liveness:
@@ -146,12 +151,27 @@ class PublisherConnection:
     def _answer_applied(self, answer: proto_rtc.SessionDescription) -> None:
         """Hook: the server's answer is now the remote description (single_pc.py)."""
 
+    def abandon_offers(self) -> None:
+        """Offers sent on signalling that is gone will get no answer: fail their waits."""
+        for future in self._answers.values():
+            if not future.done():
+                future.set_exception(MediaNegotiationAbandoned("signalling was replaced"))
+
     async def restart_ice(self, ice_urls: list[IceUrl]) -> None:
         """Offer with fresh ICE credentials and run checks on them (a resume's step).
 
         DTLS, SRTP and SCTP (our data channels, with what they still owe the server) carry
         on. Raises ``IceRestartError`` or ``MediaNegotiationError`` when it does not work.
+        A connection that never connected (created just before the signalling dropped) has
+        no session to keep and nothing to restart: it offers again on the new signalling,
+        the answer to an offer in flight having gone to the old one, and connects from there.
         """
+        if not self.ever_connected:
+            if self._pc.connectionState == "failed":
+                raise adapt.DtlsSessionLost("the publisher connection failed before connecting")
+            self.abandon_offers()
+            await self.negotiate()
+            return
         servers = rtc_configuration(ice_urls, force_relay=self._force_relay).iceServers
         await self._restarter.prepare(servers)
         await self.negotiate()
@@ -194,6 +214,7 @@ class PublisherConnection:
     async def close(self) -> None:
         for future in self._answers.values():
             future.cancel()
+        await self._keeper.aclose()
         await self._restarter.aclose()
         adapt.bound_turn_release(self._pc)
         await self._pc.close()
@@ -214,3 +235,7 @@ def prefer_codec(transceiver: RTCRtpTransceiver, codec: str) -> None:
         transceiver.setCodecPreferences(preferred + rtx)
     elif len(sendable) < len(capabilities.codecs):
         transceiver.setCodecPreferences(sendable)
+
+
+class MediaNegotiationAbandoned(LkdeskError):
+    """An offer's answer will not come: the signalling connection it was sent on is gone."""

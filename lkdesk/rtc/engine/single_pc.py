@@ -25,7 +25,7 @@ from livekit.protocol import rtc as proto_rtc
 from lkdesk.core.errors import LkdeskError
 from lkdesk.rtc.engine import adapt
 from lkdesk.rtc.engine.ice import IceUrl
-from lkdesk.rtc.engine.publisher import PublisherConnection
+from lkdesk.rtc.engine.publisher import MediaNegotiationAbandoned, PublisherConnection
 from lkdesk.rtc.engine.remote_media import BindingChange, FrameCrypto, FrameHandler, RemoteMedia
 from lkdesk.rtc.engine.sdp_tools import parse_sections
 
@@ -144,16 +144,11 @@ class SinglePeerConnection(PublisherConnection):
     def hold_negotiations(self) -> None:
         """A resume begins: offers sent on the old signalling get no answer; wait for it."""
         self._held = True
-        self._abandon_offers()
-
-    def _abandon_offers(self) -> None:
-        for future in self._answers.values():
-            if not future.done():
-                future.set_exception(MediaNegotiationAbandoned("signalling was replaced"))
+        self.abandon_offers()
 
     async def restart_ice(self, ice_urls: list[IceUrl]) -> None:
         """A resume's ICE-restart offer; an offer sent meanwhile went to the old socket."""
-        self._abandon_offers()
+        self.abandon_offers()
         await super().restart_ice(ice_urls)
 
     def release_negotiations(self) -> None:
@@ -172,5 +167,4 @@ class SinglePeerConnection(PublisherConnection):
         await self.media.aclose()
 
 
-class MediaNegotiationAbandoned(LkdeskError):
-    """An offer's answer will not come: the signalling connection it was sent on is gone."""
+__all__ = ["MediaNegotiationAbandoned", "SinglePeerConnection"]

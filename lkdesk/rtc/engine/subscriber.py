@@ -56,7 +56,10 @@ class SubscriberConnection:
         self._force_relay = force_relay
         self._ice_servers = configuration.iceServers
         self._restarter = adapt.IceRestarter(self._pc)
+        self._keeper = adapt.SessionKeeper(self._pc, self._restarter)
         self._restarted = asyncio.Event()
+        self._restart_error: Exception | None = None
+        self._ever_connected = False
         self._turn_tls = turn_tls
         self.media = RemoteMedia(self._pc, on_frame, frame_crypto)
         self._pending_candidates: list[RTCIceCandidate] = []
@@ -75,12 +78,17 @@ class SubscriberConnection:
     def _state_changed(self) -> None:
         state = self._pc.connectionState
         if state == "connected":
+            self._ever_connected = True
             self.media.start_pump_catch_up()
         self._on_state(state)
 
     @property
     def connection_state(self) -> str:
         return self._pc.connectionState
+
+    @property
+    def ever_connected(self) -> bool:
+        return self._ever_connected
 
     @functools.cached_property
     def liveness(self) -> adapt.Liveness:
@@ -121,7 +129,12 @@ class SubscriberConnection:
             logger.info("rejecting undecodable or closed m-lines %s", sorted(guarded.rejected_mids))
         restart = self._restarter.is_restart(guarded.sdp)
         if restart:
-            await self._restarter.prepare(self._ice_servers)
+            try:
+                await self._restarter.prepare(self._ice_servers)
+            except (adapt.IceRestartError, adapt.DtlsSessionLost) as error:
+                self._restart_error = error  # the resume waiting in ice_restarted() hears it
+                self._restarted.set()
+                raise
         await self._pc.setRemoteDescription(RTCSessionDescription(guarded.sdp, "offer"))
         sections = parse_sections(guarded.sdp)
         changes = self.media.rebind(sections, mid_to_track_id, guarded.rejected_mids)
@@ -158,13 +171,17 @@ class SubscriberConnection:
         """A resume began: the server's next offer restarts ICE, with these servers."""
         self._ice_servers = rtc_configuration(ice_urls, force_relay=self._force_relay).iceServers
         self._restarted.clear()
+        self._restart_error = None
 
     async def ice_restarted(self) -> None:
         """Wait for the server's ICE-restart offer, then for the new path to carry media.
 
-        Raises ``IceRestartError`` when the checks fail or time out.
+        Raises ``IceRestartError`` when the checks fail or time out, ``DtlsSessionLost``
+        when this PC's DTLS session is gone (only a full rejoin can help then).
         """
         await self._restarted.wait()
+        if self._restart_error is not None:
+            raise self._restart_error
         await self._restarter.wait()
 
     async def add_remote_candidate(self, candidate_init: str) -> None:
@@ -184,6 +201,7 @@ class SubscriberConnection:
 
     async def close(self) -> None:
         """Close the peer connection and await every pump."""
+        await self._keeper.aclose()
         await self._restarter.aclose()
         adapt.bound_turn_release(self._pc)
         await self._pc.close()

@@ -18,7 +18,7 @@ from lkdesk.rtc.engine.adapt.ice_gathering import (
     media_route,
     prepare_gathering,
 )
-from lkdesk.rtc.engine.adapt.ice_restart import IceRestarter, IceRestartError
+from lkdesk.rtc.engine.adapt.ice_restart import DtlsSessionLost, IceRestarter, IceRestartError
 from lkdesk.rtc.engine.adapt.liveness import Liveness
 from lkdesk.rtc.engine.adapt.receive_codecs import (
     can_send,
@@ -32,15 +32,18 @@ from lkdesk.rtc.engine.adapt.receivers import (
     start_idle_receivers,
 )
 from lkdesk.rtc.engine.adapt.sctp import undelivered_messages
+from lkdesk.rtc.engine.adapt.session_keeper import SessionKeeper
 from lkdesk.rtc.engine.adapt.version import AiortcIncompatibleError, check_compatible
 
 __all__ = [
     "AiortcIncompatibleError",
+    "DtlsSessionLost",
     "FrameDecryptor",
     "FrameEncryptor",
     "IceRestartError",
     "IceRestarter",
     "Liveness",
+    "SessionKeeper",
     "VideoRecovery",
     "a_pair_succeeded",
     "bound_turn_release",

@@ -17,7 +17,9 @@ once per ICE transport and stands between the two from then on:
   ICE transport still goes "failed" as in aiortc, but DTLS is not torn down, so an ICE
   restart can bring the same DTLS/SCTP session back. When aiortc stops the ICE transport
   (``pc.close()``), the monitor closes every connection the bridge owns before ``stop()``
-  returns, so nothing outlives the peer connection.
+  returns, so nothing outlives the peer connection;
+* the active connection's consent is checked by consent.py, which a busy event loop does
+  not fool, instead of by aioice.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import aiortc
 from aioice import Connection
 from aiortc.rtcicetransport import RTCIceGatherer, RTCIceTransport
 
+from lkdesk.rtc.engine.adapt import consent
 from lkdesk.rtc.engine.adapt._pins import (
     SUPPORTED_AIOICE,
     SUPPORTED_AIORTC,
@@ -98,6 +101,7 @@ class DatagramBridge:
         self._wake: asyncio.Future[None] = loop.create_future()
         self.dropped = 0
         self._adopt_first(first)
+        consent.take_over_consent(first)
         self._monitor_task = loop.create_task(self._monitor(), name="lkdesk-ice-monitor")
         ice.on("statechange", self._ice_state_changed)
 
@@ -158,6 +162,7 @@ class DatagramBridge:
         if conn not in self._owned:
             raise ValueError("activate() needs a connection adopted by this bridge")
         self._active = conn
+        consent.take_over_consent(conn)
         self._ice._connection = conn
         self._ice.iceGatherer._connection = conn
         if not self._wake.done():

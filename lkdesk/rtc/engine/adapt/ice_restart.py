@@ -97,6 +97,10 @@ class IceRestartError(LkdeskError):
     """An ICE restart could not be done or did not complete; a full reconnect is needed."""
 
 
+class DtlsSessionLost(LkdeskError):
+    """The PC's DTLS session ended: no ICE restart can revive it, only a new session."""
+
+
 @dataclass(frozen=True, slots=True)
 class IceRestartResult:
     """How a completed restart went."""
@@ -247,6 +251,8 @@ class IceRestarter:
         DTLS and SCTP alive if ICE consent expires before anyone restarts ICE.
         """
         dtls, ice = self._transports()
+        if dtls.state in ("closed", "failed"):
+            raise DtlsSessionLost(f"the DTLS session ended (DTLS {dtls.state}, ICE {ice.state})")
         if dtls.state != "connected" or ice.state in ("new", "closed"):
             raise IceRestartError(
                 f"ICE restart needs a connected DTLS session (DTLS {dtls.state}, ICE {ice.state})"

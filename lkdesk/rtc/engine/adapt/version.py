@@ -56,12 +56,14 @@ def check_compatible() -> None:
             raise AiortcIncompatibleError(f"aiortc RTCRtpReceiver has no '{field}' any more")
     # The adaptations with checks of their own (imported here: they import this module).
     from lkdesk.rtc.engine.adapt import (
+        consent,
         frame_crypto,
         ice_restart,
         receive_codecs,
         receiver_recovery,
     )
 
+    consent.check_compatible()
     frame_crypto.check_compatible()
     ice_restart.check_compatible()
     receiver_recovery.check_compatible()
