@@ -102,8 +102,10 @@ async def publish(
             if feedback.rate_control is not None and VERBOSE:
                 print(f"pub-{index} {feedback.rate_control}", file=sys.stderr)
             unit = units[i % len(units)]
-            kind = sdk.EncodedFrameType.ENCODED_FRAME_KEY if unit.key else (
-                sdk.EncodedFrameType.ENCODED_FRAME_DELTA
+            kind = (
+                sdk.EncodedFrameType.ENCODED_FRAME_KEY
+                if unit.key
+                else (sdk.EncodedFrameType.ENCODED_FRAME_DELTA)
             )
             source.capture_frame(
                 sdk.EncodedVideoFrame(
