@@ -1,6 +1,6 @@
 """Child process for benchmarks: N official-SDK peers replaying pre-encoded VP8 (cheap).
 
-    python -m bench.encoded_publishers URL ROOM COUNT [WIDTHxHEIGHT]
+    python -m bench.encoded_publishers URL ROOM COUNT [WIDTHxHEIGHT] [--audio] [--chat-every S]
 
 A two-second moving clip is encoded once (libvpx through PyAV, a keyframe every second)
 and every peer replays its access units through the SDK's ``EncodedVideoSource``, so the
@@ -69,8 +69,33 @@ def encode_clip(width: int, height: int, hue: int) -> list[Unit]:
     return units
 
 
+async def speak(source: sdk.AudioSource, index: int) -> None:
+    """A quiet tone in 10 ms frames, paced by the source's own queue."""
+    t = np.arange(480) / 48_000
+    n = 0
+    while True:
+        phase = 2 * np.pi * (220 + 40 * index) * (t + n * 0.01)
+        samples = (2000 * np.sin(phase)).astype(np.int16)
+        await source.capture_frame(sdk.AudioFrame(samples.tobytes(), 48_000, 1, 480))
+        n += 1
+
+
+async def chat(room: sdk.Room, every_s: float, index: int) -> None:
+    n = 0
+    while True:
+        await asyncio.sleep(every_s)
+        n += 1
+        await room.local_participant.send_text(f"message {n} from peer {index}", topic="lk.chat")
+
+
 async def publish(
-    url: str, room_name: str, index: int, units: list[Unit], size: tuple[int, int]
+    url: str,
+    room_name: str,
+    index: int,
+    units: list[Unit],
+    size: tuple[int, int],
+    audio: bool = False,
+    chat_every: float = 0.0,
 ) -> tuple[sdk.Room, asyncio.Task[None]]:
     width, height = size
     token = (
@@ -115,12 +140,26 @@ async def publish(
             n, i = n + 1, (i + 1) % len(units)
             await asyncio.sleep(max(0.0, start + n / FPS - time.monotonic()))
 
-    return room, asyncio.create_task(produce())
+    async def run() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(produce())
+            if audio:
+                mic = sdk.AudioSource(48_000, 1)
+                track = sdk.LocalAudioTrack.create_audio_track("microphone", mic)
+                options = sdk.TrackPublishOptions(source=sdk.TrackSource.SOURCE_MICROPHONE)
+                await room.local_participant.publish_track(track, options)
+                group.create_task(speak(mic, index))
+            if chat_every > 0:
+                group.create_task(chat(room, chat_every, index))
+
+    return room, asyncio.create_task(run())
 
 
-async def main(url: str, room_name: str, count: int, size: tuple[int, int]) -> None:
+async def main(
+    url: str, room_name: str, count: int, size: tuple[int, int], audio: bool, chat_every: float
+) -> None:
     clip = encode_clip(*size, hue=0)  # one clip: every peer costs the receiver the same
-    peers = [await publish(url, room_name, i, clip, size) for i in range(count)]
+    peers = [await publish(url, room_name, i, clip, size, audio, chat_every) for i in range(count)]
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     for room, task in peers:
@@ -129,6 +168,15 @@ async def main(url: str, room_name: str, count: int, size: tuple[int, int]) -> N
 
 
 if __name__ == "__main__":
-    dims = sys.argv[4] if len(sys.argv) > 4 else "640x360"
-    w, h = (int(v) for v in dims.split("x"))
-    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), (w, h)))
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("room")
+    parser.add_argument("count", type=int)
+    parser.add_argument("size", nargs="?", default="640x360")
+    parser.add_argument("--audio", action="store_true")
+    parser.add_argument("--chat-every", type=float, default=0.0)
+    a = parser.parse_args()
+    w, h = (int(v) for v in a.size.split("x"))
+    asyncio.run(main(a.url, a.room, a.count, (w, h), a.audio, a.chat_every))
