@@ -107,13 +107,12 @@ class VideoStream:
         started = time.perf_counter()
         box_w, box_h, cover = self._box
         width, height = fitted_size(raw.width, raw.height, box_w, box_h, cover=cover)
-        shrink = width * height < raw.width * raw.height
         picture = self._reformatter.reformat(
             raw,
             format=self._format.value,
             width=width,
             height=height,
-            interpolation="AREA" if shrink else "BILINEAR",
+            interpolation=_interpolation(raw.width, width),
         )
         view = picture.to_ndarray()  # a view over the converted picture
         # Padded rows are packed here, not by the consumer.
@@ -125,6 +124,14 @@ class VideoStream:
         """Stop receiving frames; iteration ends after the buffered ones."""
         self._track.remove_sink(self._buffer)
         self._buffer.close()
+
+
+def _interpolation(source_width: int, width: int) -> str:
+    """libswscale's filter: fast bilinear down to half size (a tile in a grid), area
+    averaging below that (a thumbnail), bilinear up."""
+    if width > source_width:
+        return "BILINEAR"
+    return "FAST_BILINEAR" if 2 * width >= source_width else "AREA"
 
 
 class AudioStream:

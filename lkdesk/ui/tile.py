@@ -56,6 +56,7 @@ class VideoTile(QWidget):
         self.frame: Frame | None = None
         self.frames_shown = 0
         self.frames_scaled = 0  # painted through QPainter's scaling (not at the tile's size)
+        self._corner_path: tuple[QRectF, QPainterPath] | None = None
         self.pinned = False
         self.mirrored = False  # my own camera, shown as in a mirror
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -132,6 +133,14 @@ class VideoTile(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect())
+        if self.shows_video and self.frame is not None and self._covers(self.frame):
+            # Video fills the tile: no fills under it and no clipped (masked) image drawing;
+            # the rounded corners are painted over it.
+            self._paint_video(painter, rect, self.frame)
+            painter.fillPath(self._corners(rect), QColor(ROOM.background))
+            self._paint_overlays(painter, rect)
+            painter.end()
+            return
         painter.fillRect(rect, QColor(ROOM.background))
         clip = QPainterPath()
         clip.addRoundedRect(rect, RADIUS, RADIUS)
@@ -153,6 +162,26 @@ class VideoTile(QWidget):
         """The tile's size in device pixels: what its video is converted to."""
         ratio = self.devicePixelRatioF()
         return round(self.width() * ratio), round(self.height() * ratio)
+
+    def _covers(self, frame: Frame) -> bool:
+        """Whether ``frame`` is painted over the whole tile (cropped to fill it)."""
+        height, width = frame.shape[:2]
+        if self.is_screen or abs(width / max(height, 1) - self.width() / self.height()) > 0.6:
+            return False
+        box_w, box_h = self.device_size()
+        fit_w, fit_h = fitted_size(width, height, box_w, box_h, cover=True)
+        at_size = abs(fit_w - width) <= 1 and abs(fit_h - height) <= 1
+        return not at_size or (width >= box_w and height >= box_h)
+
+    def _corners(self, rect: QRectF) -> QPainterPath:
+        """The tile's rectangle less its rounded one, kept while the size stays."""
+        if self._corner_path is None or self._corner_path[0] != rect:
+            outside = QPainterPath()
+            outside.addRect(rect)
+            rounded = QPainterPath()
+            rounded.addRoundedRect(rect, RADIUS, RADIUS)
+            self._corner_path = (QRectF(rect), outside.subtracted(rounded))
+        return self._corner_path[1]
 
     def _paint_video(self, painter: QPainter, rect: QRectF, frame: Frame) -> None:
         height, width = frame.shape[:2]
