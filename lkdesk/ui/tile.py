@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPaintEvent,
     QPen,
+    QPixmap,
 )
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
@@ -57,6 +58,7 @@ class VideoTile(QWidget):
         self.frames_shown = 0
         self.frames_scaled = 0  # painted through QPainter's scaling (not at the tile's size)
         self._corner_path: tuple[QRectF, QPainterPath] | None = None
+        self._marks: tuple[object, QPixmap] | None = None  # name, quality, pin (see overlays)
         self.pinned = False
         self.mirrored = False  # my own camera, shown as in a mirror
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -226,6 +228,28 @@ class VideoTile(QWidget):
         paint_avatar(painter, circle, self.state.identity, self.state.display_name)
 
     def _paint_overlays(self, painter: QPainter, rect: QRectF) -> None:
+        # Name, quality and pin change rarely and cost more to draw than the picture: they
+        # are drawn once into a transparent pixmap and blitted with every frame.
+        ratio = self.devicePixelRatioF()
+        key = (rect, ratio, self.label(), self.state.mic_on, self.state.quality, self.pinned,
+               self.font().toString())  # fmt: skip
+        if self._marks is None or self._marks[0] != key:
+            marks = QPixmap(round(rect.width() * ratio), round(rect.height() * ratio))
+            marks.setDevicePixelRatio(ratio)
+            marks.fill(Qt.GlobalColor.transparent)
+            with_marks = QPainter(marks)
+            with_marks.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._paint_marks(with_marks, rect)
+            with_marks.end()
+            self._marks = (key, marks)
+        painter.drawPixmap(QPoint(0, 0), self._marks[1])
+        if self.state.speaking and not self.is_screen:
+            pen = QPen(QColor(ROOM.speaking), 3)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), RADIUS - 1, RADIUS - 1)
+
+    def _paint_marks(self, painter: QPainter, rect: QRectF) -> None:
         self._paint_name(painter, rect)
         if not self.state.is_local and not self.is_screen:
             paint_quality(
@@ -233,11 +257,6 @@ class VideoTile(QWidget):
             )
         if self.pinned:
             painter.drawPixmap(QPointF(rect.x() + 12, rect.y() + 10), pixmap("pin", "#ffffff", 18))
-        if self.state.speaking and not self.is_screen:
-            pen = QPen(QColor(ROOM.speaking), 3)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), RADIUS - 1, RADIUS - 1)
 
     def _name_layout(self, rect: QRectF) -> tuple[QRectF, str, QFont, int]:
         """The name pill's rectangle, its (elided) text, font and icon width."""
