@@ -168,7 +168,8 @@ class VideoTile(QWidget):
     def _covers(self, frame: Frame) -> bool:
         """Whether ``frame`` is painted over the whole tile (cropped to fill it)."""
         height, width = frame.shape[:2]
-        if self.is_screen or abs(width / max(height, 1) - self.width() / self.height()) > 0.6:
+        tile_aspect = self.width() / max(self.height(), 1)
+        if self.is_screen or abs(width / max(height, 1) - tile_aspect) > 0.6:
             return False
         box_w, box_h = self.device_size()
         fit_w, fit_h = fitted_size(width, height, box_w, box_h, cover=True)
