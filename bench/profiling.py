@@ -12,15 +12,15 @@ import asyncio
 import collections
 import contextlib
 import os
-import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 
 def py_spy() -> str | None:
+    """The py-spy that the test extras install beside this interpreter (the project's venv)."""
     here = Path(sys.executable).with_name("py-spy")
-    return str(here) if here.exists() else shutil.which("py-spy")
+    return str(here) if here.exists() else None
 
 
 @contextlib.asynccontextmanager
@@ -29,7 +29,10 @@ async def profiled(path: Path | None, seconds: float, rate: int = 200) -> AsyncI
     exe = py_spy()
     if path is None or exe is None:
         if path is not None:
-            print("py-spy is not installed: no profile", file=sys.stderr)
+            print(
+                "no py-spy beside this Python (pip install -e '.[test]'): no profile",
+                file=sys.stderr,
+            )
         yield
         return
     proc = await asyncio.create_subprocess_exec(
