@@ -41,12 +41,18 @@ def fitted_size(
 
 @dataclass(frozen=True, slots=True)
 class VideoFrame:
-    """One decoded picture. ``data`` has shape (height, width, channels), dtype uint8."""
+    """One picture. ``data`` has shape (height, width, channels), dtype uint8.
+
+    ``i420``, when set, is the same picture already in I420 (shape (height * 3 // 2, width):
+    the Y plane, then U, then V), made once from what a camera captured; an encoder takes it
+    as it is instead of converting ``data`` again.
+    """
 
     width: int
     height: int
     format: VideoFormat
     data: npt.NDArray[np.uint8]
+    i420: npt.NDArray[np.uint8] | None = None
 
 
 @dataclass(frozen=True, slots=True)

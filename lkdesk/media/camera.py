@@ -89,10 +89,16 @@ class _OpenCvReader:
 
 
 def captured_frame(bgr: Any) -> VideoFrame:
-    """A captured (height, width, 3) BGR picture as an RGB :class:`VideoFrame`."""
+    """A captured (height, width, 3) BGR picture as an RGB :class:`VideoFrame` (to show)
+    with its I420 (to encode), each converted once from the BGR, in the capture thread.
+
+    I420 needs even sizes: a picture of odd width or height (only files have those) goes
+    without, and the encoder converts its RGB.
+    """
     height, width = bgr.shape[:2]
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    return VideoFrame(width=width, height=height, format=VideoFormat.RGB24, data=rgb)
+    i420 = None if width % 2 or height % 2 else cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+    return VideoFrame(width=width, height=height, format=VideoFormat.RGB24, data=rgb, i420=i420)
 
 
 class CameraCapture(ThreadedVideoCapture):
