@@ -12,6 +12,11 @@ pushed each frame and burst, and its own CPU time (all threads, ``getrusage``) o
 steady-state window that skips the first ``--skip`` seconds. An SDK receiver in this process
 decodes the counters and detects the bursts; the two processes share CLOCK_MONOTONIC, so
 capture-to-decode and mouth-to-ear latencies are plain differences.
+
+``--camera`` starts from what a camera delivers instead: the ring holds BGR pictures (as
+OpenCV reads them) and each frame is converted in the publisher as each client's camera path
+does: lkdesk through ``lkdesk.media.camera.captured_frame``, the SDK app with
+``cv2.cvtColor`` to RGB24 (the SDK then converts to I420 natively).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -61,17 +67,19 @@ def parse_size(size: str) -> tuple[int, int]:
 
 
 class FrameRing:
-    """Pre-rendered RGB24 frames; only the counter band is rewritten per frame."""
+    """Pre-rendered RGB24 (or BGR24) frames; only the counter band is rewritten per frame."""
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, *, bgr: bool = False) -> None:
         self.width = width
         self.height = height
-        self.frames = [make_frame(COLOR, 0, width, height) for _ in range(RING)]
+        self.order = slice(None, None, -1) if bgr else slice(None)
+        first = make_frame(COLOR, 0, width, height)[..., self.order]
+        self.frames = [np.ascontiguousarray(first) for _ in range(RING)]
 
     def frame(self, counter: int) -> npt.NDArray[np.uint8]:
         frame = self.frames[counter % RING]
         band = make_frame(COLOR, counter, self.width, COUNTER_ROWS + 1)[1:]
-        frame[self.height - COUNTER_ROWS :] = band
+        frame[self.height - COUNTER_ROWS :] = band[..., self.order]
         return frame
 
 
@@ -90,18 +98,21 @@ class Publisher:
     push_audio: Callable[[npt.NDArray[np.int16]], Awaitable[None]]
 
 
-async def connect_lkdesk(url: str, token: str, width: int, height: int) -> Publisher:
+async def connect_lkdesk(url: str, token: str, width: int, height: int, camera: bool) -> Publisher:
     from lkdesk import rtc as lk
+    from lkdesk.media.camera import captured_frame
 
     room = lk.Room()
     await room.connect(url, token)
     vsrc = lk.VideoSource(width, height)
     asrc = lk.AudioSource(RATE, 1)
 
-    def push_video(rgb: npt.NDArray[np.uint8], stamp_us: int) -> None:
-        vsrc.capture_frame(
-            lk.VideoFrame(width, height, lk.VideoFormat.RGB24, rgb), timestamp_us=stamp_us
-        )
+    def push_video(picture: npt.NDArray[np.uint8], stamp_us: int) -> None:
+        if camera:
+            frame = captured_frame(picture)
+        else:
+            frame = lk.VideoFrame(width, height, lk.VideoFormat.RGB24, picture)
+        vsrc.capture_frame(frame, timestamp_us=stamp_us)
 
     async def push_audio(pcm: npt.NDArray[np.int16]) -> None:
         await asrc.capture_frame(lk.AudioFrame(pcm, RATE, 1))
@@ -118,7 +129,7 @@ async def connect_lkdesk(url: str, token: str, width: int, height: int) -> Publi
     return Publisher(room, push_video, push_audio)
 
 
-async def connect_sdk(url: str, token: str, width: int, height: int) -> Publisher:
+async def connect_sdk(url: str, token: str, width: int, height: int, camera: bool) -> Publisher:
     from livekit import rtc as sdk
 
     room = sdk.Room()
@@ -126,7 +137,8 @@ async def connect_sdk(url: str, token: str, width: int, height: int) -> Publishe
     vsrc = sdk.VideoSource(width, height)
     asrc = sdk.AudioSource(RATE, 1)
 
-    def push_video(rgb: npt.NDArray[np.uint8], stamp_us: int) -> None:
+    def push_video(picture: npt.NDArray[np.uint8], stamp_us: int) -> None:
+        rgb = cv2.cvtColor(picture, cv2.COLOR_BGR2RGB) if camera else picture
         frame = sdk.VideoFrame(width, height, sdk.VideoBufferType.RGB24, memoryview(rgb.ravel()))
         vsrc.capture_frame(frame, timestamp_us=stamp_us)
 
@@ -162,10 +174,10 @@ def write_log(path: str, log: dict[str, Any]) -> None:
 
 async def run_publisher(args: argparse.Namespace) -> None:
     width, height = parse_size(args.size)
-    ring = FrameRing(width, height)
+    ring = FrameRing(width, height, bgr=args.camera)
     silence, burst = audio_frames()
     connect = connect_lkdesk if args.client == "lkdesk" else connect_sdk
-    pub = await asyncio.wait_for(connect(args.url, args.token, width, height), 30)
+    pub = await asyncio.wait_for(connect(args.url, args.token, width, height, args.camera), 30)
     frames: list[tuple[int, float]] = []
     bursts: list[float] = []
     start = time.monotonic() + 0.05
@@ -314,6 +326,7 @@ async def run_one(
     cmd = [sys.executable, "-m", "bench.publish_cost", "--role", "publisher"]
     cmd += ["--client", client, "--size", size, "--seconds", str(args.seconds)]
     cmd += ["--skip", str(args.skip), "--log", str(log_path)]
+    cmd += ["--camera"] if args.camera else []
     cmd += ["--url", server.ws_url, "--token", server.token(identity, "bench-publish")]
     with out_path.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(*cmd, stdout=out, stderr=out)
@@ -417,5 +430,6 @@ if __name__ == "__main__":
     parser.add_argument("--log", default=os.devnull)
     parser.add_argument("--url", default="")
     parser.add_argument("--token", default="")
+    parser.add_argument("--camera", action="store_true", help="start from BGR, as a camera")
     parsed = parser.parse_args()
     asyncio.run(run_publisher(parsed) if parsed.role == "publisher" else main(parsed))

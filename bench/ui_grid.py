@@ -1,36 +1,54 @@
-"""The desktop app with nine remote 640x360 30 fps videos: event-loop lag and paint rate.
+"""The desktop app with nine remote 640x360 30 fps videos: event-loop lag, paint rate, CPU.
 
-    bash tests/sandbox/run-in-sandbox.sh .venv/bin/python -m bench.ui_grid
+    bash tests/sandbox/run-in-sandbox.sh .venv/bin/python -m bench.ui_grid \
+        [--publishers encoded|sdk] [--seconds 15] [--profile /tmp/grid.raw] [--no-headless]
 
-Nine official-SDK publishers run in a child process. Measured in this process:
-1. headless receive of the nine streams (frames converted to RGB as a UI would need) with
-   lkdesk.rtc and with the official SDK: asyncio loop lag p50/p99 — the anchor;
-2. the real MainWindow (offscreen Qt) joined to the room: loop lag p50/p99, tile paints per
-   second, frames shown per second;
-3. launch to first window: `python main.py` until it logs "window shown" (median of 3).
+Nine official-SDK publishers run in a child process. ``encoded`` (the default) replays a
+pre-encoded VP8 clip through the SDK's ``EncodedVideoSource`` (bench/encoded_publishers.py),
+so the publishers cost little CPU and the app is what is measured; ``sdk`` encodes live.
+Measured in this process:
+1. the real MainWindow (offscreen Qt, qasync) joined to the room: loop lag p50/p99; per
+   tile and second: frames decoded (received), frames handed to the tile, paints; this
+   process's CPU (all threads) per tile; optionally a py-spy profile of that window;
+2. headless receive of the nine streams (RGB frames, as a UI would need) with lkdesk.rtc
+   and with the official SDK: loop lag p50/p99 — the anchor;
+3. launch to first window: ``python main.py`` until it logs "window shown" (median of 3).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from livekit import rtc as sdk
 
+from bench.profiling import profiled, top_entries
 from lkdesk import rtc as lk
 from tests.integration.livekit_server import LiveKitServer
 from tests.integration.lkdesk_peer import eventually
 
 ROOM = "bench-grid"
 PUBLISHERS = 9
-WINDOW_S = 15.0
+WARM_UP_S = 8.0  # subscriptions and the server's bandwidth estimate settle (slower when loaded)
+
+
+@dataclass
+class Grid:
+    lags: list[float]
+    received: float  # decoded frames per tile per second
+    shown: float  # frames handed to a tile per tile per second
+    painted: float  # paint events that drew video, per tile per second
+    cpu: float  # % of one core for this whole process, per tile
 
 
 async def loop_lag(seconds: float) -> list[float]:
@@ -50,7 +68,13 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-async def headless(client: Any, server: LiveKitServer, identity: str) -> list[float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of process ``pid`` (all threads) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def headless(client: Any, server: LiveKitServer, identity: str, window: float) -> list[float]:
     room = client.Room()
     readers: list[asyncio.Task[None]] = []
     frames = [0]
@@ -66,40 +90,48 @@ async def headless(client: Any, server: LiveKitServer, identity: str) -> list[fl
 
     room.on("track_subscribed", on_track)
     await room.connect(server.ws_url, server.token(identity, ROOM))
-    await asyncio.sleep(3)
-    start = frames[0]
-    lags = await loop_lag(WINDOW_S)
-    fps = (frames[0] - start) / WINDOW_S
+    await asyncio.sleep(WARM_UP_S)
+    start, cpu0 = frames[0], time.process_time()
+    lags = await loop_lag(window)
+    fps = (frames[0] - start) / window
+    cpu = (time.process_time() - cpu0) / window * 100
     await room.disconnect()
     for task in readers:
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
-    print(f"  {identity:12s} frames/s {fps:6.1f}")
+    print(f"  {identity:12s} frames/s {fps:6.1f}  CPU {cpu:5.1f}% of a core")
     return lags
 
 
-async def with_window(server: LiveKitServer) -> tuple[list[float], float, float]:
+async def with_window(server: LiveKitServer, window_s: float, profile: Path | None) -> Grid:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from lkdesk.rtc import streams
     from lkdesk.session import ProfileBook, SessionFactory, SessionState
     from lkdesk.ui import AppSettings, MainWindow
     from lkdesk.ui.tile import VideoTile
 
-    paints = [0]
-    shown = [0]
-    original_paint, original_set = VideoTile.paintEvent, VideoTile.set_frame
+    counts = {"received": 0, "shown": 0, "painted": 0}
+    original_push = streams._FrameBuffer.push
+    original_set, original_video = VideoTile.set_frame, VideoTile._paint_video
 
-    def counting_paint(self: VideoTile, event: Any) -> None:
-        paints[0] += 1
-        original_paint(self, event)
+    def counting_push(self: Any, frame: Any) -> None:
+        if hasattr(frame, "width"):  # video frames only
+            counts["received"] += 1
+        original_push(self, frame)
 
-    def counting_set(self: VideoTile, frame: Any) -> None:
-        shown[0] += 1
-        original_set(self, frame)
+    def counting_set(self: VideoTile, *args: Any) -> None:
+        counts["shown"] += 1
+        original_set(self, *args)
 
-    VideoTile.paintEvent = counting_paint  # type: ignore[method-assign]
+    def counting_video(self: VideoTile, *args: Any) -> None:
+        counts["painted"] += 1
+        original_video(self, *args)
+
+    streams._FrameBuffer.push = counting_push  # type: ignore[method-assign]
     VideoTile.set_frame = counting_set  # type: ignore[method-assign]
+    VideoTile._paint_video = counting_video  # type: ignore[method-assign]
     app = QApplication.instance()
     assert app is not None
     settings = AppSettings(QSettings("/tmp/lkdesk-bench-settings.ini", QSettings.Format.IniFormat))
@@ -116,14 +148,15 @@ async def with_window(server: LiveKitServer) -> tuple[list[float], float, float]
         lambda: window.session is not None and window.session.status.state is SessionState.CONNECTED
     )
     await eventually(lambda: len(window.room.area.tiles) >= PUBLISHERS)
-    await asyncio.sleep(4)
-    paints0, shown0 = paints[0], shown[0]
-    lags = await loop_lag(WINDOW_S)
-    paint_fps = (paints[0] - paints0) / WINDOW_S / PUBLISHERS
-    shown_fps = (shown[0] - shown0) / WINDOW_S / PUBLISHERS
+    await asyncio.sleep(WARM_UP_S)
+    before, cpu0 = dict(counts), time.process_time()
+    async with profiled(profile, window_s):
+        lags = await loop_lag(window_s)
+    cpu = (time.process_time() - cpu0) / window_s * 100
+    rate = {k: (counts[k] - before[k]) / window_s / PUBLISHERS for k in counts}
     window.close()
     await window.aclose()
-    return lags, paint_fps, shown_fps
+    return Grid(lags, rate["received"], rate["shown"], rate["painted"], cpu / PUBLISHERS)
 
 
 def launch_to_window() -> float:
@@ -147,45 +180,61 @@ def launch_to_window() -> float:
         proc.wait(10)
 
 
-async def main() -> None:
+def summary(name: str, lags: list[float]) -> str:
+    p50, p99 = statistics.median(lags), pct(lags, 0.99)
+    return f"{name:13s} loop lag p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+
+
+async def main(args: argparse.Namespace) -> None:
+    print("load:", os.getloadavg())
     server = LiveKitServer.create()
     server.start()
+    module = "bench.encoded_publishers" if args.publishers == "encoded" else "bench.sdk_publishers"
     publishers = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.sdk_publishers",
-        server.ws_url,
-        ROOM,
-        str(PUBLISHERS),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
+        sys.executable, "-m", module, server.ws_url, ROOM, str(PUBLISHERS),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    lk_lags: list[float] = []
+    sdk_lags: list[float] = []
     try:
         assert publishers.stdout is not None
-        assert (await publishers.stdout.readline()).strip() == b"ready"
+        line = await asyncio.wait_for(publishers.stdout.readline(), 120)
+        assert line.strip() == b"ready", line
+        pub0, t0 = cpu_seconds(publishers.pid), time.monotonic()
         # The app first: the official SDK's native threads keep working for a while after
         # its room disconnects, which would starve whatever is measured after it.
-        ui_lags, paint_fps, shown_fps = await with_window(server)
-        print("headless receive of nine streams:")
-        lk_lags = await headless(lk, server, "lkdesk-rtc")
-        sdk_lags = await headless(sdk, server, "sdk")
+        grid = await with_window(server, args.seconds, args.profile)
+        pub_cpu = (cpu_seconds(publishers.pid) - pub0) / (time.monotonic() - t0) * 100
+        if not args.no_headless:
+            print("headless receive of nine streams:")
+            lk_lags = await headless(lk, server, "lkdesk-rtc", args.seconds)
+            sdk_lags = await headless(sdk, server, "sdk", args.seconds)
     finally:
         if publishers.stdin is not None:
             publishers.stdin.close()
-        await asyncio.wait_for(publishers.wait(), 20)
+        try:
+            await asyncio.wait_for(publishers.wait(), 20)
+        except TimeoutError:
+            publishers.kill()
+            await publishers.wait()
         server.stop()
     launches = [launch_to_window() for _ in range(3)]
-    for name, lags in (
-        ("lkdesk.rtc", lk_lags),
-        ("official SDK", sdk_lags),
-        ("lkdesk app", ui_lags),
-    ):
-        p50, p99 = statistics.median(lags), pct(lags, 0.99)
-        print(f"{name:13s} loop lag p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
-    ratio = pct(lk_lags, 0.99) / max(pct(sdk_lags, 0.99), 0.01)
-    print(f"ratio lkdesk.rtc/SDK loop lag p99: {ratio:.2f}x")
-    print(f"app grid: {paint_fps:.1f} paints/s per tile, {shown_fps:.1f} frames shown/s per tile")
+    if lk_lags and sdk_lags:
+        print(summary("lkdesk.rtc", lk_lags))
+        print(summary("official SDK", sdk_lags))
+        ratio = pct(lk_lags, 0.99) / max(pct(sdk_lags, 0.99), 0.01)
+        print(f"ratio lkdesk.rtc/SDK loop lag p99: {ratio:.2f}x")
+    print(summary("lkdesk app", grid.lags))
+    print(
+        f"app grid per tile: received {grid.received:.1f}/s, handed to the tile "
+        f"{grid.shown:.1f}/s, painted {grid.painted:.1f}/s; app CPU {grid.cpu:.1f}% of a "
+        f"core per tile ({grid.cpu * PUBLISHERS:.0f}% in all)"
+    )
+    print(f"publishers ({args.publishers}): {pub_cpu:.0f}% of a core in all")
     print(f"launch to first window: median {statistics.median(launches) * 1000:.0f} ms")
+    print("load:", os.getloadavg())
+    if args.profile is not None:
+        print(top_entries(args.profile))
 
 
 if __name__ == "__main__":
@@ -193,7 +242,13 @@ if __name__ == "__main__":
 
     from lkdesk.ui.loop import new_loop
 
-    application = QApplication(sys.argv)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--publishers", choices=("encoded", "sdk"), default="encoded")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy raw output file")
+    parser.add_argument("--no-headless", action="store_true", help="skip the headless anchors")
+    arguments = parser.parse_args()
+    application = QApplication(sys.argv[:1])
     application.setQuitOnLastWindowClosed(False)  # the bench closes its window itself
     event_loop = new_loop(application)
-    event_loop.run_until_complete(main())
+    event_loop.run_until_complete(main(arguments))

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from livekit import api as lkapi
+if TYPE_CHECKING:  # livekit.api (and aiohttp under it) loads when a token is minted
+    from livekit import api as lkapi
 
 from lkdesk.auth.errors import MalformedTokenError, TokenMintError
 from lkdesk.auth.profiles import ApiCredentials
@@ -122,6 +123,8 @@ def mint_token(
         raise TokenMintError(
             f"Unknown publish source(s) {sorted(unknown)}; use {', '.join(TRACK_SOURCES)}."
         )
+    from livekit import api as lkapi
+
     token = lkapi.AccessToken(credentials.api_key, credentials.api_secret)
     token.with_identity(identity).with_ttl(ttl).with_grants(_video_grants(grants))
     if name:
@@ -137,6 +140,8 @@ def mint_token(
 
 
 def _video_grants(grants: TokenGrants) -> lkapi.VideoGrants:
+    from livekit import api as lkapi
+
     return lkapi.VideoGrants(
         room=grants.room,
         room_join=grants.room_join or None,

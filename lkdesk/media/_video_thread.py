@@ -49,8 +49,9 @@ class CaptureFormat:
 class FrameReader(Protocol):
     """Runs in the capture thread only."""
 
-    def read(self) -> RGBArray | None:
-        """The next (height, width, 3) RGB frame; None at the end of a file."""
+    def read(self) -> RGBArray | VideoFrame | None:
+        """The next (height, width, 3) RGB frame, or a whole :class:`VideoFrame` (a camera's,
+        which may carry its I420 too); None at the end of a file."""
 
     def close(self) -> None: ...
 
@@ -256,12 +257,11 @@ class ThreadedVideoCapture(StatefulDevice[VideoCaptureEvent]):
                 if delay > 0 and self._stop.wait(delay):
                     break
                 due = max(due + period, time.monotonic() - period)  # no burst after a stall
-            rgb = source.reader.read()
-            if rgb is None:
+            picture = source.reader.read()
+            if picture is None:
                 return _Ended()
             timestamp_us = time.monotonic_ns() // 1000
-            height, width = rgb.shape[:2]
-            frame = VideoFrame(width=width, height=height, format=VideoFormat.RGB24, data=rgb)
+            frame = picture if isinstance(picture, VideoFrame) else _rgb_frame(picture)
             self.frames_captured += 1
             if not handoff.put(VideoFrameEvent(frame=frame, timestamp_us=timestamp_us)):
                 break  # the loop is gone
@@ -287,6 +287,11 @@ class ThreadedVideoCapture(StatefulDevice[VideoCaptureEvent]):
             self._handoff.close(outcome)
         self._set_state(MediaState.FAILED)
         self.emit("error", outcome)
+
+
+def _rgb_frame(rgb: RGBArray) -> VideoFrame:
+    height, width = rgb.shape[:2]
+    return VideoFrame(width=width, height=height, format=VideoFormat.RGB24, data=rgb)
 
 
 def _settle(

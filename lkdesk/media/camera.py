@@ -17,7 +17,8 @@ from typing import Any
 
 import cv2
 
-from lkdesk.media._video_thread import CaptureFormat, OpenedSource, RGBArray, ThreadedVideoCapture
+from lkdesk.core.frames import VideoFormat, VideoFrame
+from lkdesk.media._video_thread import CaptureFormat, OpenedSource, ThreadedVideoCapture
 from lkdesk.media.devices import camera_index_message
 from lkdesk.media.errors import (
     DeviceBusyError,
@@ -33,12 +34,12 @@ READ_FAILURE_GRACE_S = 2.0
 
 
 class _OpenCvReader:
-    """Reads BGR frames from a cv2.VideoCapture and converts them to RGB (thread-only)."""
+    """Reads BGR frames from a cv2.VideoCapture and converts them (thread-only)."""
 
     def __init__(
         self,
         capture: Any,
-        first: RGBArray,
+        first: VideoFrame,
         *,
         is_file: bool,
         loop_file: bool,
@@ -46,38 +47,38 @@ class _OpenCvReader:
         stop: threading.Event,
     ) -> None:
         self._capture = capture
-        self._pending: RGBArray | None = first
+        self._pending: VideoFrame | None = first
         self._is_file = is_file
         self._loop_file = loop_file
         self._what = what
         self._stop = stop
 
-    def read(self) -> RGBArray | None:
+    def read(self) -> VideoFrame | None:
         if self._pending is not None:
             frame, self._pending = self._pending, None
             return frame
         ok, bgr = self._capture.read()
         if ok:
-            return _to_rgb(bgr)
+            return captured_frame(bgr)
         if self._is_file:
             return self._rewind() if self._loop_file else None
         return self._retry_camera()
 
-    def _rewind(self) -> RGBArray:
+    def _rewind(self) -> VideoFrame:
         self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
         ok, bgr = self._capture.read()
         if not ok:
             raise DeviceFailedError(f"{self._what} could not be played again from the start.")
-        return _to_rgb(bgr)
+        return captured_frame(bgr)
 
-    def _retry_camera(self) -> RGBArray | None:
+    def _retry_camera(self) -> VideoFrame | None:
         deadline = time.monotonic() + READ_FAILURE_GRACE_S
         while time.monotonic() < deadline:
             if self._stop.wait(0.02):
                 return None
             ok, bgr = self._capture.read()
             if ok:
-                return _to_rgb(bgr)
+                return captured_frame(bgr)
         raise DeviceFailedError(
             f"{self._what} stopped delivering pictures (unplugged, or taken by another "
             "application). Reconnect it or choose another camera."
@@ -87,9 +88,17 @@ class _OpenCvReader:
         self._capture.release()
 
 
-def _to_rgb(bgr: Any) -> RGBArray:
-    rgb: RGBArray = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    return rgb
+def captured_frame(bgr: Any) -> VideoFrame:
+    """A captured (height, width, 3) BGR picture as an RGB :class:`VideoFrame` (to show)
+    with its I420 (to encode), each converted once from the BGR, in the capture thread.
+
+    I420 needs even sizes: a picture of odd width or height (only files have those) goes
+    without, and the encoder converts its RGB.
+    """
+    height, width = bgr.shape[:2]
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    i420 = None if width % 2 or height % 2 else cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+    return VideoFrame(width=width, height=height, format=VideoFormat.RGB24, data=rgb, i420=i420)
 
 
 class CameraCapture(ThreadedVideoCapture):
@@ -152,8 +161,8 @@ class CameraCapture(ThreadedVideoCapture):
         except BaseException:
             capture.release()
             raise
-        first = _to_rgb(bgr)
-        granted = CaptureFormat(width=first.shape[1], height=first.shape[0], fps=fps)
+        first = captured_frame(bgr)
+        granted = CaptureFormat(width=first.width, height=first.height, fps=fps)
         reader = _OpenCvReader(
             capture, first, is_file=False, loop_file=False, what=self._describe(), stop=stop
         )
@@ -182,8 +191,8 @@ class CameraCapture(ThreadedVideoCapture):
         except BaseException:
             capture.release()
             raise
-        first = _to_rgb(bgr)
-        granted = CaptureFormat(width=first.shape[1], height=first.shape[0], fps=self.requested.fps)
+        first = captured_frame(bgr)
+        granted = CaptureFormat(width=first.width, height=first.height, fps=self.requested.fps)
         reader = _OpenCvReader(
             capture,
             first,

@@ -38,6 +38,7 @@ from lkdesk.session.model import (
     SessionState,
     ShareSource,
     Status,
+    TileKey,
 )
 
 
@@ -71,6 +72,7 @@ class Session(ABC):
         self.camera_height = 720
         self.encryption_note = ""  # "" : not end-to-end encrypted; else what is, in words
         self._captions = CaptionBook(lambda line, new: self.events.emit("caption", line, new))
+        self._video_sizes: dict[TileKey, tuple[int, int]] = {}  # what the UI shows them at
 
     # ----- observing ----------------------------------------------------------------------
 
@@ -129,6 +131,12 @@ class Session(ABC):
         """Chat and captions in one timeline, only what matches ``query`` when given."""
         entries = transcripts.build(self.chat_history, self._captions.lines)
         return tuple(transcripts.search(entries, query))
+
+    def set_video_size(self, key: TileKey, width: int, height: int) -> None:
+        """``key``'s video is shown at most ``width``×``height`` device pixels (0×0: as
+        decoded): its ``video_frame`` pictures arrive converted at that size, cropped by the
+        viewer (cameras) or letterboxed (screen shares); the decoded size until the next."""
+        self._video_sizes[key] = (max(0, width), max(0, height))
 
     @abstractmethod
     def watch_connection_details(self, on: bool) -> None:

@@ -86,7 +86,7 @@ class CallSession(HostDelegation, Session):
         self._room_options = room_options or rtc.RoomOptions()
         self._room: rtc.Room | None = None
         self._tasks = TaskSet("call", on_error=self._background_failed)
-        self._video = RemoteVideo(self._tasks, self.events.emit)
+        self._video = RemoteVideo(self._tasks, self.events.emit, self._video_sizes)
         self._scan = DeviceScan()
         self._devices: dict[DeviceKind, str] = {}
         self._mic = MicProcessing(

@@ -11,7 +11,7 @@ SessionEvent = Literal[
     "participant_joined",  # (ParticipantState)
     "participant_updated",  # (ParticipantState)
     "participant_left",  # (ParticipantState, reason: str)
-    "video_frame",  # (TileKey, ndarray (h, w, 3) uint8 RGB)
+    "video_frame",  # (TileKey, contiguous ndarray uint8: (h, w, 3) RGB or (h, w, 4) BGRA)
     "video_ended",  # (TileKey)
     "local_media",  # (LocalMedia)
     "chat_message",  # (ChatEntry) a new message

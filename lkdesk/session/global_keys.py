@@ -65,9 +65,7 @@ class GlobalShortcuts:
                 "hear keys while another application has the focus. The shortcuts work "
                 "while lkdesk's window is active.",
             )
-        from lkdesk.media.hotkeys import x11_problem
-
-        problem = x11_problem()
+        problem = await asyncio.to_thread(_x11_problem)  # loads lkdesk.media and pynput
         if problem is not None:
             return Feature(False, f"Global shortcuts are not available: {problem}")
         return Feature(True, "They work in every application.")
@@ -202,3 +200,11 @@ class PortalShortcuts:
         if cm is not None:
             with contextlib.suppress(OSError, RuntimeError):
                 await cm.__aexit__(None, None, None)
+
+
+def _x11_problem() -> str | None:
+    """lkdesk.media.hotkeys.x11_problem, imported and run off the event loop: the import
+    loads the media stack and pynput, which takes long enough to stall a call joining."""
+    from lkdesk.media.hotkeys import x11_problem
+
+    return x11_problem()

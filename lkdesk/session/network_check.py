@@ -16,8 +16,6 @@ import math
 import secrets
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
 
@@ -25,59 +23,11 @@ from lkdesk import rtc
 from lkdesk.auth import ApiCredentials
 from lkdesk.core.errors import LkdeskError, MediaNegotiationError
 from lkdesk.core.tasks import TaskSet
+from lkdesk.session.network_steps import STEPS, CheckStep, NetworkReport, StepState
 from lkdesk.session.targets import Credentials, mint_credentials
 
 logger = logging.getLogger(__name__)
-
-
-class StepState(StrEnum):
-    PASS = "pass"
-    WARN = "warning"
-    FAIL = "fail"
-    SKIPPED = "skipped"
-
-
-STEPS: dict[str, str] = {
-    "signalling": "Signalling (WebSocket)",
-    "udp": "WebRTC over UDP",
-    "relay": "TCP/TURN fallback",
-    "publish": "Publishing audio and video",
-    "rtt": "Round-trip time",
-    "uplink": "Uplink",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class CheckStep:
-    """One step's outcome: ``detail`` says what was found, ``advice`` what to do about it."""
-
-    key: str
-    state: StepState
-    detail: str
-    advice: str = ""
-    value: float | None = None  # seconds for "rtt", bits per second for "uplink"
-
-    @property
-    def title(self) -> str:
-        return STEPS[self.key]
-
-
-@dataclass
-class NetworkReport:
-    """Every step in order; ``failed`` names the first step that failed."""
-
-    steps: list[CheckStep] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(s.state in (StepState.PASS, StepState.WARN) for s in self.steps)
-
-    @property
-    def failed(self) -> CheckStep | None:
-        return next((s for s in self.steps if s.state is StepState.FAIL), None)
-
-    def step(self, key: str) -> CheckStep | None:
-        return next((s for s in self.steps if s.key == key), None)
+__all__ = ["STEPS", "CheckStep", "NetworkCheck", "NetworkReport", "StepState", "check_credentials"]
 
 
 def check_credentials(url: str, api_key: str, api_secret: str) -> Credentials:

@@ -1,9 +1,14 @@
-"""Remote video to the UI: one pump per subscribed video track, emitting decoded frames."""
+"""Remote video to the UI: one pump per subscribed video track, emitting decoded frames.
+
+Each frame is converted once, in a worker thread, from the decoded I420 straight to a BGRA
+picture at the size the UI shows it at (``Session.set_video_size``), so painting it is a
+plain copy of pixels on the UI thread.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lkdesk import rtc
@@ -12,11 +17,20 @@ from lkdesk.session.model import TileKey, VideoKind
 
 
 class RemoteVideo:
-    """``video_frame(key, rgb)`` for each decoded frame, ``video_ended(key)`` when it ends."""
+    """``video_frame(key, bgra)`` for each decoded frame, ``video_ended(key)`` when it ends.
 
-    def __init__(self, tasks: TaskSet, emit: Callable[..., None]) -> None:
+    ``sizes`` maps a tile to the size it is shown at; it is read before each frame.
+    """
+
+    def __init__(
+        self,
+        tasks: TaskSet,
+        emit: Callable[..., None],
+        sizes: Mapping[TileKey, tuple[int, int]] | None = None,
+    ) -> None:
         self._tasks = tasks
         self._emit = emit
+        self._sizes: Mapping[TileKey, tuple[int, int]] = sizes if sizes is not None else {}
         self._pumps: dict[str, asyncio.Task[Any]] = {}
 
     def add(
@@ -37,9 +51,19 @@ class RemoteVideo:
         self._pumps.clear()
 
     async def _pump(self, track: rtc.RemoteTrack, key: TileKey) -> None:
-        stream = rtc.VideoStream(track)
+        stream = rtc.VideoStream(track, format=rtc.VideoFormat.BGRA)
+        cover = key.kind is VideoKind.CAMERA
+        size = (0, 0)
         try:
-            async for event in stream:
+            while True:
+                wanted = self._sizes.get(key, (0, 0))
+                if wanted != size:
+                    size = wanted
+                    stream.set_size(*size, cover=cover)
+                try:
+                    event = await anext(stream)
+                except StopAsyncIteration:
+                    break
                 self._emit("video_frame", key, event.frame.data)
         finally:
             await stream.aclose()

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from lkdesk.admin import (
-    AdminError,
-    AdminUnreachableError,
-    InvalidCredentialsError,
-    MissingGrantError,
-)
-from lkdesk.admin.probe import check_api_key, check_token
 from lkdesk.session.errors import InvalidTargetError
 from lkdesk.session.targets import ApiKeyTarget, TokenTarget, check_url
 
@@ -19,6 +12,15 @@ async def check_server(target: TokenTarget | ApiKeyTarget, within_s: float = 8.0
     The error's ``field`` is ``url`` when nothing (or no LiveKit server) answered, and the
     credential field (``token`` or ``api_secret``) when the server refused them.
     """
+    # RoomService's client (aiohttp, livekit.api) loads when a server is checked, not at start.
+    from lkdesk.admin import (
+        AdminError,
+        AdminUnreachableError,
+        InvalidCredentialsError,
+        MissingGrantError,
+    )
+    from lkdesk.admin.probe import check_api_key, check_token
+
     url = check_url(target.url)
     secret_field = "token" if isinstance(target, TokenTarget) else "api_secret"
     try:

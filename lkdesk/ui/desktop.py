@@ -30,7 +30,6 @@ from lkdesk.session.errors import NotAvailableError
 from lkdesk.session.global_keys import PUSH_TO_TALK, TOGGLE_MIC, GlobalShortcuts
 from lkdesk.session.history import ChatHistory, HistoryRecorder
 from lkdesk.session.notify import DesktopNotifier, chat_notification
-from lkdesk.ui.admin_console import AdminConsole
 from lkdesk.ui.bridge import SessionBridge
 from lkdesk.ui.history_view import HistoryView
 from lkdesk.ui.mini_window import MiniWindow
@@ -40,6 +39,7 @@ from lkdesk.ui.settings_pages.global_keys import global_keys
 from lkdesk.ui.tray import CallTray
 
 if TYPE_CHECKING:
+    from lkdesk.ui.admin_console import AdminConsole
     from lkdesk.ui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
@@ -257,6 +257,8 @@ class DesktopIntegration(QObject):
         if book is None:
             return None
         if self.console is None:
+            from lkdesk.ui.admin_console import AdminConsole  # RoomService's client loads here
+
             console = AdminConsole(book, self.window.runner)
             console.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             console.destroyed.connect(lambda: setattr(self, "console", None))

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lkdesk.session.network_check import STEPS, CheckStep, NetworkReport, StepState
+from lkdesk.session.network_steps import STEPS, CheckStep, NetworkReport, StepState
 from lkdesk.ui.actions import ActionRunner
 
 MARKS = {

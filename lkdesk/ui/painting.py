@@ -59,14 +59,19 @@ def paint_avatar(painter: QPainter, rect: QRectF, identity: str, name: str) -> N
 
 
 def frame_image(frame: Frame) -> QImage:
-    """A QImage over ``frame``'s buffer (no copy). Keep ``frame`` alive while it is used."""
-    height, width = frame.shape[:2]
-    return QImage(frame.data, width, height, int(frame.strides[0]), QImage.Format.Format_RGB888)
+    """A QImage over ``frame``'s buffer (no copy). Keep ``frame`` alive while it is used.
+
+    Three channels are RGB; four are BGRA, which is Qt's own RGB32 layout on little-endian
+    machines, so the raster engine blits it without converting."""
+    height, width, channels = frame.shape
+    kind = QImage.Format.Format_RGB32 if channels == 4 else QImage.Format.Format_RGB888
+    return QImage(frame.data, width, height, int(frame.strides[0]), kind)
 
 
 def usable(frame: Frame) -> Frame:
-    """``frame`` itself when QImage can wrap it, else one contiguous copy."""
-    if frame.flags.c_contiguous and frame.ndim == 3 and frame.shape[2] == 3:
+    """``frame`` itself when QImage can wrap it (contiguous RGB or BGRA), else one
+    contiguous RGB copy."""
+    if frame.flags.c_contiguous and frame.ndim == 3 and frame.shape[2] in (3, 4):
         return frame
     return np.ascontiguousarray(frame[..., :3])
 

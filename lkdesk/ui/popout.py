@@ -74,6 +74,7 @@ class PopOuts(QObject):
             if tile.frame is not None:
                 window.tile.set_frame(tile.frame)
             window.closed.connect(self._put_back)
+            self._area.sizes.watch(window.tile)
             self.windows[key] = window
             self._area.set_popped_out(key, True)
         window.show()

@@ -164,6 +164,7 @@ class RoomPage(QWidget):
         b.audio_processing.connect(self._on_processing)
         b.room_name.connect(self.controls.title.setText)
         self.extras.bind(session, bridge)
+        self.area.sizes.bind(session)
         self._on_capabilities(session.capabilities)
         self._on_processing(session.audio_processing)
         self.controls.set_media(session.local_media)
@@ -187,6 +188,7 @@ class RoomPage(QWidget):
         for identity in list(self.people.rows):
             self.people.remove_participant(identity)
         self.area.set_pinned(None)
+        self.area.sizes.bind(None)
         self.session, self._bridge = None, None
         self._ptt_active = False
 

@@ -1,13 +1,16 @@
 """``VideoTile``: one participant's camera or screen share, painted by hand.
 
 A tile keeps only its latest frame and asks for a repaint with ``update()``; painting wraps
-the frame's buffer in a QImage (no copy) and lets QPainter scale it, cropped to fill for
-cameras and letterboxed for screen shares.
+the frame's buffer in a QImage (no copy), cropped to fill for cameras and letterboxed for
+screen shares. The session converts remote frames at the size the tile shows them
+(``view_changed`` tells :class:`~lkdesk.ui.video_sizes.VideoSizes`), so painting is a 1:1
+copy of pixels; a frame of another size (while resizing, the demo, the local camera) is
+scaled by QPainter.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -18,9 +21,11 @@ from PySide6.QtGui import (
     QPainterPath,
     QPaintEvent,
     QPen,
+    QPixmap,
 )
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
+from lkdesk.core.frames import fitted_size
 from lkdesk.session import ParticipantState, TileKey, VideoKind
 from lkdesk.ui.encryption_controls import paint_cannot_decrypt
 from lkdesk.ui.painting import (
@@ -43,6 +48,7 @@ class VideoTile(QWidget):
     pin_requested = Signal(object)  # TileKey, or None to unpin
     details_requested = Signal(object)  # TileKey (its connection details) or None (the call's)
     popout_requested = Signal(object)  # TileKey: show it in a window of its own
+    view_changed = Signal(object)  # this tile: shown, hidden or resized
 
     def __init__(self, key: TileKey, state: ParticipantState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -50,6 +56,9 @@ class VideoTile(QWidget):
         self.state = state
         self.frame: Frame | None = None
         self.frames_shown = 0
+        self.frames_scaled = 0  # painted through QPainter's scaling (not at the tile's size)
+        self._corner_path: tuple[QRectF, QPainterPath] | None = None
+        self._marks: tuple[object, QPixmap] | None = None  # name, quality, pin (see overlays)
         self.pinned = False
         self.mirrored = False  # my own camera, shown as in a mirror
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -125,8 +134,15 @@ class VideoTile(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         rect = QRectF(self.rect())
+        if self.shows_video and self.frame is not None and self._covers(self.frame):
+            # Video fills the tile: no fills under it and no clipped (masked) image drawing;
+            # the rounded corners are painted over it.
+            self._paint_video(painter, rect, self.frame)
+            painter.fillPath(self._corners(rect), QColor(ROOM.background))
+            self._paint_overlays(painter, rect)
+            painter.end()
+            return
         painter.fillRect(rect, QColor(ROOM.background))
         clip = QPainterPath()
         clip.addRoundedRect(rect, RADIUS, RADIUS)
@@ -144,16 +160,56 @@ class VideoTile(QWidget):
         self._paint_overlays(painter, rect)
         painter.end()
 
+    def device_size(self) -> tuple[int, int]:
+        """The tile's size in device pixels: what its video is converted to."""
+        ratio = self.devicePixelRatioF()
+        return round(self.width() * ratio), round(self.height() * ratio)
+
+    def _covers(self, frame: Frame) -> bool:
+        """Whether ``frame`` is painted over the whole tile (cropped to fill it)."""
+        height, width = frame.shape[:2]
+        tile_aspect = self.width() / max(self.height(), 1)
+        if self.is_screen or abs(width / max(height, 1) - tile_aspect) > 0.6:
+            return False
+        box_w, box_h = self.device_size()
+        fit_w, fit_h = fitted_size(width, height, box_w, box_h, cover=True)
+        at_size = abs(fit_w - width) <= 1 and abs(fit_h - height) <= 1
+        return not at_size or (width >= box_w and height >= box_h)
+
+    def _corners(self, rect: QRectF) -> QPainterPath:
+        """The tile's rectangle less its rounded one, kept while the size stays."""
+        if self._corner_path is None or self._corner_path[0] != rect:
+            outside = QPainterPath()
+            outside.addRect(rect)
+            rounded = QPainterPath()
+            rounded.addRoundedRect(rect, RADIUS, RADIUS)
+            self._corner_path = (QRectF(rect), outside.subtracted(rounded))
+        return self._corner_path[1]
+
     def _paint_video(self, painter: QPainter, rect: QRectF, frame: Frame) -> None:
         height, width = frame.shape[:2]
         portrait_mismatch = abs((width / max(height, 1)) - rect.width() / rect.height()) > 0.6
         cover = not self.is_screen and not portrait_mismatch
-        source, target = fit_rect(width, height, rect, cover=cover)
+        image = frame_image(frame)
         painter.save()
         if self.mirrored:
             painter.translate(rect.left() + rect.right(), 0)
             painter.scale(-1, 1)
-        painter.drawImage(target, frame_image(frame), source)
+        box_w, box_h = self.device_size()
+        fit_w, fit_h = fitted_size(width, height, box_w, box_h, cover=not self.is_screen)
+        if abs(fit_w - width) <= 1 and abs(fit_h - height) <= 1:
+            # Converted at this tile's size: copy the middle, no scaling.
+            ratio = self.devicePixelRatioF()
+            image.setDevicePixelRatio(ratio)
+            x, y = (width - box_w) // 2, (height - box_h) // 2
+            middle = QRect(max(x, 0), max(y, 0), min(width, box_w), min(height, box_h))
+            at = QPoint(round(max(-x, 0) / ratio), round(max(-y, 0) / ratio))
+            painter.drawImage(at, image, middle)
+        else:
+            source, target = fit_rect(width, height, rect, cover=cover)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(target, image, source)
+            self.frames_scaled += 1
         painter.restore()
         self.frames_shown += 1
 
@@ -173,6 +229,28 @@ class VideoTile(QWidget):
         paint_avatar(painter, circle, self.state.identity, self.state.display_name)
 
     def _paint_overlays(self, painter: QPainter, rect: QRectF) -> None:
+        # Name, quality and pin change rarely and cost more to draw than the picture: they
+        # are drawn once into a transparent pixmap and blitted with every frame.
+        ratio = self.devicePixelRatioF()
+        key = (rect, ratio, self.label(), self.state.mic_on, self.state.quality, self.pinned,
+               self.font().toString())  # fmt: skip
+        if self._marks is None or self._marks[0] != key:
+            marks = QPixmap(round(rect.width() * ratio), round(rect.height() * ratio))
+            marks.setDevicePixelRatio(ratio)
+            marks.fill(Qt.GlobalColor.transparent)
+            with_marks = QPainter(marks)
+            with_marks.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._paint_marks(with_marks, rect)
+            with_marks.end()
+            self._marks = (key, marks)
+        painter.drawPixmap(QPoint(0, 0), self._marks[1])
+        if self.state.speaking and not self.is_screen:
+            pen = QPen(QColor(ROOM.speaking), 3)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), RADIUS - 1, RADIUS - 1)
+
+    def _paint_marks(self, painter: QPainter, rect: QRectF) -> None:
         self._paint_name(painter, rect)
         if not self.state.is_local and not self.is_screen:
             paint_quality(
@@ -180,11 +258,6 @@ class VideoTile(QWidget):
             )
         if self.pinned:
             painter.drawPixmap(QPointF(rect.x() + 12, rect.y() + 10), pixmap("pin", "#ffffff", 18))
-        if self.state.speaking and not self.is_screen:
-            pen = QPen(QColor(ROOM.speaking), 3)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), RADIUS - 1, RADIUS - 1)
 
     def _name_layout(self, rect: QRectF) -> tuple[QRectF, str, QFont, int]:
         """The name pill's rectangle, its (elided) text, font and icon width."""
@@ -238,6 +311,13 @@ class VideoTile(QWidget):
 
     def resizeEvent(self, event: object) -> None:
         self._pin.move(self.width() - self._pin.width() - 44, 8)
+        self.view_changed.emit(self)
+
+    def showEvent(self, event: object) -> None:
+        self.view_changed.emit(self)
+
+    def hideEvent(self, event: object) -> None:
+        self.view_changed.emit(self)
 
     def enterEvent(self, event: object) -> None:
         self._pin.setVisible(self.width() > 160)

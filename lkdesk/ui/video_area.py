@@ -16,6 +16,7 @@ from lkdesk.session import ParticipantState, TileKey, VideoKind
 from lkdesk.ui import layout
 from lkdesk.ui.resources import icon
 from lkdesk.ui.tile import VideoTile
+from lkdesk.ui.video_sizes import VideoSizes
 
 MARGIN = 12
 
@@ -45,6 +46,7 @@ class VideoArea(QWidget):
         self.speaker: str | None = None
         self.page = 0
         self.mirror_local = True  # my own camera, as in a mirror (Settings → Video)
+        self.sizes = VideoSizes(self)  # tells the session the size each video is shown at
         self._more = QLabel(self)
         self._more.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._more.setStyleSheet(
@@ -87,6 +89,7 @@ class VideoArea(QWidget):
             tile.details_requested.connect(self.details_requested.emit)
             tile.popout_requested.connect(self.popout_requested.emit)
             self.tiles[key] = tile
+            self.sizes.watch(tile)
             tile.show()
             self.relayout()
         return tile

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt
 
 from lkdesk.session import ProfileTarget, ShareKind, log_file
-from lkdesk.session.network_check import CheckStep, NetworkReport
+from lkdesk.session.network_steps import CheckStep, NetworkReport
 from lkdesk.ui.audio_processing_controls import AudioProcessingControls
 from lkdesk.ui.network_check_view import CheckRun, NetworkCheckDialog
 from lkdesk.ui.settings_dialog import SettingsDialog

@@ -8,12 +8,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
 
 from lkdesk.core.frames import VideoFormat, VideoFrameEvent
-from lkdesk.media.camera import CameraCapture
+from lkdesk.media.camera import CameraCapture, captured_frame
 from lkdesk.media.errors import DeviceError, DeviceNotFoundError
 from lkdesk.media.states import MediaState
 from tests.integration.analysis import content_region, decode_counter, make_frame, mean_color
@@ -88,6 +89,27 @@ async def test_clip_is_read_at_the_requested_rate_with_its_colours_and_counters(
         assert frame.data.shape == (480, 640, 3) and frame.data.dtype == np.uint8
         measured = mean_color(frame.data, content_region(640, 480))
         assert measured == pytest.approx(colour_of(counter), abs=12), counter
+        # the encoder's input, converted once from the captured BGR: the same picture
+        assert frame.i420 is not None and frame.i420.shape == (720, 640)
+        encoded = av.VideoFrame.from_ndarray(frame.i420, format="yuv420p").to_ndarray(
+            format="rgb24"
+        )
+        assert decode_counter(encoded) == counter
+        assert mean_color(encoded, content_region(640, 480)) == pytest.approx(measured, abs=3)
+
+
+def test_a_captured_picture_is_converted_once_to_rgb_and_i420() -> None:
+    rgb = make_frame((220, 30, 30), 7, 640, 480)
+    frame = captured_frame(np.ascontiguousarray(rgb[..., ::-1]))
+    assert (frame.width, frame.height, frame.format) == (640, 480, VideoFormat.RGB24)
+    assert np.array_equal(frame.data, rgb)
+    assert frame.i420 is not None
+    back = av.VideoFrame.from_ndarray(frame.i420, format="yuv420p").to_ndarray(format="rgb24")
+    assert decode_counter(back) == 7
+    assert mean_color(back, content_region(640, 480)) == pytest.approx((220, 30, 30), abs=3)
+    # I420 needs even sizes: an odd picture goes without, and the encoder converts its RGB
+    odd = captured_frame(np.zeros((481, 639, 3), np.uint8))
+    assert odd.i420 is None and odd.data.shape == (481, 639, 3)
 
 
 async def test_clip_ends_the_stream_unless_looped(clip_dir: Path) -> None:

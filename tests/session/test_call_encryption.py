@@ -87,7 +87,8 @@ async def test_encrypted_call_shows_whom_it_cannot_decrypt_and_who_chats_in_clea
         await session.join(JoinOptions("Me", False, False, passphrase=PASSPHRASE))
         assert session.encryption_note == ENCRYPTED_NOTE
         await _until(lambda: len(frames) >= 5, "Ada's decrypted video")
-        assert np.abs(frames[-1][:100].reshape(-1, 3).mean(axis=0) - GREEN).max() < 30
+        rgb = frames[-1][:100, :, 2::-1]  # the session delivers BGRA
+        assert np.abs(rgb.reshape(-1, 3).mean(axis=0) - GREEN).max() < 30
         await _until(
             lambda: (p := session.participant("bob")) is not None and p.cannot_decrypt,
             "Bob marked as undecryptable",

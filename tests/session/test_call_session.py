@@ -79,7 +79,9 @@ async def test_joining_shows_the_peer_and_its_video(
         "Ada's video",
     )
     frames = [a for e, a in seen if e == "video_frame" and a[0] == TileKey("ada")]
-    rgb = frames[-1][1]
+    bgra = frames[-1][1]
+    assert bgra.ndim == 3 and bgra.shape[2] == 4  # BGRA: Qt paints it without converting
+    rgb = bgra[..., 2::-1]
     assert np.allclose(rgb[: rgb.shape[0] // 2].reshape(-1, 3).mean(axis=0), GREEN, atol=35)
 
 

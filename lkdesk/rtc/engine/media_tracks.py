@@ -119,7 +119,10 @@ class SourceVideoTrack(_MutableTrack):
             if self._origin_us is None:
                 self._origin_us = stamp
             started = time.perf_counter()
-            out = av.VideoFrame.from_ndarray(frame.data, format=frame.format.value)
+            if frame.i420 is not None:  # a camera's: converted once, in its capture thread
+                out = av.VideoFrame.from_ndarray(frame.i420, format="yuv420p")
+            else:
+                out = av.VideoFrame.from_ndarray(frame.data, format=frame.format.value)
             self.counters.frame_converted(out.width, out.height, time.perf_counter() - started)
             out.pts = (stamp - self._origin_us) * VIDEO_CLOCK // 1_000_000
             out.time_base = fractions.Fraction(1, VIDEO_CLOCK)

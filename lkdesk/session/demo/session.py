@@ -64,7 +64,7 @@ class DemoConfig:
     churn: bool = True  # others join and leave over time
     chatter: bool = True  # the simulated people greet you and send a file
     fps: float = 15.0
-    connect_delay_s: float = 0.6
+    connect_delay_s: float = 0.15  # enough to show "Joining…"; a demo has no network to wait for
     reply_delay_s: tuple[float, float] = (1.2, 2.8)
     churn_period_s: float = 25.0
     seed: int | None = None
